@@ -1,0 +1,106 @@
+"""gonet: Go's network I/O model in Python.
+
+Write plain blocking code — one goroutine per connection — and the runtime
+runs thousands of them on one OS thread over an edge-triggered epoll
+netpoller, as Go does. See ``SPEC.md`` for the contract and
+``docs/design.md`` for how it is built::
+
+    import gonet
+
+    def handle(conn):
+        while data := conn.read():
+            conn.write(data)
+
+    def main():
+        with gonet.listen("tcp", ":8000") as ln:
+            ln.serve(handle)
+
+    gonet.run(main)
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from ._poll.fd import ClosedError, DeadlineExceededError
+from ._runtime.chan import Chan, ChanClosedError, after
+from ._runtime.debug import dump_all, statistics
+from ._runtime.errors import DeadlockError, GoroutineExit
+from ._runtime.g import Goroutine, getsched
+from ._runtime.proc import blocking, current, go, gosched, run, sleep
+from ._runtime.selectgo import select
+from ._runtime.sync import Mutex, WaitGroup
+from .net import (
+    Addr,
+    AddrError,
+    Conn,
+    Listener,
+    PacketConn,
+    dial,
+    join_host_port,
+    listen,
+    listen_packet,
+    split_host_port,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Addr",
+    "AddrError",
+    "Chan",
+    "ChanClosedError",
+    "ClosedError",
+    "Conn",
+    "DeadlineExceededError",
+    "DeadlockError",
+    "Goroutine",
+    "GoroutineExit",
+    "Listener",
+    "Mutex",
+    "PacketConn",
+    "WaitGroup",
+    "after",
+    "blocking",
+    "current",
+    "dial",
+    "dump",
+    "go",
+    "gosched",
+    "join_host_port",
+    "listen",
+    "listen_packet",
+    "monotonic",
+    "run",
+    "select",
+    "sleep",
+    "split_host_port",
+    "stats",
+]
+
+
+def dump(file: TextIO | None = None) -> None:
+    """dump writes every goroutine — id, state, wait reason, time waited, stack — to ``file``.
+
+    Like Go's traceback on ``SIGQUIT`` (which gonet also installs while
+    ``run`` is running on the main thread). Default: stderr.
+    """
+    dump_all(file)
+
+
+def stats() -> dict[str, Any]:
+    """stats returns counters of this thread's runtime.
+
+    Keys: ``goroutines``, ``runnable``, ``waiting`` (wait reason → count),
+    ``netpoll_fds``, ``netpoll_calls``, ``io_waiters``, ``timers``,
+    ``blocking_pending``, ``scheduler_rounds``. ``RuntimeError`` outside a runtime.
+    """
+    return statistics(getsched()).as_dict()  # type: ignore[arg-type]
+
+
+def monotonic() -> float:
+    """monotonic is the runtime's clock: ``time.monotonic()``, or a test's virtual clock.
+
+    Deadlines are absolute times on this clock.
+    """
+    return getsched().clock.now()  # type: ignore[attr-defined, no-any-return]

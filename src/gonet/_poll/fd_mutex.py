@@ -1,0 +1,131 @@
+"""fdMutex: reference count and reader/writer serialisation of one FD (Go's ``internal/poll/fd_mutex.go``).
+
+Go packs this state into one uint64 so it can be updated with CAS from many
+threads. gonet runs each runtime on one thread, so the same state is spelled
+out as named fields::
+
+    refs     int    references: one per in-flight operation (incref or lock), plus one
+                    taken by close() itself
+    closed   bool   close() has begun; no new reference or lock can be taken
+    rlocked  bool   a reader holds the read lock   (one Read/Accept/RecvFrom at a time)
+    wlocked  bool   a writer holds the write lock  (one Write/SendTo at a time)
+    rwait    queue  goroutines waiting for the read lock   (FIFO)
+    wwait    queue  goroutines waiting for the write lock  (FIFO)
+
+Transitions (each returns False where Go returns false/error):
+
+* ``incref``: not closed → refs+1.
+* ``rwlock(read)``: not closed and unlocked → locked, refs+1; locked → wait in
+  FIFO order; the unlocker hands the lock over directly, or close() wakes the
+  waiter with False.
+* ``rwunlock(read)`` / ``decref``: refs-1 (and unlock or hand over); return
+  True when the FD is closed and this was the last reference — the caller must
+  then destroy the FD (close the descriptor).
+* ``incref_and_close``: not closed → closed, refs+1, and every lock waiter is
+  woken to fail with ``ClosedError``.
+
+Misuse that Go reports with ``panic("inconsistent poll.fdMutex")`` raises
+:class:`~gonet._runtime.errors.InternalError` with the same message.
+"""
+
+from __future__ import annotations
+
+from .._runtime.errors import throw
+from .._runtime.g import WAIT_SEMACQUIRE, Sched
+from .._runtime.sema import WaitQueue
+
+__all__ = ["FdMutex"]
+
+# Go's mutexRefMask allows 2^20-1 references; more in-flight operations on one
+# fd than that means a leak (Go: "too many concurrent operations on a single file or socket").
+MAX_REFS = (1 << 20) - 1
+
+
+class FdMutex:
+    """FdMutex is the fdMutex state of one FD (see the module docstring)."""
+
+    __slots__ = ("closed", "refs", "rlocked", "rwait", "wlocked", "wwait")
+
+    def __init__(self) -> None:
+        self.refs = 0
+        self.closed = False
+        self.rlocked = False
+        self.wlocked = False
+        self.rwait = WaitQueue()
+        self.wwait = WaitQueue()
+
+    def __repr__(self) -> str:
+        return (f"<FdMutex refs={self.refs} closed={self.closed} rlocked={self.rlocked} "
+                f"wlocked={self.wlocked} rwait={len(self.rwait)} wwait={len(self.wwait)}>")
+
+    def incref(self) -> bool:
+        """incref adds a reference; False if the FD is closed."""
+        if self.closed:
+            return False
+        if self.refs >= MAX_REFS:
+            raise throw("too many concurrent operations on a single file or socket "
+                        f"(max {MAX_REFS})")
+        self.refs += 1
+        return True
+
+    def incref_and_close(self, s: Sched) -> bool:
+        """incref_and_close marks the FD closed, adds close()'s reference and fails all lock waiters.
+
+        Returns False if it was already closed.
+        """
+        if self.closed:
+            return False
+        self.closed = True
+        self.refs += 1
+        # Waiters wake with False: rwlock then reports the FD closed.
+        self.rwait.wake_all(s, False)
+        self.wwait.wake_all(s, False)
+        return True
+
+    def decref(self) -> bool:
+        """decref drops a reference; True if the FD is closed and that was the last one."""
+        if self.refs <= 0:
+            raise throw("inconsistent poll.fdMutex")
+        self.refs -= 1
+        return self.closed and self.refs == 0
+
+    def rwlock(self, s: Sched, read: bool) -> bool:
+        """rwlock takes the read (or write) lock and a reference; False if the FD is closed.
+
+        Parks while another goroutine holds that lock.
+        """
+        if self.closed:
+            return False
+        if read:
+            if not self.rlocked:
+                self.rlocked = True
+                self.refs += 1
+                return True
+            return bool(self.rwait.park(s, WAIT_SEMACQUIRE))
+        if not self.wlocked:
+            self.wlocked = True
+            self.refs += 1
+            return True
+        return bool(self.wwait.park(s, WAIT_SEMACQUIRE))
+
+    def rwunlock(self, s: Sched, read: bool) -> bool:
+        """rwunlock releases the lock (handing it to the next waiter) and its reference.
+
+        Returns True if the FD is closed and that was the last reference.
+        """
+        if self.refs <= 0:
+            raise throw("inconsistent poll.fdMutex")
+        if read:
+            if not self.rlocked:
+                raise throw("inconsistent poll.fdMutex")
+            # Hand-off keeps rlocked set and transfers our reference to the waiter.
+            if not (self.rwait.waiters and self.rwait.wake_one(s, True)):
+                self.rlocked = False
+                self.refs -= 1
+        else:
+            if not self.wlocked:
+                raise throw("inconsistent poll.fdMutex")
+            if not (self.wwait.waiters and self.wwait.wake_one(s, True)):
+                self.wlocked = False
+                self.refs -= 1
+        return self.closed and self.refs == 0

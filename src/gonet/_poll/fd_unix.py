@@ -1,0 +1,417 @@
+"""FD: a non-blocking descriptor with Go's I/O loops (Go's ``internal/poll/fd_unix.go``, go1.22).
+
+Every operation follows the same loop, written out per operation as in Go::
+
+    lock (fdMutex: one reader / one writer, plus a reference)
+    prepare (an expired deadline fails at once, without touching data)
+    loop:
+        try the syscall
+        EAGAIN  -> wait on the pollDesc (park; ClosedError / DeadlineExceededError) -> retry
+        EINTR   -> retry
+    unlock (the last reference of a closed FD destroys it)
+
+One departure from Go, on reads of stream sockets only: a read that returned
+fewer bytes than asked for proves the receive queue was empty at that moment,
+so the *next* read parks first instead of probing with a syscall that would
+fail with ``EAGAIN`` (in Python that probe costs an exception). It is safe
+because of the READY latch: any data that arrived since the short read has
+produced an edge, which either woke us or is latched in the pollDesc, so the
+wait returns at once. EOF and errors clear the flag (EOF repeats without an
+edge).
+
+Quirks kept from Go: ``accept`` retries ``ECONNABORTED`` silently (the peer
+gave up before we accepted); a zero-byte read on a stream returns at once;
+writes are split in chunks of at most 1 GiB (``maxRW``) and loop until every
+byte is written.
+
+Close: ``incref_and_close`` marks the FD closed, the pollDesc is evicted
+(parked readers and writers wake with ``ClosedError``), and the descriptor is
+destroyed — removed from epoll, then ``close(2)`` — when the last in-flight
+operation drops its reference. ``close()`` waits for that (Go's ``csema``),
+so when it returns the descriptor is really closed and its port free. A
+close called from the scheduler (a timer, shutdown) cannot park and returns
+without waiting.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Any
+
+from greenlet import getcurrent
+
+from .._runtime.g import getsched
+from .._runtime.netpoll import READY, Netpoll, PollDesc
+from .._runtime.sema import Sema
+from . import hook_unix
+from .fd import err_closing, err_timeout
+from .fd_mutex import FdMutex
+from .fd_poll_runtime import convert_err
+from .sock_cloexec import Acceptor
+
+if TYPE_CHECKING:
+    from collections.abc import Buffer
+
+    from .._runtime.proc import Runtime
+
+__all__ = ["FD", "MAX_RW"]
+
+#: Go's maxRW: the largest single read or write of a stream (1 GiB).
+MAX_RW = 1 << 30
+
+
+class FD:
+    """FD is one socket in non-blocking mode, registered once with the netpoller."""
+
+    __slots__ = (
+        "__weakref__",
+        "_acceptor",
+        "csema",
+        "fdmu",
+        "is_stream",
+        "np",
+        "pd",
+        "rdrained",
+        "rt",
+        "sock",
+        "sysfd",
+        "zero_read_is_eof",
+    )
+
+    def __init__(self, sock: socket.socket, is_stream: bool) -> None:
+        rt: Runtime = getsched()  # type: ignore[assignment]
+        self.rt = rt
+        self.np: Netpoll = rt.netpoll
+        wrap = hook_unix.wrap_socket
+        self.sock: Any = wrap(sock) if wrap is not None else sock
+        self.sysfd = sock.fileno()
+        self.is_stream = is_stream
+        self.zero_read_is_eof = is_stream
+        self.fdmu = FdMutex()
+        self.csema = Sema()
+        self.pd: PollDesc | None = None
+        self.rdrained = False
+        self._acceptor: Acceptor | None = None
+
+    def __repr__(self) -> str:
+        return f"<FD {self.sysfd} {self.fdmu!r}>"
+
+    def init(self) -> None:
+        """init registers the descriptor with the netpoller, once (Go's ``FD.Init``)."""
+        self.pd = self.np.open(self.sysfd, self)
+
+    # --- references ------------------------------------------------------------------
+
+    def incref(self) -> None:
+        """incref takes a reference for a non-I/O operation; ``ClosedError`` if closed."""
+        if not self.fdmu.incref():
+            raise err_closing()
+
+    def decref(self) -> None:
+        """decref drops a reference; the last one of a closed FD destroys it."""
+        if self.fdmu.decref():
+            self.destroy()
+
+    def destroy(self) -> None:
+        """destroy removes the fd from epoll, closes it and releases ``close()`` (Go's ``destroy``)."""
+        if self.pd is not None:
+            self.np.close(self.pd)
+            self.pd.user = None
+        try:
+            hook_unix.close_func(self.sock)
+        finally:
+            self.sysfd = -1
+            self.csema.release(self.rt)
+
+    def close(self) -> None:
+        """close evicts parked operations and returns once the descriptor is closed.
+
+        Raises ``ClosedError`` if the FD was already closed.
+        """
+        rt = self.rt
+        if not self.fdmu.incref_and_close(rt):
+            raise err_closing()
+        if self.pd is not None:
+            self.np.unblock(self.pd)  # wake parked readers/writers with ClosedError
+        if self.fdmu.decref():
+            self.destroy()
+            return
+        # In-flight operations still hold references: wait for the last one to
+        # destroy the descriptor, if we are a goroutine that may park.
+        g = rt.curg
+        if g is not None and g.glet is getcurrent():
+            self.csema.acquire(rt)
+
+    def force_close(self) -> None:
+        """force_close closes the descriptor regardless of references (runtime shutdown)."""
+        if self.sysfd < 0:
+            return
+        self.fdmu.closed = True
+        pd = self.pd
+        if pd is not None:
+            pd.rg = pd.wg = None
+            pd.closing = True
+            self.np.close(pd)
+            pd.user = None
+        try:
+            hook_unix.close_func(self.sock)
+        except OSError:
+            pass
+        self.sysfd = -1
+
+    def shutdown(self, how: int) -> None:
+        """shutdown half-closes the socket (``SHUT_RD``/``SHUT_WR``)."""
+        self.incref()
+        try:
+            self.sock.shutdown(how)
+        finally:
+            self.decref()
+
+    def set_deadline(self, t: float | None, read: bool, write: bool) -> None:
+        """set_deadline sets the read and/or write deadline; ``ClosedError`` if closed."""
+        self.incref()
+        try:
+            if self.pd is not None:
+                self.np.set_deadline(self.pd, t, read, write)
+        finally:
+            self.decref()
+
+    # --- reads -----------------------------------------------------------------------
+
+    def read(self, n: int) -> bytes:
+        """read returns up to ``n`` bytes, parking until at least one is available.
+
+        Returns ``b""`` at EOF (and at once for ``n == 0`` on a stream).
+        """
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, True):
+            raise err_closing()
+        try:
+            if n == 0 and self.is_stream:
+                return b""
+            if n > MAX_RW:
+                n = MAX_RW
+            pd: Any = self.pd
+            if pd.rd < 0.0:
+                raise err_timeout()
+            if self.rdrained:
+                res = self.np.wait(pd, False)
+                if res:
+                    raise convert_err(res)
+                self.rdrained = False
+            elif pd.rg is READY:
+                pd.rg = None  # Go's prepareRead: the syscall below looks anyway
+            sock = self.sock
+            while True:
+                try:
+                    data: bytes = sock.recv(n)
+                except BlockingIOError:
+                    res = self.np.wait(pd, False)
+                    if res:
+                        raise convert_err(res) from None
+                    continue
+                except InterruptedError:
+                    continue
+                if self.is_stream:
+                    self.rdrained = 0 < len(data) < n
+                return data
+        finally:
+            if fdmu.rwunlock(rt, True):
+                self.destroy()
+
+    def read_into(self, buf: Buffer) -> int:
+        """read_into reads into ``buf``; returns the byte count, 0 at EOF."""
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, True):
+            raise err_closing()
+        try:
+            mv = memoryview(buf)
+            n = mv.nbytes
+            if n == 0 and self.is_stream:
+                return 0
+            if n > MAX_RW:
+                mv = mv.cast("B")[:MAX_RW]
+                n = MAX_RW
+            pd: Any = self.pd
+            if pd.rd < 0.0:
+                raise err_timeout()
+            if self.rdrained:
+                res = self.np.wait(pd, False)
+                if res:
+                    raise convert_err(res)
+                self.rdrained = False
+            elif pd.rg is READY:
+                pd.rg = None
+            sock = self.sock
+            while True:
+                try:
+                    got: int = sock.recv_into(mv)
+                except BlockingIOError:
+                    res = self.np.wait(pd, False)
+                    if res:
+                        raise convert_err(res) from None
+                    continue
+                except InterruptedError:
+                    continue
+                if self.is_stream:
+                    self.rdrained = 0 < got < n
+                return got
+        finally:
+            if fdmu.rwunlock(rt, True):
+                self.destroy()
+
+    def recvfrom(self, n: int) -> tuple[bytes, Any]:
+        """recvfrom returns one datagram (truncated to ``n`` bytes) and its sender's address."""
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, True):
+            raise err_closing()
+        try:
+            pd: Any = self.pd
+            if pd.rd < 0.0:
+                raise err_timeout()
+            if pd.rg is READY:
+                pd.rg = None
+            sock = self.sock
+            while True:
+                try:
+                    return sock.recvfrom(n)  # type: ignore[no-any-return]
+                except BlockingIOError:
+                    res = self.np.wait(pd, False)
+                    if res:
+                        raise convert_err(res) from None
+                except InterruptedError:
+                    pass
+        finally:
+            if fdmu.rwunlock(rt, True):
+                self.destroy()
+
+    def accept(self) -> tuple[int, Any]:
+        """accept returns ``(fd, addr)`` of the next connection, non-blocking and close-on-exec.
+
+        Parks while none is pending; ``ECONNABORTED`` and ``EINTR`` are retried.
+        """
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, True):
+            raise err_closing()
+        try:
+            pd: Any = self.pd
+            if pd.rd < 0.0:
+                raise err_timeout()
+            if pd.rg is READY:
+                pd.rg = None
+            acceptor = self._acceptor
+            if acceptor is None:
+                acceptor = self._acceptor = Acceptor(self.sock.family)
+            sock = self.sock
+            while True:
+                try:
+                    return hook_unix.accept_func(acceptor, sock)
+                except BlockingIOError:
+                    res = self.np.wait(pd, False)
+                    if res:
+                        raise convert_err(res) from None
+                except (InterruptedError, ConnectionAbortedError):
+                    # ECONNABORTED: the peer reset before we accepted; Go retries.
+                    pass
+        finally:
+            if fdmu.rwunlock(rt, True):
+                self.destroy()
+
+    # --- writes ----------------------------------------------------------------------
+
+    def write(self, data: Buffer) -> int:
+        """write writes all of ``data``, looping over partial writes and parking on ``EAGAIN``.
+
+        Returns the byte count. Every exception it raises carries ``written``,
+        the bytes already written.
+        """
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, False):
+            e: Any = err_closing()
+            e.written = 0
+            raise e
+        nn = 0
+        try:
+            pd: Any = self.pd
+            if pd.wd < 0.0:
+                raise err_timeout()
+            if pd.wg is READY:
+                pd.wg = None  # Go's prepareWrite
+            sock = self.sock
+            if type(data) is not bytes and type(data) is not bytearray:
+                data = memoryview(data).cast("B")  # len() must count bytes, not items
+            total = len(data)  # type: ignore[arg-type]
+            if total <= MAX_RW:
+                # The common case: one send of the whole buffer, no memoryview.
+                while True:
+                    try:
+                        nn = sock.send(data)
+                        break
+                    except BlockingIOError:
+                        res = self.np.wait(pd, True)
+                        if res:
+                            raise convert_err(res) from None
+                    except InterruptedError:
+                        pass
+                if nn == total:
+                    return nn
+            mv = memoryview(data).cast("B")
+            while nn < total:
+                end = nn + MAX_RW if total - nn > MAX_RW else total
+                try:
+                    n = sock.send(mv[nn:end])
+                except BlockingIOError:
+                    res = self.np.wait(pd, True)
+                    if res:
+                        raise convert_err(res) from None
+                    continue
+                except InterruptedError:
+                    continue
+                nn += n
+            return nn
+        except BaseException as err:
+            if isinstance(err, OSError):
+                err.written = nn  # type: ignore[attr-defined]
+            raise
+        finally:
+            if fdmu.rwunlock(rt, False):
+                self.destroy()
+
+    def sendto(self, data: Buffer, addr: Any) -> int:
+        """sendto sends one datagram to ``addr``, parking while the socket buffer is full."""
+        rt = self.rt
+        fdmu = self.fdmu
+        if not fdmu.rwlock(rt, False):
+            raise err_closing()
+        try:
+            pd: Any = self.pd
+            if pd.wd < 0.0:
+                raise err_timeout()
+            if pd.wg is READY:
+                pd.wg = None
+            sock = self.sock
+            while True:
+                try:
+                    return sock.sendto(data, addr)  # type: ignore[no-any-return]
+                except BlockingIOError:
+                    res = self.np.wait(pd, True)
+                    if res:
+                        raise convert_err(res) from None
+                except InterruptedError:
+                    pass
+        finally:
+            if fdmu.rwunlock(rt, False):
+                self.destroy()
+
+    def wait_write(self) -> None:
+        """wait_write parks until the fd is writable (connect's completion; Go's ``WaitWrite``)."""
+        pd = self.pd
+        assert pd is not None
+        res = self.np.wait(pd, True)
+        if res:
+            raise convert_err(res)

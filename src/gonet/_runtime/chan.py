@@ -1,0 +1,255 @@
+"""Channels (Go's ``runtime/chan.go``).
+
+A :class:`Chan` has a FIFO buffer of ``capacity`` values and two queues of
+parked goroutines, each waiting in a :class:`Sudog`: receivers (``recvq``)
+and senders (``sendq``). Invariants, as in Go:
+
+* ``recvq`` is non-empty only while the buffer is empty;
+* ``sendq`` is non-empty only while the buffer is full (for an unbuffered
+  channel: always "full"), and no receiver is waiting;
+* values are handed over directly from a waiting sender to a receiver (and a
+  receiver that empties a slot of a full buffer moves the oldest waiting
+  sender's value into it), so FIFO order holds across buffer and queue.
+
+A sudog can be stale — its goroutine was woken through another ``select``
+case, or by shutdown — which the park token detects (:mod:`.g`); stale sudogs
+are skipped and dropped when dequeued.
+
+Closing wakes every waiting receiver (they see the channel closed) and every
+waiting sender (they raise, as Go panics). Receiving from a closed, drained
+channel, sending on a closed channel and closing twice raise
+:class:`ChanClosedError`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, getsched
+
+__all__ = ["Chan", "ChanClosedError", "Sudog", "after"]
+
+T = TypeVar("T")
+
+
+class ChanClosedError(Exception):
+    """ChanClosedError: receive from a closed and drained channel, send on or close of a closed one."""
+
+
+class Sudog:
+    """Sudog is a goroutine waiting on one channel operation (Go's ``sudog``)."""
+
+    __slots__ = ("elem", "g", "index", "is_send", "seq", "success")
+
+    def __init__(self, g: Goroutine, seq: int, elem: Any, index: int, is_send: bool) -> None:
+        self.g = g
+        self.seq = seq
+        self.elem = elem
+        self.index = index  # the select case this sudog stands for (0 outside select)
+        self.is_send = is_send
+        self.success = False  # True: the operation happened; False: woken by close
+
+
+def dequeue(q: deque[Sudog]) -> Sudog | None:
+    """dequeue pops the first sudog whose goroutine still waits for it (Go's ``waitq.dequeue``)."""
+    while q:
+        sg = q.popleft()
+        g = sg.g
+        if g.parkseq == sg.seq and g.status == 3:  # still parked on this very operation
+            return sg
+    return None
+
+
+def ready(sg: Sudog) -> None:
+    """ready wakes the goroutine of a dequeued sudog, from this thread's runtime."""
+    getsched().goready(sg.g, sg.seq, sg)
+
+
+def park_on(s: Sched, q: deque[Sudog], sg: Sudog, reason: str) -> None:
+    """park_on parks the running goroutine in ``q``; a throw (shutdown) unlinks it."""
+    q.append(sg)
+    try:
+        s.gopark(reason)
+    except BaseException:
+        try:
+            q.remove(sg)
+        except ValueError:
+            pass
+        raise
+
+
+class Chan(Generic[T]):
+    """Chan is a Go channel: ``Chan()`` is unbuffered, ``Chan(n)`` holds up to ``n`` values.
+
+    ``send`` parks until a receiver takes the value (unbuffered) or buffer
+    space exists; ``recv`` parks until a value arrives. Iterating yields values
+    until the channel is closed and drained. ``len(ch)`` is the number of
+    buffered values.
+    """
+
+    __slots__ = ("__weakref__", "_buf", "_closed", "capacity", "recvq", "sendq")
+
+    def __init__(self, capacity: int = 0) -> None:
+        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+            raise ValueError(f"gonet: Chan capacity must be a non-negative int, not {capacity!r}")
+        self.capacity = capacity
+        self._buf: deque[T] = deque()
+        self._closed = False
+        self.recvq: deque[Sudog] = deque()
+        self.sendq: deque[Sudog] = deque()
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<Chan {len(self._buf)}/{self.capacity}{state}>"
+
+    @property
+    def closed(self) -> bool:
+        """closed reports whether ``close()`` has been called."""
+        return self._closed
+
+    # --- the non-blocking halves, shared with select ---------------------------------
+
+    def try_send(self, value: T) -> bool:
+        """try_send sends without parking; returns whether the value was taken.
+
+        Raises :class:`ChanClosedError` on a closed channel.
+        """
+        if self._closed:
+            raise ChanClosedError("send on closed channel")
+        sg = dequeue(self.recvq) if self.recvq else None
+        if sg is not None:
+            sg.elem = value
+            sg.success = True
+            ready(sg)
+            return True
+        if len(self._buf) < self.capacity:
+            self._buf.append(value)
+            return True
+        return False
+
+    def try_recv(self) -> tuple[T | None, bool, bool]:
+        """try_recv receives without parking: ``(value, ok, done)``.
+
+        ``done`` is False when nothing was available; otherwise ``ok`` tells a
+        real value from the closed channel's end (``(None, False, True)``).
+        """
+        buf = self._buf
+        if buf:
+            v = buf.popleft()
+            if self.sendq:
+                sg = dequeue(self.sendq)
+                if sg is not None:
+                    buf.append(sg.elem)
+                    sg.success = True
+                    ready(sg)
+            return v, True, True
+        if self.sendq:
+            sg = dequeue(self.sendq)
+            if sg is not None:
+                v = sg.elem
+                sg.success = True
+                ready(sg)
+                return v, True, True
+        if self._closed:
+            return None, False, True
+        return None, False, False
+
+    # --- the blocking operations ------------------------------------------------------
+
+    def send(self, value: T) -> None:
+        """send delivers ``value``, parking until a receiver or buffer space takes it.
+
+        Raises :class:`ChanClosedError` if the channel is closed, before or while parked.
+        """
+        if self.try_send(value):
+            return
+        s = getsched()
+        g = s.checkg()
+        sg = Sudog(g, g.parkseq, value, 0, True)
+        park_on(s, self.sendq, sg, WAIT_CHAN_SEND)
+        if not sg.success:
+            raise ChanClosedError("send on closed channel")
+
+    def recv(self) -> T:
+        """recv returns the next value, parking until one arrives.
+
+        Raises :class:`ChanClosedError` once the channel is closed and drained.
+        """
+        v, ok, done = self.try_recv()
+        if done:
+            if not ok:
+                raise ChanClosedError("receive from closed channel")
+            return v  # type: ignore[return-value]
+        s = getsched()
+        g = s.checkg()
+        sg = Sudog(g, g.parkseq, None, 0, False)
+        park_on(s, self.recvq, sg, WAIT_CHAN_RECV)
+        if not sg.success:
+            raise ChanClosedError("receive from closed channel")
+        return sg.elem  # type: ignore[no-any-return]
+
+    def recv_ok(self) -> tuple[T | None, bool]:
+        """recv_ok is Go's ``v, ok := <-ch``: ``(None, False)`` once closed and drained."""
+        try:
+            return self.recv(), True
+        except ChanClosedError:
+            return None, False
+
+    def close(self) -> None:
+        """close closes the channel, waking every waiting receiver and sender.
+
+        Receivers get the buffered values first, then :class:`ChanClosedError`;
+        parked senders raise it. A second ``close`` raises it too.
+        """
+        if self._closed:
+            raise ChanClosedError("close of closed channel")
+        self._closed = True
+        woken: list[Sudog] = []
+        for q in (self.recvq, self.sendq):
+            while q:
+                sg = dequeue(q)
+                if sg is None:
+                    break
+                sg.success = False
+                woken.append(sg)
+        if woken:
+            s = getsched()
+            for sg in woken:
+                s.goready(sg.g, sg.seq, sg)
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            v, ok, done = self.try_recv()
+            if not done:
+                try:
+                    v = self.recv()
+                except ChanClosedError:
+                    return
+                yield v
+                continue
+            if not ok:
+                return
+            yield v  # type: ignore[misc]
+
+
+def after(seconds: float) -> Chan[float]:
+    """after returns a channel that receives the clock time once ``seconds`` have passed.
+
+    Go's ``time.After``. The channel has room for the one value, so the timer
+    never blocks; times are on the runtime's clock (``gonet.monotonic()``).
+    """
+    s = getsched()
+    ch: Chan[float] = Chan(1)
+    now = s.clock.now()  # type: ignore[attr-defined]
+    s.timers.add(now + max(0.0, seconds), _after_fire, ch)
+    return ch
+
+
+def _after_fire(ch: Chan[float]) -> None:
+    if not ch._closed:
+        ch.try_send(getsched().clock.now())  # type: ignore[attr-defined]

@@ -1,0 +1,318 @@
+"""Goroutines and the one place that switches between them (Go's ``runtime/proc.go``: g, gopark, goready).
+
+A goroutine is a :class:`Goroutine` (Go's ``g``) running on a greenlet whose
+parent is the *hub*: the greenlet that called ``run()`` and runs the
+scheduler loop (:mod:`gonet._runtime.proc`). :meth:`Sched.gopark` and
+:meth:`Sched.goready` are the only code that switches greenlets; everything
+that blocks — channels, sleeps, the netpoller, ``blocking()`` — parks through
+``gopark`` and is woken through ``goready``.
+
+Goroutine states (``status``)::
+
+    IDLE --go()--> RUNNABLE --scheduled--> RUNNING --returns/raises--> DEAD
+                      ^                      |
+                      +------goready------ WAITING  (gopark, with a wait reason)
+
+The park token
+--------------
+A parked goroutine can be woken by several sources at once: a deadline and
+readiness, a ``join(timeout)`` and completion, several ``select`` cases, a
+``blocking()`` worker that finishes after shutdown. Instead of one special
+case per source there is one rule: a waker records ``g.parkseq`` when it
+registers, and :meth:`Sched.goready` succeeds only if the goroutine is still
+``WAITING`` with that same ``parkseq``; a successful wake bumps ``parkseq``,
+so every later waker holding the old token is a no-op. Wakers that hand over
+a value (channels, semaphores) use the boolean result to pass it to the next
+waiter instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from greenlet import getcurrent, greenlet
+
+from .errors import GoroutineExit, throw
+
+if TYPE_CHECKING:
+    from .timers import TimerHeap
+
+__all__ = [
+    "DEAD",
+    "IDLE",
+    "RUNNABLE",
+    "RUNNING",
+    "WAITING",
+    "Goroutine",
+    "Sched",
+    "current_sched",
+    "getsched",
+]
+
+# Goroutine states.
+IDLE = 0
+RUNNABLE = 1
+RUNNING = 2
+WAITING = 3
+DEAD = 4
+
+STATUS_NAMES = {IDLE: "idle", RUNNABLE: "runnable", RUNNING: "running", WAITING: "waiting",
+                DEAD: "dead"}
+
+# Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
+WAIT_IO = "IO wait"
+WAIT_SLEEP = "sleep"
+WAIT_CHAN_RECV = "chan receive"
+WAIT_CHAN_SEND = "chan send"
+WAIT_SELECT = "select"
+WAIT_SELECT_NO_CASES = "select (no cases)"
+WAIT_SEMACQUIRE = "semacquire"
+WAIT_SYSCALL = "syscall"
+WAIT_JOIN = "join"
+WAIT_SYNC_MUTEX = "sync.Mutex.Lock"
+WAIT_WAITGROUP = "sync.WaitGroup.Wait"
+
+_tls = threading.local()
+
+
+def current_sched() -> Sched | None:
+    """current_sched returns the runtime running on this thread, or ``None``."""
+    return getattr(_tls, "sched", None)
+
+
+def getsched() -> Sched:
+    """getsched returns this thread's runtime; ``RuntimeError`` outside ``gonet.run()``."""
+    s: Sched | None = getattr(_tls, "sched", None)
+    if s is None:
+        raise RuntimeError("gonet: no runtime on this thread (call this inside gonet.run())")
+    return s
+
+
+class Goroutine:
+    """Goroutine is a lightweight thread of execution (Go's ``g``), run by :func:`gonet.go`.
+
+    ``id`` is unique within its runtime (the main goroutine is 1).
+    :meth:`join` waits for it to end; :meth:`done` tells whether it has.
+    """
+
+    __slots__ = (
+        "_exc",
+        "_joiners",
+        "_result",
+        "args",
+        "fn",
+        "glet",
+        "id",
+        "kwargs",
+        "parkseq",
+        "sched",
+        "status",
+        "waitreason",
+        "waitsince",
+        "wakeval",
+    )
+
+    def __init__(self, sched: Sched, gid: int, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.sched = sched
+        self.id = gid
+        self.fn: Callable[..., Any] | None = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.glet: Any = None
+        self.status = IDLE
+        self.parkseq = 0
+        self.wakeval: Any = None
+        self.waitreason = ""
+        self.waitsince = 0.0
+        self._result: Any = None
+        self._exc: BaseException | None = None
+        self._joiners: list[tuple[Goroutine, int]] | None = None
+
+    def __repr__(self) -> str:
+        state = self.waitreason if self.status == WAITING else STATUS_NAMES[self.status]
+        return f"<Goroutine {self.id} [{state}]>"
+
+    def done(self) -> bool:
+        """done reports whether the goroutine has returned or raised."""
+        return self.status == DEAD
+
+    def join(self, timeout: float | None = None) -> Any:
+        """join parks until the goroutine ends and returns its result.
+
+        Re-raises the goroutine's exception. Raises ``TimeoutError`` when
+        ``timeout`` seconds pass first, and ``RuntimeError`` when a goroutine
+        joins itself or is outside this goroutine's runtime.
+        """
+        if self.status != DEAD:
+            s = self.sched
+            me = s.checkg()
+            if me is self:
+                raise RuntimeError("gonet: goroutine cannot join itself (deadlock)")
+            if self._joiners is None:
+                self._joiners = []
+            seq = me.parkseq
+            self._joiners.append((me, seq))
+            timer = None
+            if timeout is not None:
+                timer = s.timers.add(s.clock.now() + max(timeout, 0.0), _join_timeout, (me, seq))
+            try:
+                s.gopark(WAIT_JOIN)
+            finally:
+                if timer is not None:
+                    s.timers.cancel(timer)
+            if self.status != DEAD:
+                if self._joiners is not None:
+                    self._joiners = [j for j in self._joiners if j[0] is not me]
+                raise TimeoutError(f"gonet: goroutine {self.id} did not end within {timeout}s")
+        if self._exc is not None:
+            raise self._exc
+        return self._result
+
+
+def _join_timeout(arg: tuple[Goroutine, int]) -> None:
+    g, seq = arg
+    g.sched.goready(g, seq)
+
+
+class Sched:
+    """Sched is the per-thread core of a runtime: run queue, hub and the switch point.
+
+    :class:`gonet._runtime.proc.Runtime` adds the scheduler loop, timers, the
+    netpoller and shutdown on top of it.
+    """
+
+    # Attributes the scheduler loop and the netpoller read on every round are
+    # plain instance attributes (the Runtime subclass adds more).
+    runq: deque[Goroutine]
+    hub: Any
+    curg: Goroutine | None
+    thread_id: int
+    timers: TimerHeap
+    now: float  # clock time of the current scheduler round (cheap "waitsince")
+    schedtick: int
+    io_waiters: int
+
+    def __init__(self) -> None:
+        self.runq = deque()
+        self.hub = None
+        self.curg = None
+        self.thread_id = threading.get_ident()
+        self.now = 0.0
+        self.schedtick = 0
+        self.io_waiters = 0
+
+    def checkg(self) -> Goroutine:
+        """checkg returns the running goroutine, or raises if the caller may not park here.
+
+        Parking is legal only inside a goroutine of *this* runtime on *its*
+        thread; a goroutine of another thread's runtime gets a clear
+        ``RuntimeError`` instead of a greenlet error or a silent hang.
+        """
+        g = self.curg
+        if threading.get_ident() != self.thread_id:
+            raise RuntimeError(
+                "gonet: this object belongs to the runtime of another thread; "
+                "goroutines may only use conns, channels and locks of their own runtime")
+        if g is None or g.glet is not getcurrent():
+            raise RuntimeError("gonet: cannot block outside a goroutine "
+                               "(in the scheduler, a timer callback or at shutdown)")
+        return g
+
+    def gopark(self, reason: str) -> Any:
+        """gopark parks the running goroutine until :meth:`goready` wakes it.
+
+        Returns the value passed to ``goready``. The caller has already
+        registered the goroutine (with its ``parkseq`` token) wherever a waker
+        will find it.
+        """
+        g = self.curg
+        if g is None or g.glet is not getcurrent():
+            self.checkg()  # raises the right RuntimeError
+            raise throw("runtime: gopark outside a goroutine")
+        g.status = WAITING
+        g.waitreason = reason
+        g.waitsince = self.now
+        self.hub.switch()
+        v = g.wakeval
+        g.wakeval = None
+        return v
+
+    def goready(self, g: Goroutine, seq: int, value: Any = None) -> bool:
+        """goready makes ``g`` runnable if it is still parked with token ``seq``.
+
+        Returns ``False`` (and does nothing) for a stale token: the goroutine
+        was already woken by someone else, or has ended.
+        """
+        if g.parkseq != seq or g.status != WAITING:
+            return False
+        if g.sched is not self:
+            raise RuntimeError("gonet: cannot wake a goroutine of another thread's runtime")
+        g.parkseq = seq + 1
+        g.status = RUNNABLE
+        g.wakeval = value
+        self.runq.append(g)
+        return True
+
+    def gosched(self) -> None:
+        """gosched yields: the running goroutine goes to the back of the run queue."""
+        g = self.checkg()
+        g.status = RUNNABLE
+        self.runq.append(g)
+        self.hub.switch()
+
+    def new_goroutine(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Goroutine:
+        """new_goroutine creates a runnable goroutine at the back of the run queue."""
+        raise NotImplementedError  # provided by Runtime
+
+    # --- the body every goroutine's greenlet runs -------------------------------------
+
+    def _goexit_body(self, g: Goroutine) -> None:
+        """Run ``g.fn``, record its outcome and wake joiners (Go's ``goexit0``)."""
+        fn, args, kwargs = g.fn, g.args, g.kwargs
+        g.fn = None
+        g.args = ()
+        g.kwargs = {}
+        try:
+            assert fn is not None
+            g._result = fn(*args, **kwargs)
+        except GoroutineExit:
+            pass
+        except BaseException as e:
+            g._exc = e
+            self.report_uncaught(g, e)
+        finally:
+            g.status = DEAD
+            self.goroutine_ended(g)
+            joiners = g._joiners
+            if joiners:
+                g._joiners = None
+                for jg, seq in joiners:
+                    self.goready(jg, seq)
+
+    def report_uncaught(self, g: Goroutine, e: BaseException) -> None:
+        """report_uncaught prints an exception that escaped a goroutine, with its id.
+
+        The main goroutine's exception is not printed: ``run()`` re-raises it.
+        """
+        if g.id == 1:
+            return
+        try:
+            text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+            sys.stderr.write(f"gonet: exception in goroutine {g.id}:\n{text}")
+            sys.stderr.flush()
+        except Exception:  # printing must never kill the scheduler
+            pass
+
+    def goroutine_ended(self, g: Goroutine) -> None:
+        """goroutine_ended is a hook for the runtime's bookkeeping."""
+
+    def spawn_glet(self, g: Goroutine) -> None:
+        """spawn_glet gives ``g`` its greenlet, parented to the hub."""
+        g.glet = greenlet(self._goexit_body, self.hub)

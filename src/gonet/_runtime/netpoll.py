@@ -1,0 +1,362 @@
+"""The netpoller: pollDesc and its operations (Go's ``runtime/netpoll.go``, go1.22).
+
+The backend (:mod:`.netpoll_epoll`) is a leaf with this contract: register
+each fd once, edge-triggered for both directions; unregister once before
+``close(2)``; ``poll(timeout)`` returns ``[(fd, events)]``; ``wake()`` is
+thread-safe and idempotent.
+
+pollDesc
+--------
+Every descriptor the runtime waits on has a :class:`PollDesc`. Its ``rg``
+(reader) and ``wg`` (writer) fields are Go's binary semaphores::
+
+    rg / wg:   None  --edge, nobody waiting-->  READY
+               None  --goroutine parks------->  G (the parked goroutine)
+               READY --goroutine waits------->  None (consumed; wait returns at once)
+               G     --edge------------------>  READY, G made runnable; it consumes READY
+               G     --deadline / close------>  None,  G made runnable; it checks the error
+
+Go also has a transient WAIT state for the window between a goroutine
+committing to park and actually parking, during which another thread's
+netpoll may run. Here the netpoller runs only on the scheduler, never between
+those two steps, so WAIT collapses into G. Everything else is Go's: an edge
+that lands while nobody waits is latched as READY and never lost; a second
+goroutine waiting on the same side is a bug (``runtime: double wait``; the
+fdMutex serialises readers and writers above this layer).
+
+Deadlines
+---------
+``rd``/``wd`` are absolute clock times: ``0.0`` no deadline, ``-1.0`` expired
+(sticky until the next ``set_deadline``), otherwise a pending timer
+``rt``/``wt`` owned by the pollDesc. Moving a deadline re-arms the timer;
+a deadline moved into the past expires at once and wakes the parked goroutine.
+Go guards its timers with ``rseq``/``wseq``; the timer heap's own sequence
+numbers (:mod:`.timers`) give the same guarantee: a re-armed or cancelled
+timer never fires its old entry.
+
+Stale events and fd reuse
+-------------------------
+Go tags the pollDesc pointer stored in ``epoll_data`` with a sequence number
+because pollDescs are recycled. Python's epoll returns only the fd number, so
+the fd → pollDesc map is the tag: a pollDesc leaves the map (and epoll) in
+:meth:`Netpoll.close` before its descriptor is closed, events of one
+``epoll_wait`` are dispatched before any goroutine runs (so no close can slip
+between an event and its dispatch), and deadline timers are cancelled at
+close and check ``closing`` when they fire. A new owner of a reused fd number
+starts with a fresh pollDesc (``seq`` increases), so nothing of the old one
+can reach it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import throw
+from .g import WAIT_IO
+from .netpoll_epoll import READ_EVENTS, WRITE_EVENTS, EpollPoller
+from .timers import Timer
+
+if TYPE_CHECKING:
+    from .proc import Runtime
+
+__all__ = [
+    "POLL_ERR_CLOSING",
+    "POLL_ERR_TIMEOUT",
+    "POLL_NO_ERROR",
+    "READY",
+    "Netpoll",
+    "PollDesc",
+]
+
+
+class _Ready:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "READY"
+
+
+#: Go's pdReady: an edge arrived while nobody waited.
+READY: Any = _Ready()
+
+# Error codes of poll_wait (Go's pollNoError, pollErrClosing, pollErrTimeout).
+POLL_NO_ERROR = 0
+POLL_ERR_CLOSING = 1
+POLL_ERR_TIMEOUT = 2
+
+
+class PollDesc:
+    """PollDesc is the runtime state of one polled descriptor (Go's ``pollDesc``)."""
+
+    __slots__ = (
+        "closing",
+        "fd",
+        "netpoll",
+        "rd",
+        "rg",
+        "rt",
+        "rtoken",
+        "seq",
+        "user",
+        "wd",
+        "wg",
+        "wt",
+        "wtoken",
+    )
+
+    def __init__(self, netpoll: Netpoll, fd: int, seq: int, user: Any) -> None:
+        self.netpoll = netpoll
+        self.fd = fd
+        self.seq = seq
+        self.user = user  # the owning poll.FD, closed at runtime shutdown
+        self.rg: Any = None
+        self.wg: Any = None
+        self.rtoken = 0
+        self.wtoken = 0
+        self.rd = 0.0
+        self.wd = 0.0
+        self.rt: Timer | None = None
+        self.wt: Timer | None = None
+        self.closing = False
+
+    def __repr__(self) -> str:
+        return f"<PollDesc fd={self.fd} seq={self.seq} rg={self.rg!r} wg={self.wg!r}>"
+
+
+class Netpoll:
+    """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
+
+    __slots__ = ("_seq", "backend", "pds", "rt")
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.backend = EpollPoller()
+        self.pds: dict[int, PollDesc] = {}
+        self._seq = 0
+
+    # --- open / close (poll_runtime_pollOpen / pollClose) -------------------------------
+
+    def open(self, fd: int, user: Any = None) -> PollDesc:
+        """open registers ``fd`` with epoll, once, and returns its pollDesc."""
+        if fd in self.pds:
+            raise throw(f"runtime: netpoll open of fd {fd} that is already registered")
+        self.backend.register(fd)
+        self._seq += 1
+        pd = PollDesc(self, fd, self._seq, user)
+        self.pds[fd] = pd
+        return pd
+
+    def close(self, pd: PollDesc) -> None:
+        """close unregisters ``pd``'s fd; the caller closes the descriptor afterwards.
+
+        Like Go's pollClose it requires that nobody waits on it any more
+        (``unblock`` and the fdMutex reference count see to that).
+        """
+        if pd.rg is not None and pd.rg is not READY or pd.wg is not None and pd.wg is not READY:
+            raise throw("runtime: blocked write on closing polldesc")
+        self._deltimers(pd)
+        if self.pds.get(pd.fd) is pd:
+            del self.pds[pd.fd]
+            try:
+                self.backend.unregister(pd.fd)
+            except OSError:
+                pass  # the descriptor was closed behind our back; it left epoll with it
+
+    # --- netpoll(delay): epoll_wait and netpollready -------------------------------------
+
+    def poll(self, timeout: float) -> int:
+        """poll waits up to ``timeout`` seconds and readies the goroutines whose fds fired.
+
+        Returns the number of events. A reader is woken by IN/RDHUP/HUP/ERR, a
+        writer by OUT/HUP/ERR, exactly as Go's ``netpoll`` sorts them.
+        """
+        events = self.backend.poll(timeout)
+        if not events:
+            return 0
+        pds = self.pds
+        rt = self.rt
+        runq = rt.runq
+        for fd, ev in events:
+            pd = pds.get(fd)
+            if pd is None:
+                continue
+            # netpollunblock(pd, mode, ioready=true), inlined: this is the hot loop.
+            if ev & READ_EVENTS:
+                g = pd.rg
+                if g is not READY:
+                    pd.rg = READY
+                    if g is not None and g.parkseq == pd.rtoken and g.status == 3:
+                        g.parkseq += 1
+                        g.status = 1  # RUNNABLE
+                        runq.append(g)
+            if ev & WRITE_EVENTS:
+                g = pd.wg
+                if g is not READY:
+                    pd.wg = READY
+                    if g is not None and g.parkseq == pd.wtoken and g.status == 3:
+                        g.parkseq += 1
+                        g.status = 1
+                        runq.append(g)
+        return len(events)
+
+    # --- waiting (poll_runtime_pollReset / pollWait / netpollblock) ---------------------
+
+    def check_err(self, pd: PollDesc, write: bool) -> int:
+        """check_err is Go's netpollcheckerr: closing first, then an expired deadline."""
+        if pd.closing:
+            return POLL_ERR_CLOSING
+        if (pd.wd if write else pd.rd) < 0.0:
+            return POLL_ERR_TIMEOUT
+        return POLL_NO_ERROR
+
+    def wait(self, pd: PollDesc, write: bool) -> int:
+        """wait parks until ``pd`` is ready for reading (or writing); returns an error code.
+
+        Go's ``poll_runtime_pollWait``: returns ``POLL_NO_ERROR`` when the fd
+        may be ready (retry the syscall), ``POLL_ERR_CLOSING`` or
+        ``POLL_ERR_TIMEOUT`` otherwise.
+        """
+        if pd.closing:
+            return POLL_ERR_CLOSING
+        if (pd.wd if write else pd.rd) < 0.0:
+            return POLL_ERR_TIMEOUT
+        while not self._block(pd, write):
+            err = self.check_err(pd, write)
+            if err != POLL_NO_ERROR:
+                return err
+            # Woken without readiness and without an error: a deadline that was
+            # moved later, so wait again (Go loops the same way).
+        return POLL_NO_ERROR
+
+    def _block(self, pd: PollDesc, write: bool) -> bool:
+        """_block is Go's netpollblock: True if I/O is ready, False if woken otherwise."""
+        rt = self.rt
+        if write:
+            if pd.wg is READY:
+                pd.wg = None
+                return True
+            if pd.wg is not None:
+                raise throw("runtime: double wait")
+            g = rt.checkg()
+            pd.wg = g
+            pd.wtoken = g.parkseq
+            rt.io_waiters += 1
+            try:
+                rt.gopark(WAIT_IO)
+            finally:
+                rt.io_waiters -= 1
+                old = pd.wg
+                pd.wg = None
+            return old is READY
+        if pd.rg is READY:
+            pd.rg = None
+            return True
+        if pd.rg is not None:
+            raise throw("runtime: double wait")
+        g = rt.checkg()
+        pd.rg = g
+        pd.rtoken = g.parkseq
+        rt.io_waiters += 1
+        try:
+            rt.gopark(WAIT_IO)
+        finally:
+            rt.io_waiters -= 1
+            old = pd.rg
+            pd.rg = None
+        return old is READY
+
+    def _unblock(self, pd: PollDesc, write: bool) -> None:
+        """_unblock is netpollunblock(pd, mode, ioready=false): wake a waiter to see an error."""
+        if write:
+            g = pd.wg
+            if g is not None and g is not READY:
+                pd.wg = None
+                self.rt.goready(g, pd.wtoken)
+        else:
+            g = pd.rg
+            if g is not None and g is not READY:
+                pd.rg = None
+                self.rt.goready(g, pd.rtoken)
+
+    # --- deadlines (poll_runtime_pollSetDeadline) --------------------------------------
+
+    def set_deadline(self, pd: PollDesc, d: float | None, read: bool, write: bool) -> None:
+        """set_deadline sets the read and/or write deadline of ``pd`` to clock time ``d``.
+
+        ``None`` clears it; a time not after now expires it at once (sticky
+        until the next call) and wakes a goroutine parked on that side.
+        """
+        if pd.closing:
+            return
+        rt = self.rt
+        if d is None:
+            dl = 0.0
+        elif d <= rt.clock.now():
+            dl = -1.0
+        else:
+            dl = float(d)
+        timers = rt.timers
+        if read:
+            pd.rd = dl
+            if dl > 0.0:
+                if pd.rt is None:
+                    pd.rt = Timer(_read_deadline, pd)
+                timers.arm(pd.rt, dl)
+            elif pd.rt is not None:
+                timers.cancel(pd.rt)
+            if dl < 0.0:
+                self._unblock(pd, False)
+        if write:
+            pd.wd = dl
+            if dl > 0.0:
+                if pd.wt is None:
+                    pd.wt = Timer(_write_deadline, pd)
+                timers.arm(pd.wt, dl)
+            elif pd.wt is not None:
+                timers.cancel(pd.wt)
+            if dl < 0.0:
+                self._unblock(pd, True)
+
+    # --- close (poll_runtime_pollUnblock) ----------------------------------------------
+
+    def unblock(self, pd: PollDesc) -> None:
+        """unblock marks ``pd`` closing and wakes its reader and writer to see ``ClosedError``."""
+        if pd.closing:
+            raise throw("runtime: unblock on closing polldesc")
+        pd.closing = True
+        self._deltimers(pd)
+        self._unblock(pd, False)
+        self._unblock(pd, True)
+
+    def _deltimers(self, pd: PollDesc) -> None:
+        timers = self.rt.timers
+        if pd.rt is not None:
+            timers.cancel(pd.rt)
+        if pd.wt is not None:
+            timers.cancel(pd.wt)
+
+    def close_all(self) -> None:
+        """close_all closes every descriptor still registered, then the backend (shutdown)."""
+        for pd in list(self.pds.values()):
+            user = pd.user
+            if user is not None and hasattr(user, "force_close"):
+                user.force_close()
+            else:
+                self.close(pd)
+        self.pds.clear()
+        self.backend.close()
+
+
+def _read_deadline(pd: PollDesc) -> None:
+    # netpollReadDeadline: the timer fired on the scheduler.
+    if pd.closing:
+        return
+    pd.rd = -1.0
+    pd.netpoll._unblock(pd, False)
+
+
+def _write_deadline(pd: PollDesc) -> None:
+    if pd.closing:
+        return
+    pd.wd = -1.0
+    pd.netpoll._unblock(pd, True)

@@ -1,0 +1,142 @@
+"""The epoll backend of the netpoller (Go's ``runtime/netpoll_epoll.go``).
+
+This module is a leaf: it imports only the standard library. Its contract,
+which :mod:`gonet._runtime.netpoll` relies on:
+
+* ``register(fd)`` once per descriptor, edge-triggered, for both directions;
+  ``unregister(fd)`` once, *before* the descriptor is closed.
+* ``poll(timeout)`` is one ``epoll_wait``: ``timeout`` seconds, 0 to poll,
+  -1 to block; returns ``[(fd, events), ...]``. Events on the wake-up
+  descriptor are consumed here and never returned.
+* ``wake()`` makes a blocked (or the next) ``poll`` return. It is safe from
+  any thread, idempotent while a wake-up is pending, and a no-op once the
+  poller is closed.
+
+Some facts about epoll that this design leans on
+-------------------------------------------------
+*Edge-triggered.* With ``EPOLLET`` the kernel reports a descriptor when its
+state *changes* (new data queued, buffer space freed, peer hung up), not while
+it stays readable. That lets us register every socket once, for reading and
+writing at the same time (``EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET``), and never
+call ``epoll_ctl`` again on the I/O path: no re-arming per operation as with
+level-triggered or one-shot registration. The price is that an edge is
+reported exactly once. If nobody is waiting when it arrives it must be
+remembered (the pollDesc's READY state), and a reader must keep reading until
+``EAGAIN`` (or a short read, which proves the queue was drained at that
+moment) before it may wait for the next edge.
+
+*Registration belongs to the open file description, not the number.* Closing
+a descriptor drops it from the epoll set only when no other descriptor refers
+to the same file (``dup``, ``fork``), so gonet always unregisters explicitly
+before ``close(2)``; events of a closed descriptor can then never be reported
+under the number a new socket reuses.
+
+*HUP and ERR are always reported*, whether asked for or not, and they concern
+both directions: the netpoller wakes the reader and the writer for them. A
+socket that was never connected reports ``EPOLLHUP`` at once, which is why
+``connect`` registers only after ``EINPROGRESS``.
+
+*The wake-up descriptor* is an ``eventfd`` in the same epoll set: writing to it
+from a worker thread (a finished ``blocking()`` call) or a signal handler makes
+a blocked ``epoll_wait`` return, so the scheduler thread never needs a second
+waiting mechanism. It is edge-triggered as well, so it is read (reset) every
+time it fires.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+
+__all__ = ["EVENTS", "EpollPoller"]
+
+EPOLLIN = select.EPOLLIN
+EPOLLOUT = select.EPOLLOUT
+EPOLLERR = select.EPOLLERR
+EPOLLHUP = select.EPOLLHUP
+EPOLLRDHUP = select.EPOLLRDHUP
+EPOLLET = select.EPOLLET
+
+#: What every descriptor is registered for, once (Go's netpollopen).
+EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+
+#: Events that wake a reader / a writer (Go's netpoll loop).
+READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR
+WRITE_EVENTS = EPOLLOUT | EPOLLHUP | EPOLLERR
+
+# Go reads up to 128 events per epoll_wait; a larger batch amortises the call
+# better in Python, where each scheduler round is comparatively costly.
+MAX_EVENTS = 512
+
+
+class EpollPoller:
+    """EpollPoller owns one epoll instance and its eventfd wake-up descriptor."""
+
+    __slots__ = ("_ep", "_lock", "_open", "_wake_pending", "calls", "wakefd")
+
+    def __init__(self) -> None:
+        self._ep = select.epoll()  # close-on-exec, as Go's epollcreate1(EPOLL_CLOEXEC)
+        try:
+            self.wakefd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        except BaseException:
+            self._ep.close()
+            raise
+        self._ep.register(self.wakefd, EPOLLIN | EPOLLET)
+        self._lock = threading.Lock()
+        self._open = True
+        self._wake_pending = False
+        self.calls = 0
+
+    def fileno(self) -> int:
+        """fileno is the epoll descriptor."""
+        return self._ep.fileno()
+
+    def register(self, fd: int) -> None:
+        """register adds ``fd`` once, edge-triggered, for reading and writing."""
+        self._ep.register(fd, EVENTS)
+
+    def unregister(self, fd: int) -> None:
+        """unregister removes ``fd``; call it before closing the descriptor."""
+        self._ep.unregister(fd)
+
+    def poll(self, timeout: float) -> list[tuple[int, int]]:
+        """poll is one ``epoll_wait`` of up to ``timeout`` seconds (-1: forever)."""
+        self.calls += 1
+        events = self._ep.poll(timeout, MAX_EVENTS)
+        if self._wake_pending:
+            wakefd = self.wakefd
+            for i, ev in enumerate(events):
+                if ev[0] == wakefd:
+                    del events[i]
+                    self._consume_wake()
+                    break
+        return events
+
+    def _consume_wake(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+            try:
+                os.eventfd_read(self.wakefd)
+            except BlockingIOError:
+                pass
+
+    def wake(self) -> None:
+        """wake makes the current or next ``poll`` return (Go's netpollBreak)."""
+        with self._lock:
+            if not self._open or self._wake_pending:
+                return
+            self._wake_pending = True
+            try:
+                os.eventfd_write(self.wakefd, 1)
+            except BlockingIOError:  # counter saturated: a wake-up is pending anyway
+                pass
+
+    def close(self) -> None:
+        """close releases the epoll and eventfd descriptors; later ``wake()`` calls do nothing."""
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            os.close(self.wakefd)
+            self._ep.close()

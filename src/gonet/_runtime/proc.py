@@ -1,0 +1,356 @@
+"""The scheduler: run queue, netpoll, timers, ``run`` and shutdown (Go's ``runtime/proc.go``).
+
+One :class:`Runtime` per OS thread. Its loop (``schedule``) works in rounds::
+
+    now := clock
+    fire due timers; hand back finished blocking() calls
+    if goroutines are runnable:
+        if 10 ms have passed since the last epoll_wait: netpoll(0)    (Go's sysmon rule)
+        run every goroutine that was runnable when the round began, in FIFO order
+    else:
+        if the main goroutine can never be woken: DeadlockError      (Go's checkdead)
+        netpoll(until the next timer)                                 (Go's findrunnable)
+
+So ``epoll_wait`` runs at most once per round, blocks only when nothing is
+runnable, and still runs at least every 10 ms while goroutines keep the run
+queue busy, so I/O never starves.
+
+Shutdown: when the main goroutine returns, every goroutine still alive gets
+:class:`GoroutineExit` thrown in (goroutines that never started are simply
+dropped: a throw into an unstarted greenlet would run in the scheduler's
+context). ``finally`` blocks may park again (close waiting for in-flight
+operations, a sleep), so the scheduler runs what they make runnable, and
+repeats the kill a bounded number of times. Then every descriptor still
+registered with the netpoller is closed, and so are the epoll and eventfd
+descriptors: ``run`` leaves no descriptor behind.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from greenlet import getcurrent, greenlet
+
+from .blocking import WorkerPool
+from .errors import DeadlockError, GoroutineExit
+from .g import (
+    DEAD,
+    RUNNABLE,
+    RUNNING,
+    WAIT_SLEEP,
+    WAIT_SYSCALL,
+    Goroutine,
+    Sched,
+    _tls,
+    current_sched,
+    getsched,
+)
+from .netpoll import Netpoll
+from .timers import Clock, MonotonicClock, TimerHeap
+
+__all__ = ["Runtime", "blocking", "current", "go", "gosched", "run", "sleep"]
+
+#: Go's sysmon forces a netpoll when the last one is older than 10 ms.
+FORCE_POLL_INTERVAL = 0.010
+#: How many times shutdown throws GoroutineExit into goroutines that keep running.
+KILL_PASSES = 4
+#: How many goroutine switches each shutdown pass may run before giving up.
+KILL_SWITCHES = 100_000
+
+
+class Runtime(Sched):
+    """Runtime is one gonet runtime: a scheduler on the OS thread that called ``run``."""
+
+    def __init__(self, clock: Clock | None = None, seed: int | None = None) -> None:
+        super().__init__()
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.timers = TimerHeap()
+        self.netpoll = Netpoll(self)
+        self.pool = WorkerPool(self.netpoll.backend.wake)
+        self.allgs: dict[int, Goroutine] = {}
+        self.next_id = 1
+        self.lastpoll = 0.0
+        self.rounds = 0
+        self.main: Goroutine | None = None
+        self.main_done = False
+        self.stopping = False
+        #: The one random source of ``select`` (seeded by tests for reproducible choices).
+        self.random = random.Random(seed)
+        self.sysmon: Any = None
+
+    # --- goroutines ------------------------------------------------------------------
+
+    def new_goroutine(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Goroutine:
+        """new_goroutine creates a goroutine and queues it (Go's ``newproc``)."""
+        if self.stopping:
+            raise RuntimeError("gonet: cannot start a goroutine: the runtime is shutting down")
+        if threading.get_ident() != self.thread_id:
+            raise RuntimeError("gonet: go() called from the thread of another runtime")
+        g = Goroutine(self, self.next_id, fn, args, kwargs)
+        self.next_id += 1
+        g.glet = greenlet(self._goexit_body, self.hub)
+        g.status = RUNNABLE
+        self.allgs[g.id] = g
+        self.runq.append(g)
+        return g
+
+    def goroutine_ended(self, g: Goroutine) -> None:
+        """goroutine_ended forgets ``g``; the main goroutine's end stops the loop."""
+        self.allgs.pop(g.id, None)
+        if g is self.main:
+            self.main_done = True
+
+    # --- the scheduler loop -----------------------------------------------------------
+
+    def schedule(self) -> None:
+        """schedule runs rounds until the main goroutine has ended (see the module docstring)."""
+        runq = self.runq
+        popleft = runq.popleft
+        timers = self.timers
+        clock = self.clock
+        now_fn = clock.now
+        netpoll = self.netpoll
+        pool = self.pool
+        while not self.main_done:
+            now = self.now = now_fn()
+            self.rounds += 1
+            if timers.heap and timers.heap[0][0] <= now:
+                timers.run_due(now)
+            if pool.done:
+                pool.deliver(self)
+            if runq:
+                if now - self.lastpoll >= FORCE_POLL_INTERVAL:
+                    self.lastpoll = now
+                    netpoll.poll(0.0)
+                n = len(runq)
+                while n:
+                    n -= 1
+                    g = popleft()
+                    self.curg = g
+                    g.status = RUNNING
+                    g.glet.switch(g)
+                    if self.main_done:
+                        break
+                self.curg = None
+                continue
+            nxt = timers.next_when()
+            if nxt is None and self.io_waiters == 0 and pool.pending == 0:
+                raise DeadlockError(self._deadlock_message())
+            timeout = clock.poll_timeout(None if nxt is None else nxt - now)
+            self.lastpoll = now
+            if netpoll.poll(timeout) == 0 and not runq and not pool.done:
+                clock.idle(nxt)
+
+    def _deadlock_message(self) -> str:
+        from .debug import format_goroutines
+
+        return "all goroutines are asleep - deadlock!\n\n" + format_goroutines(self)
+
+    # --- run and shutdown -------------------------------------------------------------
+
+    def run_main(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Any:
+        """run_main runs ``fn`` as goroutine 1 until it returns, then shuts down."""
+        raise_nofile_limit()
+        _tls.sched = self
+        self.hub = getcurrent()
+        old_handler: Any = None
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        deadlock: DeadlockError | None = None
+        try:
+            if in_main_thread:
+                old_handler = _install_sigquit()
+            if os.environ.get("GONET_SYSMON"):
+                from .sysmon import Sysmon
+
+                self.sysmon = Sysmon.from_env(self, os.environ["GONET_SYSMON"])
+            self.main = self.new_goroutine(fn, args, kwargs)
+            try:
+                self.schedule()
+            except DeadlockError as e:
+                deadlock = e
+            finally:
+                self.curg = None
+                self.shutdown()
+        finally:
+            _tls.sched = None
+            if in_main_thread and old_handler is not None:
+                signal.signal(signal.SIGQUIT, old_handler)
+        if deadlock is not None:
+            raise deadlock
+        main = self.main
+        if main._exc is not None:
+            exc = main._exc
+            main._exc = None
+            raise exc
+        return main._result
+
+    def shutdown(self) -> None:
+        """shutdown stops the goroutines still alive, then closes every descriptor."""
+        self.stopping = True
+        if self.sysmon is not None:
+            self.sysmon.stop()
+        try:
+            for _ in range(KILL_PASSES):
+                alive = [g for g in self.allgs.values() if g.status != DEAD]
+                if not alive:
+                    break
+                self.runq.clear()
+                for g in alive:
+                    if g.status == DEAD:
+                        continue
+                    if not g.glet:  # never started (or already finished): nothing to unwind
+                        g.status = DEAD
+                        self.allgs.pop(g.id, None)
+                        continue
+                    g.parkseq += 1  # every pending waker becomes stale
+                    g.status = RUNNING
+                    self.curg = g
+                    g.glet.throw(GoroutineExit())
+                    self.curg = None
+                self._drain()
+            leftover = [g for g in self.allgs.values() if g.status != DEAD]
+            if leftover:
+                sys.stderr.write(f"gonet: {len(leftover)} goroutine(s) would not stop at "
+                                 f"shutdown: {leftover}\n")
+        finally:
+            self.curg = None
+            self.runq.clear()
+            self.allgs.clear()
+            self.pool.close()
+            self.netpoll.close_all()
+            self.timers = TimerHeap()
+
+    def _drain(self) -> None:
+        """_drain runs what shutdown made runnable, without blocking, for a bounded time."""
+        runq = self.runq
+        switches = 0
+        while switches < KILL_SWITCHES:
+            self.now = now = self.clock.now()
+            self.timers.run_due(now)
+            if self.pool.done:
+                self.pool.deliver(self)
+            self.netpoll.poll(0.0)
+            if not runq:
+                return
+            while runq and switches < KILL_SWITCHES:
+                g = runq.popleft()
+                if g.status == DEAD or not g.glet:
+                    continue
+                switches += 1
+                self.curg = g
+                g.status = RUNNING
+                g.glet.switch(g)
+                self.curg = None
+
+
+def _install_sigquit() -> Any:
+    """Install the SIGQUIT dump (Go prints every goroutine on SIGQUIT); returns the old handler."""
+    def on_sigquit(signum: int, frame: Any) -> None:
+        from .debug import dump_all
+
+        dump_all(sys.stderr)
+
+    try:
+        return signal.signal(signal.SIGQUIT, on_sigquit)
+    except (ValueError, OSError):
+        return None
+
+
+def raise_nofile_limit() -> None:
+    """raise_nofile_limit lifts the soft ``RLIMIT_NOFILE`` to the hard limit, as Go 1.19+ does."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # best effort, as in Go
+
+
+# --- the public functions (re-exported by gonet) -------------------------------------
+
+
+def run(main: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """run starts a runtime on this thread, runs ``main`` as goroutine 1 and returns its result.
+
+    Re-raises ``main``'s exception. When ``main`` returns, goroutines still
+    alive are stopped with :class:`GoroutineExit` and every descriptor the
+    runtime still holds is closed. Raises ``RuntimeError`` if a runtime is
+    already running on this thread, and :class:`DeadlockError` when every
+    goroutine is asleep with nothing left to wake them.
+    """
+    return run_with(main, args, kwargs)
+
+
+def run_with(main: Callable[..., Any], args: tuple[Any, ...] = (),
+             kwargs: dict[str, Any] | None = None, *, clock: Clock | None = None,
+             seed: int | None = None) -> Any:
+    """run_with is :func:`run` with a clock and a ``select`` seed (used by ``gonet.testing``)."""
+    if current_sched() is not None:
+        raise RuntimeError("gonet: run() called while a runtime is running on this thread")
+    return Runtime(clock, seed).run_main(main, args, kwargs or {})
+
+
+def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Goroutine:
+    """go starts ``fn(*args, **kwargs)`` in a new goroutine and returns at once.
+
+    New goroutines run in FIFO order. ``RuntimeError`` outside a runtime.
+    """
+    return getsched().new_goroutine(fn, args, kwargs)
+
+
+def current() -> Goroutine:
+    """current returns the running goroutine; ``RuntimeError`` outside one."""
+    return getsched().checkg()
+
+
+def gosched() -> None:
+    """gosched yields the thread to the other runnable goroutines (Go's ``runtime.Gosched``)."""
+    getsched().gosched()
+
+
+def sleep(seconds: float) -> None:
+    """sleep parks the goroutine for ``seconds``; ``sleep(0)`` (or less) just yields."""
+    s = getsched()
+    if seconds <= 0:
+        s.gosched()
+        return
+    g = s.checkg()
+    timer = s.timers.add(s.clock.now() + seconds, _sleep_wake, (g, g.parkseq))
+    try:
+        s.gopark(WAIT_SLEEP)
+    finally:
+        s.timers.cancel(timer)
+
+
+def _sleep_wake(arg: tuple[Goroutine, int]) -> None:
+    g, seq = arg
+    g.sched.goready(g, seq)
+
+
+def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """blocking runs ``fn(*args, **kwargs)`` on a worker thread while this goroutine parks.
+
+    For calls that would block the OS thread: file I/O, ``getaddrinfo``, C
+    library calls. Returns the result or re-raises the exception; the other
+    goroutines keep running meanwhile (Go's entersyscall/handoff).
+    """
+    s = getsched()
+    g = s.checkg()
+    rt: Runtime = s  # type: ignore[assignment]
+    rt.pool.submit(g, g.parkseq, fn, args, kwargs)
+    ok, value = s.gopark(WAIT_SYSCALL)
+    if ok:
+        return value
+    try:
+        raise value
+    finally:
+        value = None

@@ -1,0 +1,139 @@
+"""Timers: a heap of one-shot callbacks on a pluggable clock (Go's ``runtime/time.go``).
+
+This module is a leaf: it imports only the standard library.
+
+A :class:`Timer` lives in the heap as ``(when, seq, timer)``. Go's timers are
+modified in place (``modtimer``); a binary heap in Python cannot re-key an
+entry cheaply, so this heap deletes lazily: every (re)arm pushes a new entry
+with a fresh ``seq`` and the timer remembers the ``seq`` of its live entry.
+An entry whose ``seq`` no longer matches its timer is dead and is dropped when
+it reaches the top. ``live`` counts armed timers so the scheduler can tell
+"no timer can ever fire" (deadlock detection) without scanning, and the heap
+is compacted when dead entries outnumber live ones, so a server that moves a
+deadline on every request cannot grow it without bound.
+
+Callbacks run on the scheduler (the hub), never inside a goroutine: they must
+not park. They may make goroutines runnable.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+__all__ = ["Clock", "MonotonicClock", "Timer", "TimerHeap"]
+
+
+class Clock(Protocol):
+    """Clock is the time source of a runtime: ``time.monotonic`` or a virtual clock.
+
+    ``now()`` reads it. ``poll_timeout(delay)`` turns a wait of ``delay``
+    seconds on this clock into the real seconds the scheduler may block in
+    ``epoll_wait`` (``None``: no timer pending). ``idle(deadline)`` is called
+    when that wait ended with nothing to do; a virtual clock may jump to
+    ``deadline`` there (trio's autojump).
+    """
+
+    def now(self) -> float: ...
+
+    def poll_timeout(self, delay: float | None) -> float: ...
+
+    def idle(self, deadline: float | None) -> None: ...
+
+
+class MonotonicClock:
+    """MonotonicClock is the real clock: ``time.monotonic()``."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        # A bound builtin: ``clock.now()`` costs one C call, no Python frame.
+        self.now: Callable[[], float] = time.monotonic
+
+    def poll_timeout(self, delay: float | None) -> float:
+        """poll_timeout returns ``delay`` (never negative), or -1 to block forever."""
+        if delay is None:
+            return -1.0
+        return delay if delay > 0.0 else 0.0
+
+    def idle(self, deadline: float | None) -> None:
+        """idle does nothing: real time advances on its own."""
+
+
+class Timer:
+    """Timer is one pending callback ``fn(arg)`` at clock time ``when``."""
+
+    __slots__ = ("arg", "fn", "seq", "when")
+
+    def __init__(self, fn: Callable[[Any], None], arg: Any) -> None:
+        self.fn = fn
+        self.arg = arg
+        self.when = 0.0
+        self.seq = 0  # seq of the live heap entry; 0 means not armed
+
+
+class TimerHeap:
+    """TimerHeap orders timers by deadline; see the module docstring for lazy deletion."""
+
+    __slots__ = ("_next_seq", "heap", "live")
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[float, int, Timer]] = []
+        self.live = 0
+        self._next_seq = 1
+
+    def add(self, when: float, fn: Callable[[Any], None], arg: Any = None) -> Timer:
+        """add arms a new timer that calls ``fn(arg)`` at ``when``."""
+        t = Timer(fn, arg)
+        self.arm(t, when)
+        return t
+
+    def arm(self, t: Timer, when: float) -> None:
+        """arm (re)schedules ``t`` for ``when`` (Go's ``modtimer``)."""
+        if t.seq == 0:
+            self.live += 1
+        seq = self._next_seq
+        self._next_seq = seq + 1
+        t.seq = seq
+        t.when = when
+        heapq.heappush(self.heap, (when, seq, t))
+        if len(self.heap) > 64 and len(self.heap) > 2 * self.live:
+            self._compact()
+
+    def cancel(self, t: Timer) -> bool:
+        """cancel disarms ``t``; returns whether it was armed (Go's ``deltimer``)."""
+        if t.seq == 0:
+            return False
+        t.seq = 0
+        self.live -= 1
+        return True
+
+    def next_when(self) -> float | None:
+        """next_when is the deadline of the earliest armed timer, or ``None``."""
+        heap = self.heap
+        while heap:
+            when, seq, t = heap[0]
+            if t.seq == seq:
+                return when
+            heapq.heappop(heap)
+        return None
+
+    def run_due(self, now: float) -> int:
+        """run_due fires every timer whose deadline is ``<= now``; returns how many."""
+        heap = self.heap
+        fired = 0
+        while heap and heap[0][0] <= now:
+            _, seq, t = heapq.heappop(heap)
+            if t.seq != seq:
+                continue  # cancelled or re-armed: a dead entry
+            t.seq = 0
+            self.live -= 1
+            fired += 1
+            t.fn(t.arg)
+        return fired
+
+    def _compact(self) -> None:
+        self.heap = [e for e in self.heap if e[2].seq == e[1]]
+        heapq.heapify(self.heap)

@@ -1,0 +1,207 @@
+"""Conn: a connected socket (Go's ``net/net.go`` ``conn``, ``tcpsock.go``, ``unixsock.go``, ``udpsock.go``).
+
+Every method is a thin shell over the poll FD: call it, and on failure
+re-raise with Go's ``op net local->remote: err`` message (:mod:`.errors`).
+The hot methods (``read``, ``read_into``, ``write``) call the poll FD
+directly — one Python frame between the user and the syscall loop — and pay
+for error formatting only when there is an error.
+"""
+
+from __future__ import annotations
+
+import socket
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .._poll.fd import ClosedError
+from .addr import Addr
+from .sockopt import set_keepalive, set_no_delay
+
+if TYPE_CHECKING:
+    from collections.abc import Buffer
+
+    from .fd_unix import NetFD
+
+__all__ = ["Conn", "check_deadline"]
+
+
+def check_deadline(t: float | None) -> float | None:
+    """check_deadline validates a deadline: an absolute ``time.monotonic()`` time or ``None``."""
+    if t is None:
+        return None
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise TypeError(f"deadline must be a time.monotonic() time (float) or None, "
+                        f"not {type(t).__name__}")
+    return float(t)
+
+
+class Conn:
+    """Conn is a stream or datagram connection: TCP, unix, or a dialed UDP socket.
+
+    Create one with :func:`gonet.dial` or :meth:`Listener.accept`. All
+    methods park only the calling goroutine. Usable as a context manager
+    (closes on exit).
+    """
+
+    __slots__ = ("__weakref__", "_fd", "_pfd")
+
+    def __init__(self, fd: NetFD) -> None:
+        self._fd = fd
+        self._pfd = fd.pfd
+
+    def __repr__(self) -> str:
+        fd = self._fd
+        return f"<gonet.Conn {fd.net} {fd.laddr}->{fd.raddr} fd={self._pfd.sysfd}>"
+
+    # --- I/O ---------------------------------------------------------------------------
+
+    def read(self, n: int = 65536) -> bytes:
+        """read returns up to ``n`` bytes, parking until at least one is available.
+
+        Returns ``b""`` at EOF. On a datagram conn it returns one datagram,
+        truncated to ``n`` bytes. Raises ``ClosedError`` if the conn is closed
+        (before or while parked), ``DeadlineExceededError`` once the read
+        deadline has passed, and the errno's ``OSError`` subclass otherwise
+        (``ConnectionResetError`` ...).
+        """
+        try:
+            return self._pfd.read(n)
+        except OSError as e:
+            raise self._fd.wrap("read", e) from e
+
+    def read_into(self, buffer: Buffer) -> int:
+        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
+        try:
+            return self._pfd.read_into(buffer)
+        except OSError as e:
+            raise self._fd.wrap("read", e) from e
+
+    def write(self, data: Buffer) -> int:
+        """write writes all of ``data`` and returns ``len(data)``.
+
+        Loops over partial writes, parking while the socket buffer is full.
+        On a datagram conn each call sends one datagram (``b""`` sends an
+        empty one). Every exception it raises has ``written``: the bytes
+        already written (``ClosedError``, ``DeadlineExceededError``,
+        ``BrokenPipeError``, ``ConnectionResetError`` ...).
+        """
+        try:
+            return self._pfd.write(data)
+        except OSError as e:
+            raise self._fd.wrap("write", e) from e
+
+    # --- close -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """close closes the conn; idempotent.
+
+        Goroutines parked in ``read``/``write`` on it wake with
+        ``ClosedError``; the descriptor is released once every in-flight
+        operation has returned, and ``close`` returns after that.
+        """
+        try:
+            self._fd.close()
+        except ClosedError:
+            pass
+
+    def close_write(self) -> None:
+        """close_write shuts down the writing side: the peer reads EOF, this side can still read."""
+        try:
+            self._pfd.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            raise self._fd.wrap("close_write", e) from e
+
+    def close_read(self) -> None:
+        """close_read shuts down the reading side; this side can still write."""
+        try:
+            self._pfd.shutdown(socket.SHUT_RD)
+        except OSError as e:
+            raise self._fd.wrap("close_read", e) from e
+
+    def closed(self) -> bool:
+        """closed reports whether ``close()`` has been called."""
+        return self._pfd.fdmu.closed
+
+    # --- addresses and options -----------------------------------------------------------
+
+    @property
+    def local_addr(self) -> Addr | None:
+        """local_addr is this end's address."""
+        return self._fd.laddr
+
+    @property
+    def remote_addr(self) -> Addr | None:
+        """remote_addr is the peer's address (``None`` for an unnamed unix peer)."""
+        return self._fd.raddr
+
+    @property
+    def network(self) -> str:
+        """network is the network name this conn was made on (``tcp``, ``unix``, ``udp`` ...)."""
+        return self._fd.net
+
+    def set_deadline(self, t: float | None) -> None:
+        """set_deadline sets the read and write deadlines (see :meth:`set_read_deadline`)."""
+        self._set_deadline("set_deadline", t, True, True)
+
+    def set_read_deadline(self, t: float | None) -> None:
+        """set_read_deadline sets the time after which reads fail with ``DeadlineExceededError``.
+
+        ``t`` is an absolute ``time.monotonic()`` time, or ``None`` for none.
+        It applies to a read already parked too: moving it earlier or later
+        takes effect at once. Once it has passed, reads fail immediately
+        without touching data, until a new deadline is set.
+        """
+        self._set_deadline("set_read_deadline", t, True, False)
+
+    def set_write_deadline(self, t: float | None) -> None:
+        """set_write_deadline is :meth:`set_read_deadline` for writes."""
+        self._set_deadline("set_write_deadline", t, False, True)
+
+    def _set_deadline(self, op: str, t: float | None, read: bool, write: bool) -> None:
+        d = check_deadline(t)
+        try:
+            self._pfd.set_deadline(d, read, write)
+        except OSError as e:
+            raise self._fd.wrap(op, e) from e
+
+    def set_nodelay(self, flag: bool = True) -> None:
+        """set_nodelay turns Nagle's algorithm off (``True``, the default for TCP) or on."""
+        self._tcp_only("set_nodelay")
+        self._pfd.incref()
+        try:
+            set_no_delay(self._pfd.sock, flag)
+        finally:
+            self._pfd.decref()
+
+    def set_keepalive(self, enable: bool = True, *, idle: float | None = None,
+                      interval: float | None = None, count: int | None = None) -> None:
+        """set_keepalive turns TCP keep-alive on or off, with optional idle time, interval and count.
+
+        Like Go's ``KeepAliveConfig``; times are in seconds.
+        """
+        self._tcp_only("set_keepalive")
+        self._pfd.incref()
+        try:
+            set_keepalive(self._pfd.sock, enable, idle, interval, count)
+        finally:
+            self._pfd.decref()
+
+    def _tcp_only(self, op: str) -> None:
+        if self._fd.family not in (socket.AF_INET, socket.AF_INET6) or \
+                self._fd.sotype != socket.SOCK_STREAM:
+            raise ValueError(f"{op}: not a TCP connection ({self._fd.net})")
+        if self._pfd.fdmu.closed:
+            raise self._fd.wrap(op, ClosedError())
+
+    def fileno(self) -> int:
+        """fileno is the socket's descriptor (-1 once closed)."""
+        return self._pfd.sysfd
+
+    def __enter__(self) -> Conn:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
