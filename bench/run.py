@@ -327,6 +327,7 @@ class Runner:
     warmup: float
     seconds: float
     busy_poll: bool = False
+    wrk: str = ""
     go_bin: Path | None = None
     gonet_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path = BUILD / "logs"
@@ -426,9 +427,13 @@ class Runner:
                     break
         finally:
             reader.close()
-            stop_process(proc, grace=5)
+            stop_process(proc, grace=5, close=False)
+            err = ""
+            if result is None and proc.stderr is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    err = proc.stderr.read().decode(errors="replace")
+            stop_process(proc)
         if result is None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             raise BenchError(f"load generator gave no result: {err.strip()[-300:]}")
         if not t1:
             raise BenchError("load generator never reached the measured window")
@@ -568,6 +573,59 @@ def run_idle(r: Runner, spec: ServerSpec, w: Workload, tag: str, fd_chunk: int) 
     }
 
 
+def parse_wrk(text: str) -> Json:
+    """Requests/s and latency percentiles (µs) from `wrk --latency` output."""
+    units = {"us": 1.0, "ms": 1e3, "s": 1e6}
+    out: Json = {"errors": 0}
+    in_dist = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("Requests/sec:"):
+            out["rps"] = float(line.split()[1])
+        elif line.startswith("Latency Distribution"):
+            in_dist = True
+        elif in_dist and line[:3] in ("50%", "75%", "90%", "99%"):
+            val = line.split()[1]
+            num = val.rstrip("usm")
+            out["p" + line[:2]] = float(num) * units[val[len(num):]]
+        elif line.startswith("Socket errors:"):
+            out["errors"] += sum(int(x.strip(" ,")) for x in line.split()[3::2])
+        elif line.startswith("Non-2xx"):
+            out["errors"] += int(line.split()[-1])
+        elif "requests in" in line:
+            out["requests"] = int(line.split()[0])
+    if "rps" not in out:
+        raise BenchError(f"could not parse wrk output: {text.strip()[-200:]}")
+    return out
+
+
+def run_http(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
+    """wrk, keep-alive, against a server started with its `http_args` (HTTP issue hook)."""
+    assert spec.http_args is not None and r.wrk
+    with r.server(spec, tag, spec.http_args) as (pid, port):
+        url = f"http://127.0.0.1:{port}/"
+        base = r.pinned(LOAD_CPU, [r.wrk, "-t1", f"-c{w.conns}", "--latency"])
+        if r.warmup > 0:
+            subprocess.run([*base, f"-d{max(1, round(r.warmup))}s", url], capture_output=True,
+                           timeout=r.warmup + 60, check=False)
+        secs = max(1, round(r.seconds))
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0, t0 = proc_cpu_ticks(pid), time.monotonic()
+        res = subprocess.run([*base, f"-d{secs}s", url], capture_output=True, text=True,
+                             timeout=secs + 60, check=False)
+        cpu1, t1 = proc_cpu_ticks(pid), time.monotonic()
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = parse_wrk(res.stdout)
+    n = max(int(out.get("requests", 0)) or int(out["rps"] * secs), 1)
+    user_s, sys_s = (cpu1[0] - cpu0[0]) / CLK_TCK, (cpu1[1] - cpu0[1]) / CLK_TCK
+    wall = max(t1 - t0, 1e-9)
+    lg = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    out.update(user_us=user_s / n * 1e6, sys_us=sys_s / n * 1e6,
+               server_cpu=(user_s + sys_s) / wall * 100, loadgen_cpu=lg / wall * 100,
+               p999=None, wrk=res.stdout)
+    return out
+
+
 # --------------------------------------------------------------------------- reporting
 
 
@@ -602,9 +660,22 @@ IDLE_METRICS = (
 )
 
 
+HTTP_METRICS = (
+    Metric("rps", "requests/s", "si"),
+    Metric("p50", "p50 µs", "f0"),
+    Metric("p99", "p99 µs", "f0"),
+    Metric("user_us", "user µs/req", "f2"),
+    Metric("sys_us", "sys µs/req", "f2"),
+    Metric("server_cpu", "server CPU %", "pct", ratio=False),
+    Metric("loadgen_cpu", "wrk CPU %", "pct", ratio=False),
+)
+
+
 def metrics_for(w: Workload) -> tuple[Metric, ...]:
     if w.kind == "idle":
         return IDLE_METRICS
+    if w.kind == "http":
+        return HTTP_METRICS
     return THROUGHPUT_METRICS if w.size >= 4096 else ECHO_METRICS
 
 
@@ -808,6 +879,9 @@ class Progress:
 
 
 def describe(out: Json, w: Workload) -> str:
+    if w.kind == "http":
+        return (f"{_si(out['rps'])} req/s p99 {out.get('p99', 0):.0f} µs user "
+                f"{out['user_us']:.2f} sys {out['sys_us']:.2f} µs/req")
     if w.kind == "idle":
         return (f"{out['idle_open']:,} idle open in {out['open_s']:.2f}s, "
                 f"{out['rss_per_idle_kib']:.2f} KiB/conn, p99 {out['p99_without']:.0f}→"
@@ -865,6 +939,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     p.add_argument("--no-install", action="store_true", help="never apt-get install")
     p.add_argument("--no-chart", action="store_true")
+    p.add_argument("--busy-poll", action="store_true",
+                   help="the echo load generator busy-polls (epoll timeout 0) while measuring, "
+                   "so servers never pay to wake it; its CPU column then reads ~100%%")
     p.add_argument("--list", action="store_true", help="list servers and workloads and exit")
     return p.parse_args(argv)
 
@@ -910,7 +987,7 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: taskset or a second CPU is missing; running unpinned")
     loadgen = ensure_loadgen()
     runner = Runner(python=args.python, loadgen=loadgen, pin=pin, warmup=warmup,
-                    seconds=seconds)
+                    seconds=seconds, busy_poll=args.busy_poll)
 
     skipped: dict[str, str] = {}
     servers: list[ServerSpec] = []
@@ -937,24 +1014,25 @@ def main(argv: list[str] | None = None) -> int:
     if baseline is None:
         log(f"bench: baseline {args.baseline!r} is not running; ratios are omitted")
 
-    http = [w for w in workloads if w.kind == "http"]
-    if http:
-        http_servers = [s.name for s in servers if s.http]
-        if not http_servers:
-            log("bench: skipping http: no server implements the HTTP workload yet (future work)")
-        elif not ensure_wrk(not args.no_install):
+    if any(w.kind == "http" for w in workloads):
+        if not any(s.http_args is not None for s in servers):
+            log("bench: skipping http: no server speaks HTTP yet (lands with the HTTP issue)")
+            workloads = [w for w in workloads if w.kind != "http"]
+        elif not (wrk := ensure_wrk(not args.no_install)):
             log("bench: skipping http: wrk is missing and could not be installed")
+            workloads = [w for w in workloads if w.kind != "http"]
         else:
-            log("bench: skipping http: the wrk runner lands with the HTTP issue")
-        workloads = [w for w in workloads if w.kind != "http"]
+            runner.wrk = wrk
 
-    plan = [(w, rnd, s) for w in workloads for rnd in range(rounds) for s in servers]
+    plan = [(w, rnd, s) for w in workloads for rnd in range(rounds) for s in servers
+            if s.runs(w)]
     meta: Json = {
         "command": "python -m gonet bench " + " ".join(shlex.quote(a) for a in
                                                        (argv if argv is not None else
                                                         sys.argv[1:])),
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "rounds": rounds, "seconds": seconds, "warmup": warmup, "pinned": pin,
+        "busy_poll": args.busy_poll,
         "cpu": cpu_model(), "cpus": os.cpu_count(), "kernel": platform.release(),
         "python": platform.python_version(), "go": go_version(),
         "nofile_soft": soft, "nofile_hard": hard, "somaxconn": read_int(
@@ -979,8 +1057,12 @@ def main(argv: list[str] | None = None) -> int:
             tag = f"{spec.name}-{w.name}-r{rnd + 1}"
             rec: Json = {"server": spec.name, "round": rnd + 1}
             try:
-                out = (run_idle(runner, spec, w, tag, fd_chunk) if w.kind == "idle"
-                       else run_echo(runner, spec, w, tag))
+                if w.kind == "idle":
+                    out = run_idle(runner, spec, w, tag, fd_chunk)
+                elif w.kind == "http":
+                    out = run_http(runner, spec, w, tag)
+                else:
+                    out = run_echo(runner, spec, w, tag)
                 rec.update(out, ok=True)
                 prog.end(describe(out, w))
             except BenchError as e:

@@ -83,7 +83,11 @@ class FD:
         self.rt = rt
         self.np: Netpoll = rt.netpoll
         wrap = hook_unix.wrap_socket
-        self.sock: Any = wrap(sock) if wrap is not None else sock
+        self.sock: Any = sock
+        if wrap is not None:  # fault injection (gonet.testing.socktest) only
+            self.sock = wrap(sock)
+            if hasattr(self.sock, "fd"):
+                self.sock.fd = self
         self.sysfd = sock.fileno()
         self.is_stream = is_stream
         self.zero_read_is_eof = is_stream

@@ -53,12 +53,22 @@ class Sudog:
 
 
 def dequeue(q: deque[Sudog]) -> Sudog | None:
-    """dequeue pops the first sudog whose goroutine still waits for it (Go's ``waitq.dequeue``)."""
+    """dequeue pops the first sudog whose goroutine still waits for it (Go's ``waitq.dequeue``).
+
+    Stale sudogs are dropped on the way. A live sudog of another thread's
+    runtime stays queued and ``RuntimeError`` is raised: channels belong to
+    the runtime whose goroutines wait on them.
+    """
     while q:
-        sg = q.popleft()
+        sg = q[0]
         g = sg.g
         if g.parkseq == sg.seq and g.status == 3:  # still parked on this very operation
+            if g.sched is not getsched():
+                raise RuntimeError("gonet: this channel is in use by the runtime of another "
+                                   "thread; goroutines may only use channels of their own runtime")
+            q.popleft()
             return sg
+        q.popleft()
     return None
 
 

@@ -105,6 +105,8 @@ def format_goroutine(rt: Runtime, g: Goroutine) -> str:
         # wants to see where *their* code blocked (Go hides runtime frames too).
         while stack and "/gonet/_runtime/" in stack[-1]:
             stack.pop()
+        while stack and "/gonet/_runtime/" in stack[0]:
+            stack.pop(0)
         lines.extend(stack)
     elif g.status in (0, 1) and g.fn is not None:
         lines.append(f"  created, not yet started: {getattr(g.fn, '__qualname__', g.fn)!s}\n")
