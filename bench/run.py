@@ -223,6 +223,31 @@ def proc_cpu_ticks(pid: int) -> tuple[int, int]:
     return int(fields[11]), int(fields[12])
 
 
+def cpu_stat() -> dict[str, list[int]]:
+    """Per-CPU jiffies from /proc/stat: user nice system idle iowait irq softirq steal."""
+    out: dict[str, list[int]] = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3:4].isdigit():
+                name, *vals = line.split()
+                out[name] = [int(v) for v in vals[:8]]
+    return out
+
+
+def other_load(a: dict[str, list[int]], b: dict[str, list[int]], cpu: str, own_ticks: float,
+               wall: float) -> tuple[float, float]:
+    """(% of `cpu` used by processes other than ours, softirq % on it) between two samples."""
+    if f"cpu{cpu}" not in a or f"cpu{cpu}" not in b:
+        return 0.0, 0.0
+    d = [y - x for x, y in zip(a[f"cpu{cpu}"], b[f"cpu{cpu}"], strict=True)]
+    ticks = wall * CLK_TCK
+    task = d[0] + d[1] + d[2] + d[7]  # user + nice + system + steal
+    return max(0.0, task - own_ticks) / ticks * 100, d[6] / ticks * 100
+
+
+NOISE_PCT = 10.0  # other processes above this share of either CPU mark a run as disturbed
+
+
 def proc_rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -411,14 +436,16 @@ class Runner:
         deadline = (time.monotonic() + connect_timeout(conns) + self.warmup + self.seconds
                     + 30)
         cpu0 = cpu1 = (0, 0)
+        st0: dict[str, list[int]] = {}
+        st1: dict[str, list[int]] = {}
         t0 = t1 = 0.0
         result: Json | None = None
         try:
             while (line := reader.readline(deadline)) is not None:
                 if line == "@start":
-                    cpu0, t0 = proc_cpu_ticks(pid), time.monotonic()
+                    cpu0, st0, t0 = proc_cpu_ticks(pid), cpu_stat(), time.monotonic()
                 elif line == "@end":
-                    cpu1, t1 = proc_cpu_ticks(pid), time.monotonic()
+                    cpu1, st1, t1 = proc_cpu_ticks(pid), cpu_stat(), time.monotonic()
                 elif line.startswith("@progress"):
                     parts = line.split()
                     self.on_progress(f"{_si(float(parts[2]))} rt/s")
@@ -444,6 +471,9 @@ class Runner:
         lat = result["latency_us"]
         errors = result["errors"]
         n_err = sum(int(v) for k, v in errors.items() if not k.startswith("last_"))
+        lg_ticks = (result["cpu"]["user_s"] + result["cpu"]["sys_s"]) * CLK_TCK
+        other0, softirq0 = other_load(st0, st1, SERVER_CPU, (user_s + sys_s) * CLK_TCK, wall)
+        other1, _ = other_load(st0, st1, LOAD_CPU, lg_ticks, wall)
         return {
             "rps": result["rps"], "mib_s": result["bytes_per_s"] / 2**20,
             "p50": lat["p50"], "p99": lat["p99"], "p999": lat["p999"], "mean": lat["mean"],
@@ -453,6 +483,11 @@ class Runner:
             "server_cpu": (user_s + sys_s) / wall * 100,
             "loadgen_cpu": result["cpu"]["share"] * 100,
             "established": result["established"], "errors": n_err,
+            # Kernel time the server's CPU spent in softirq (loopback TCP input, mostly on
+            # behalf of the server's own sends); not part of the process's stime.
+            "softirq_us": softirq0 / 100 * wall / rt * 1e6 if self.pin else None,
+            "other_cpu": [round(other0, 1), round(other1, 1)] if self.pin else None,
+            "noisy": self.pin and max(other0, other1) > NOISE_PCT,
             "loadgen": result,
         }
 
@@ -568,6 +603,7 @@ def run_idle(r: Runner, spec: ServerSpec, w: Workload, tag: str, fd_chunk: int) 
         "rps_without": before["rps"], "rps_with": during["rps"],
         "user_us_with": during["user_us"], "sys_us_with": during["sys_us"],
         "loadgen_cpu": during["loadgen_cpu"],
+        "noisy": before["noisy"] or during["noisy"],
         "errors": before["errors"] + during["errors"] + int(opened["connect_errors"]) + dropped,
         "active_without": before, "active_with": during,
     }
@@ -726,8 +762,11 @@ def markdown_table(wres: Json, w: Workload, baseline: str | None) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     summ: dict[str, dict[str, Json]] = wres["summary"]
     base = summ.get(baseline or "", {})
+    noisy = {r["server"] for r in wres["runs"] if r.get("ok") and r.get("noisy")}
     for name, s in summ.items():
         row = [f"**{name}**" if name == baseline else name]
+        if name in noisy:
+            row[0] += " \N{WARNING SIGN}"
         for m in metrics:
             rat = ratio(s.get(m.key), base.get(m.key)) if base and m.ratio else None
             row.append(cell(s.get(m.key), m.fmt, rat))
@@ -736,6 +775,10 @@ def markdown_table(wres: Json, w: Workload, baseline: str | None) -> str:
         failed = sum(1 for r in wres["runs"] if r["server"] == name and not r.get("ok"))
         row.append(str(errs) + (f", {failed} failed" if failed else ""))
         lines.append("| " + " | ".join(row) + " |")
+    if noisy:
+        lines += ["", f"\N{WARNING SIGN} other processes used over {NOISE_PCT:.0f}% of CPU "
+                  f"{SERVER_CPU} or {LOAD_CPU} during at least one of this server's rounds: "
+                  "its figures are disturbed (see `other_cpu` in the JSON)."]
     return "\n".join(lines)
 
 
@@ -885,10 +928,14 @@ def describe(out: Json, w: Workload) -> str:
     if w.kind == "idle":
         return (f"{out['idle_open']:,} idle open in {out['open_s']:.2f}s, "
                 f"{out['rss_per_idle_kib']:.2f} KiB/conn, p99 {out['p99_without']:.0f}→"
-                f"{out['p99_with']:.0f} µs")
+                f"{out['p99_with']:.0f} µs" + (" [BUSY MACHINE]" if out.get("noisy") else ""))
+    noise = ""
+    if out.get("noisy"):
+        noise = f" [BUSY MACHINE: others used {out['other_cpu'][0]:.0f}%/{out['other_cpu'][1]:.0f}%"
+        noise += f" of CPU {SERVER_CPU}/{LOAD_CPU}]"
     return (f"{_si(out['rps'])} rt/s p99 {out['p99']:.0f} µs user {out['user_us']:.2f} "
             f"sys {out['sys_us']:.2f} µs/rt loadgen {out['loadgen_cpu']:.0f}%"
-            + (f" errors {out['errors']}" if out["errors"] else ""))
+            + (f" errors {out['errors']}" if out["errors"] else "") + noise)
 
 
 # --------------------------------------------------------------------------- main
@@ -1023,6 +1070,14 @@ def main(argv: list[str] | None = None) -> int:
             workloads = [w for w in workloads if w.kind != "http"]
         else:
             runner.wrk = wrk
+
+    if pin:
+        a = cpu_stat()
+        time.sleep(0.5)
+        busy = [other_load(a, cpu_stat(), c, 0, 0.5)[0] for c in (SERVER_CPU, LOAD_CPU)]
+        if max(busy) > NOISE_PCT:
+            log(f"bench: warning: CPUs {SERVER_CPU}/{LOAD_CPU} are already {busy[0]:.0f}%/"
+                f"{busy[1]:.0f}% busy with other work; figures will be disturbed")
 
     plan = [(w, rnd, s) for w in workloads for rnd in range(rounds) for s in servers
             if s.runs(w)]

@@ -103,4 +103,4 @@ def monotonic() -> float:
 
     Deadlines are absolute times on this clock.
     """
-    return getsched().clock.now()  # type: ignore[attr-defined, no-any-return]
+    return getsched().clock.now()

@@ -43,6 +43,7 @@ from greenlet import getcurrent
 from .._runtime.g import getsched
 from .._runtime.netpoll import READY, Netpoll, PollDesc
 from .._runtime.sema import Sema
+from .._types import Buffer, WritableBuffer
 from . import hook_unix
 from .fd import err_closing, err_timeout
 from .fd_mutex import FdMutex
@@ -50,8 +51,6 @@ from .fd_poll_runtime import convert_err
 from .sock_cloexec import Acceptor
 
 if TYPE_CHECKING:
-    from collections.abc import Buffer
-
     from .._runtime.proc import Runtime
 
 __all__ = ["FD", "MAX_RW"]
@@ -224,7 +223,7 @@ class FD:
             if fdmu.rwunlock(rt, True):
                 self.destroy()
 
-    def read_into(self, buf: Buffer) -> int:
+    def read_into(self, buf: WritableBuffer) -> int:
         """read_into reads into ``buf``; returns the byte count, 0 at EOF."""
         rt = self.rt
         fdmu = self.fdmu
@@ -339,7 +338,7 @@ class FD:
             e: Any = err_closing()
             e.written = 0
             raise e
-        nn = 0
+        nn: int = 0
         try:
             pd: Any = self.pd
             if pd.wd < 0.0:
@@ -349,7 +348,7 @@ class FD:
             sock = self.sock
             if type(data) is not bytes and type(data) is not bytearray:
                 data = memoryview(data).cast("B")  # len() must count bytes, not items
-            total = len(data)  # type: ignore[arg-type]
+            total = len(data)
             if total <= MAX_RW:
                 # The common case: one send of the whole buffer, no memoryview.
                 while True:

@@ -255,11 +255,11 @@ def after(seconds: float) -> Chan[float]:
     """
     s = getsched()
     ch: Chan[float] = Chan(1)
-    now = s.clock.now()  # type: ignore[attr-defined]
+    now = s.clock.now()
     s.timers.add(now + max(0.0, seconds), _after_fire, ch)
     return ch
 
 
 def _after_fire(ch: Chan[float]) -> None:
     if not ch._closed:
-        ch.try_send(getsched().clock.now())  # type: ignore[attr-defined]
+        ch.try_send(getsched().clock.now())

@@ -40,7 +40,7 @@ from greenlet import getcurrent, greenlet
 from .errors import GoroutineExit, throw
 
 if TYPE_CHECKING:
-    from .timers import TimerHeap
+    from .timers import Clock, TimerHeap
 
 __all__ = [
     "DEAD",
@@ -194,6 +194,7 @@ class Sched:
     curg: Goroutine | None
     thread_id: int
     timers: TimerHeap
+    clock: Clock
     now: float  # clock time of the current scheduler round (cheap "waitsince")
     schedtick: int
     io_waiters: int

@@ -152,7 +152,7 @@ class Netpoll:
         Like Go's pollClose it requires that nobody waits on it any more
         (``unblock`` and the fdMutex reference count see to that).
         """
-        if pd.rg is not None and pd.rg is not READY or pd.wg is not None and pd.wg is not READY:
+        if (pd.rg is not None and pd.rg is not READY) or (pd.wg is not None and pd.wg is not READY):
             raise throw("runtime: blocked write on closing polldesc")
         self._deltimers(pd)
         if self.pds.get(pd.fd) is pd:

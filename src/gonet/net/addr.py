@@ -1,4 +1,6 @@
-"""Addresses: Go's address syntax, parsed without I/O (Go's ``net/ipsock.go``, ``tcpsock.go``, ``unixsock.go``).
+"""Addresses: Go's address syntax, parsed without I/O.
+
+Ports Go's ``net/ipsock.go``, ``tcpsock.go`` and ``unixsock.go`` address handling.
 
 Pure logic, testable without sockets: :func:`split_host_port` and
 :func:`join_host_port` follow Go's ``SplitHostPort``/``JoinHostPort``

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import socket
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._poll.fd import ClosedError
+from .._types import Buffer, WritableBuffer
 from .addr import Addr
 from .sockopt import set_keepalive, set_no_delay
 
 if TYPE_CHECKING:
-    from collections.abc import Buffer
-
     from .fd_unix import NetFD
 
 __all__ = ["Conn", "check_deadline"]
@@ -69,7 +68,7 @@ class Conn:
         except OSError as e:
             raise self._fd.wrap("read", e) from e
 
-    def read_into(self, buffer: Buffer) -> int:
+    def read_into(self, buffer: WritableBuffer) -> int:
         """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
         try:
             return self._pfd.read_into(buffer)

@@ -135,14 +135,14 @@ def dial(network: str, address: Any, *, timeout: float | None = None,
     s = getsched()
     deadline = None
     if timeout is not None:
-        deadline = s.clock.now() + timeout  # type: ignore[attr-defined]
+        deadline = s.clock.now() + timeout
     eps = resolve("dial", net, address, listen=False)
     first_err: BaseException | None = None
     first_ep = eps[0]
     sotype = _sotype(net)
     for i, ep in enumerate(eps):
         if deadline is not None:
-            now = s.clock.now()  # type: ignore[attr-defined]
+            now = s.clock.now()
             if now >= deadline:
                 first_err = first_err or err_timeout()
                 break

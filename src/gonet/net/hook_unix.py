@@ -1,4 +1,6 @@
-"""Test seams of the net layer (Go's ``net/hook_unix.go``: socketFunc, connectFunc, listenFunc, getsockoptIntFunc).
+"""Test seams of the net layer (Go's ``net/hook_unix.go``).
+
+Go's socketFunc, connectFunc, listenFunc and getsockoptIntFunc.
 
 Production code calls these module attributes; ``gonet.testing.socktest``
 swaps them to inject faults at socket creation, connect, listen and

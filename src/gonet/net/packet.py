@@ -12,14 +12,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
+from .._types import Buffer
 from .addr import Addr, is_ip_literal, split_host_port, unix_sockaddr
 from .conn import check_deadline
 from .errors import op_error
 from .lookup import resolve
 
 if TYPE_CHECKING:
-    from collections.abc import Buffer
-
     from .fd_unix import NetFD
 
 __all__ = ["PacketConn"]
