@@ -91,7 +91,7 @@ class FD:
         self.is_stream = is_stream
         self.zero_read_is_eof = is_stream
         self.fdmu = FdMutex()
-        self.csema = Sema()
+        self.csema: Sema | None = None  # created when close() must wait (rare)
         self.pd: PollDesc | None = None
         self.rdrained = False
         self._acceptor: Acceptor | None = None
@@ -124,7 +124,8 @@ class FD:
             hook_unix.close_func(self.sock)
         finally:
             self.sysfd = -1
-            self.csema.release(self.rt)
+            if self.csema is not None:
+                self.csema.release(self.rt)
 
     def close(self) -> None:
         """close evicts parked operations and returns once the descriptor is closed.
@@ -143,6 +144,8 @@ class FD:
         # destroy the descriptor, if we are a goroutine that may park.
         g = rt.curg
         if g is not None and g.glet is getcurrent():
+            if self.csema is None:
+                self.csema = Sema()
             self.csema.acquire(rt)
 
     def force_close(self) -> None:

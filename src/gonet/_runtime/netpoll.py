@@ -51,6 +51,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from greenlet import getcurrent
+
 from .errors import throw
 from .g import WAIT_IO
 from .netpoll_epoll import READ_EVENTS, WRITE_EVENTS, EpollPoller
@@ -237,7 +239,9 @@ class Netpoll:
                 return True
             if pd.wg is not None:
                 raise throw("runtime: double wait")
-            g = rt.checkg()
+            g = rt.curg
+            if g is None or g.glet is not getcurrent():
+                g = rt.checkg()  # raises: not a goroutine of this runtime's thread
             pd.wg = g
             pd.wtoken = g.parkseq
             rt.io_waiters += 1
@@ -253,7 +257,9 @@ class Netpoll:
             return True
         if pd.rg is not None:
             raise throw("runtime: double wait")
-        g = rt.checkg()
+        g = rt.curg
+        if g is None or g.glet is not getcurrent():
+            g = rt.checkg()
         pd.rg = g
         pd.rtoken = g.parkseq
         rt.io_waiters += 1

@@ -59,6 +59,9 @@ __all__ = ["Runtime", "blocking", "current", "go", "gosched", "run", "sleep"]
 
 #: Go's sysmon forces a netpoll when the last one is older than 10 ms.
 FORCE_POLL_INTERVAL = 0.010
+#: How many goroutines gopark may switch to directly before the hub runs again
+#: (fires timers, polls if 10 ms have passed).
+HANDOFF_BUDGET = 64
 #: How many times shutdown throws GoroutineExit into goroutines that keep running.
 KILL_PASSES = 4
 #: How many goroutine switches each shutdown pass may run before giving up.
@@ -130,15 +133,15 @@ class Runtime(Sched):
                 if now - self.lastpoll >= FORCE_POLL_INTERVAL:
                     self.lastpoll = now
                     netpoll.poll(0.0)
-                n = len(runq)
-                while n:
-                    n -= 1
-                    g = popleft()
-                    self.curg = g
-                    g.status = RUNNING
-                    g.glet.switch(g)
-                    if self.main_done:
-                        break
+                # Run the queue: the first goroutine is switched to from here,
+                # the following ones mostly by gopark's direct hand-off, until
+                # the queue is empty or the hand-off budget is spent.
+                self.handoffs = HANDOFF_BUDGET
+                self.schedtick += 1
+                g = popleft()
+                self.curg = g
+                g.status = RUNNING
+                g.glet.switch(g)
                 self.curg = None
                 continue
             nxt = timers.next_when()
@@ -242,6 +245,7 @@ class Runtime(Sched):
             if not runq:
                 return
             while runq and switches < KILL_SWITCHES:
+                self.handoffs = 0  # no direct hand-offs while shutting down
                 g = runq.popleft()
                 if g.status == DEAD or not g.glet:
                     continue

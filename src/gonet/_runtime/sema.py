@@ -23,20 +23,27 @@ __all__ = ["Sema", "WaitQueue"]
 
 
 class WaitQueue:
-    """WaitQueue is a FIFO of parked goroutines."""
+    """WaitQueue is a FIFO of parked goroutines.
+
+    The deque is created on first use: most queues (an fd's lock queues, a
+    conn's close semaphore) never hold anyone, and an empty deque costs 600
+    bytes per connection.
+    """
 
     __slots__ = ("waiters",)
 
     def __init__(self) -> None:
-        self.waiters: deque[tuple[Goroutine, int]] = deque()
+        self.waiters: deque[tuple[Goroutine, int]] | None = None
 
     def __len__(self) -> int:
-        return len(self.waiters)
+        return len(self.waiters) if self.waiters else 0
 
     def park(self, s: Sched, reason: str) -> Any:
         """park enqueues the running goroutine and parks it; returns the wake value."""
         g = s.checkg()
         entry = (g, g.parkseq)
+        if self.waiters is None:
+            self.waiters = deque()
         self.waiters.append(entry)
         try:
             return s.gopark(reason)

@@ -7,8 +7,8 @@ goroutine has been running, without yielding, for longer than the threshold
 off by default; ``GONET_SYSMON=1`` (or a threshold in milliseconds, e.g.
 ``GONET_SYSMON=50``) turns it on.
 
-The thread only *reads* the scheduler's ``curg`` and ``rounds`` fields (a
-round counter changes whenever the scheduler regains control) and the
+The thread only *reads* the scheduler's ``curg`` and ``schedtick`` fields (a
+counter that changes at every goroutine switch) and the
 interpreter's frames; it never touches scheduler state.
 """
 
@@ -67,7 +67,7 @@ class Sysmon:
         reported = False
         while not self._stop.wait(poll):
             g = rt.curg
-            rnd = rt.rounds
+            rnd = rt.schedtick
             now = time.monotonic()
             if g is None or g is not seen_g or rnd != seen_round:
                 seen_g, seen_round, since, reported = g, rnd, now, False
