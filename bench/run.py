@@ -9,8 +9,6 @@ from ``/proc/PID/stat``, its memory from ``/proc/PID/status``.  Results:
 ``bench/results/<name>.json``, a Markdown table and a PNG chart.
 """
 
-from __future__ import annotations
-
 import argparse
 import contextlib
 import datetime as _dt
@@ -51,6 +49,20 @@ DASH, TIMES = "\N{EN DASH}", "\N{MULTIPLICATION SIGN}"
 
 class BenchError(Exception):
     """A run that failed; recorded and reported, never fatal to the suite."""
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    title: str
+    kind: str  # "echo", "idle" or "http"
+    conns: int = 50
+    size: int = 64
+    depth: int = 1
+    idle_n: int = 0
 
 
 # --------------------------------------------------------------------------- servers
@@ -98,18 +110,7 @@ SERVERS: tuple[ServerSpec, ...] = (
 SERVER_NAMES = tuple(s.name for s in SERVERS)
 
 
-# --------------------------------------------------------------------------- workloads
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    title: str
-    kind: str  # "echo", "idle" or "http"
-    conns: int = 50
-    size: int = 64
-    depth: int = 1
-    idle_n: int = 0
+# --------------------------------------------------------------------------- workload table
 
 
 def make_workloads(idle_n: int, idle_max_n: int, idle_active: int) -> dict[str, Workload]:
@@ -235,14 +236,16 @@ def cpu_stat() -> dict[str, list[int]]:
 
 
 def other_load(a: dict[str, list[int]], b: dict[str, list[int]], cpu: str, own_ticks: float,
-               wall: float) -> tuple[float, float]:
-    """(% of `cpu` used by processes other than ours, softirq % on it) between two samples."""
+               wall: float) -> float:
+    """% of `cpu` that went to anything but our process between two samples.
+
+    Busy = everything but idle and iowait. The softirq time of loopback TCP is charged
+    to the process that was running (it is in its stime), so it counts as ours."""
     if f"cpu{cpu}" not in a or f"cpu{cpu}" not in b:
-        return 0.0, 0.0
+        return 0.0
     d = [y - x for x, y in zip(a[f"cpu{cpu}"], b[f"cpu{cpu}"], strict=True)]
-    ticks = wall * CLK_TCK
-    task = d[0] + d[1] + d[2] + d[7]  # user + nice + system + steal
-    return max(0.0, task - own_ticks) / ticks * 100, d[6] / ticks * 100
+    busy = sum(d) - d[3] - d[4]
+    return max(0.0, busy - own_ticks) / (wall * CLK_TCK) * 100
 
 
 NOISE_PCT = 10.0  # other processes above this share of either CPU mark a run as disturbed
@@ -472,8 +475,8 @@ class Runner:
         errors = result["errors"]
         n_err = sum(int(v) for k, v in errors.items() if not k.startswith("last_"))
         lg_ticks = (result["cpu"]["user_s"] + result["cpu"]["sys_s"]) * CLK_TCK
-        other0, softirq0 = other_load(st0, st1, SERVER_CPU, (user_s + sys_s) * CLK_TCK, wall)
-        other1, _ = other_load(st0, st1, LOAD_CPU, lg_ticks, wall)
+        other0 = other_load(st0, st1, SERVER_CPU, (user_s + sys_s) * CLK_TCK, wall)
+        other1 = other_load(st0, st1, LOAD_CPU, lg_ticks, wall)
         return {
             "rps": result["rps"], "mib_s": result["bytes_per_s"] / 2**20,
             "p50": lat["p50"], "p99": lat["p99"], "p999": lat["p999"], "mean": lat["mean"],
@@ -483,11 +486,10 @@ class Runner:
             "server_cpu": (user_s + sys_s) / wall * 100,
             "loadgen_cpu": result["cpu"]["share"] * 100,
             "established": result["established"], "errors": n_err,
-            # Kernel time the server's CPU spent in softirq (loopback TCP input, mostly on
-            # behalf of the server's own sends); not part of the process's stime.
-            "softirq_us": softirq0 / 100 * wall / rt * 1e6 if self.pin else None,
             "other_cpu": [round(other0, 1), round(other1, 1)] if self.pin else None,
             "noisy": self.pin and max(other0, other1) > NOISE_PCT,
+            "cpu_stat_delta": {k: [y - x for x, y in zip(st0[k], st1[k], strict=True)]
+                               for k in st0 if k in st1},
             "loadgen": result,
         }
 
@@ -986,6 +988,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     p.add_argument("--no-install", action="store_true", help="never apt-get install")
     p.add_argument("--no-chart", action="store_true")
+    p.add_argument("--retry-noisy", type=int, default=1, metavar="N",
+                   help="run again, up to N times, a run that other processes disturbed "
+                   f"(over {NOISE_PCT:.0f}%% of either CPU); default 1")
     p.add_argument("--busy-poll", action="store_true",
                    help="the echo load generator busy-polls (epoll timeout 0) while measuring, "
                    "so servers never pay to wake it; its CPU column then reads ~100%%")
@@ -1074,7 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
     if pin:
         a = cpu_stat()
         time.sleep(0.5)
-        busy = [other_load(a, cpu_stat(), c, 0, 0.5)[0] for c in (SERVER_CPU, LOAD_CPU)]
+        busy = [other_load(a, cpu_stat(), c, 0, 0.5) for c in (SERVER_CPU, LOAD_CPU)]
         if max(busy) > NOISE_PCT:
             log(f"bench: warning: CPUs {SERVER_CPU}/{LOAD_CPU} are already {busy[0]:.0f}%/"
                 f"{busy[1]:.0f}% busy with other work; figures will be disturbed")
@@ -1111,20 +1116,28 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             tag = f"{spec.name}-{w.name}-r{rnd + 1}"
             rec: Json = {"server": spec.name, "round": rnd + 1}
-            try:
-                if w.kind == "idle":
-                    out = run_idle(runner, spec, w, tag, fd_chunk)
-                elif w.kind == "http":
-                    out = run_http(runner, spec, w, tag)
-                else:
-                    out = run_echo(runner, spec, w, tag)
-                rec.update(out, ok=True)
-                prog.end(describe(out, w))
-            except BenchError as e:
-                rec.update(ok=False, error=str(e))
-                prog.end(f"FAILED: {e}")
-                if "READY" in str(e):
-                    broken[spec.name] = "did not start"
+            for attempt in range(args.retry_noisy + 1):
+                rec = {"server": spec.name, "round": rnd + 1, "attempt": attempt + 1}
+                try:
+                    if w.kind == "idle":
+                        out = run_idle(runner, spec, w, tag, fd_chunk)
+                    elif w.kind == "http":
+                        out = run_http(runner, spec, w, tag)
+                    else:
+                        out = run_echo(runner, spec, w, tag)
+                    rec.update(out, ok=True)
+                except BenchError as e:
+                    rec.update(ok=False, error=str(e))
+                    prog.end(f"FAILED: {e}")
+                    if "READY" in str(e):
+                        broken[spec.name] = "did not start"
+                    break
+                if not out.get("noisy") or attempt == args.retry_noisy:
+                    prog.end(describe(out, w) + (f" (attempt {attempt + 1})" if attempt else ""))
+                    break
+                prog.live(f"disturbed by other processes; again ({attempt + 1}/"
+                          f"{args.retry_noisy})")
+                time.sleep(2)
             wres["runs"].append(rec)
     except KeyboardInterrupt:
         log("\nbench: interrupted; writing what was measured")

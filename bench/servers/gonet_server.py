@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import sys
 
-try:  # run as a script (python bench/servers/gonet_server.py) or as a module
-    from _common import parse_args, ready
-except ImportError:  # pragma: no cover
-    from bench.servers._common import parse_args, ready
+from _common import parse_args, ready
 
 import gonet
 

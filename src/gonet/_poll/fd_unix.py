@@ -16,8 +16,11 @@ so the *next* read parks first instead of probing with a syscall that would
 fail with ``EAGAIN`` (in Python that probe costs an exception). It is safe
 because of the READY latch: any data that arrived since the short read has
 produced an edge, which either woke us or is latched in the pollDesc, so the
-wait returns at once. EOF and errors clear the flag (EOF repeats without an
-edge).
+wait returns at once. The one thing that makes a read return at once
+*without* a new edge is a hang-up or an error — the edge that announced it
+may be the very one whose data we just read (data and FIN together) — so the
+netpoller records HUP/RDHUP/ERR in the pollDesc (``hup``, sticky) and a read
+never parks first once it is set. EOF and errors also clear the flag.
 
 Quirks kept from Go: ``accept`` retries ``ECONNABORTED`` silently (the peer
 gave up before we accepted); a zero-byte read on a stream returns at once;
@@ -169,6 +172,7 @@ class FD:
         """shutdown half-closes the socket (``SHUT_RD``/``SHUT_WR``)."""
         self.incref()
         try:
+            self.rdrained = False  # after SHUT_RD reads return EOF at once
             self.sock.shutdown(how)
         finally:
             self.decref()
@@ -201,7 +205,7 @@ class FD:
             pd: Any = self.pd
             if pd.rd < 0.0:
                 raise err_timeout()
-            if self.rdrained:
+            if self.rdrained and not pd.hup:
                 res = self.np.wait(pd, False)
                 if res:
                     raise convert_err(res)
@@ -243,7 +247,7 @@ class FD:
             pd: Any = self.pd
             if pd.rd < 0.0:
                 raise err_timeout()
-            if self.rdrained:
+            if self.rdrained and not pd.hup:
                 res = self.np.wait(pd, False)
                 if res:
                     raise convert_err(res)

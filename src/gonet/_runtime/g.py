@@ -247,7 +247,11 @@ class Sched:
         g.waitreason = reason
         g.waitsince = self.now
         runq = self.runq
-        if runq and self.handoffs > 0:
+        # Hand off only to a goroutine that has started: a greenlet starts on
+        # the C stack of whoever switches to it first, so starting one from
+        # deep inside another goroutine would nest stacks (and the recursion
+        # depth) goroutine after goroutine. The hub starts them, shallowly.
+        if runq and self.handoffs > 0 and runq[0].glet:
             self.handoffs -= 1
             self.schedtick += 1
             nxt = runq.popleft()

@@ -55,7 +55,7 @@ from greenlet import getcurrent
 
 from .errors import throw
 from .g import WAIT_IO
-from .netpoll_epoll import READ_EVENTS, WRITE_EVENTS, EpollPoller
+from .netpoll_epoll import HUP_EVENTS, READ_EVENTS, WRITE_EVENTS, EpollPoller
 from .timers import Timer
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class PollDesc:
     __slots__ = (
         "closing",
         "fd",
+        "hup",
         "netpoll",
         "rd",
         "rg",
@@ -120,6 +121,10 @@ class PollDesc:
         self.rt: Timer | None = None
         self.wt: Timer | None = None
         self.closing = False
+        #: Sticky: an event said the peer hung up or the socket has an error.
+        #: Such a condition makes every later read return at once *without* a
+        #: new edge, so a reader must not park on it (see poll.FD.read).
+        self.hup = False
 
     def __repr__(self) -> str:
         return f"<PollDesc fd={self.fd} seq={self.seq} rg={self.rg!r} wg={self.wg!r}>"
@@ -182,6 +187,8 @@ class Netpoll:
             pd = pds.get(fd)
             if pd is None:
                 continue
+            if ev & HUP_EVENTS:
+                pd.hup = True
             # netpollunblock(pd, mode, ioready=true), inlined: this is the hot loop.
             if ev & READ_EVENTS:
                 g = pd.rg

@@ -64,6 +64,8 @@ EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
 #: Events that wake a reader / a writer (Go's netpoll loop).
 READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR
 WRITE_EVENTS = EPOLLOUT | EPOLLHUP | EPOLLERR
+#: Events after which reads return at once (EOF or an error) without another edge.
+HUP_EVENTS = EPOLLRDHUP | EPOLLHUP | EPOLLERR
 
 # Go reads up to 128 events per epoll_wait; a larger batch amortises the call
 # better in Python, where each scheduler round is comparatively costly.
