@@ -78,7 +78,7 @@ def test_mutex_fifo_handoff_order() -> None:
         gs.append(gonet.go(waiter, i))
         wait_all_blocked()  # each parks in lock() before the next arrives
     assert order == []
-    assert gonet.stats()["waiting"].get("sync.Mutex.Lock") == 6
+    assert gonet.stats()["waiting"].get("semacquire") == 6
     mu.unlock()
     # Hand-off: the lock went straight to the oldest waiter, so a latecomer cannot barge in.
     assert mu.locked()
@@ -248,7 +248,7 @@ def test_waitgroup_add_with_n() -> None:
     g = gonet.go(wg.wait)
     wait_all_blocked()
     assert not g.done()
-    assert gonet.stats()["waiting"].get("sync.WaitGroup.Wait") == 1
+    assert gonet.stats()["waiting"].get("semacquire") == 1
     wg.add(-5)
     g.join()
 

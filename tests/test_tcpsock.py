@@ -41,7 +41,7 @@ def pipe(address: str = "127.0.0.1:0") -> tuple[gonet.Conn, gonet.Conn]:
     return c, s
 
 
-def accept_until_closed(ln: gonet.Listener, out: gonet.Chan) -> int:
+def accept_until_closed(ln: gonet.Listener, out: gonet.Chan[gonet.Conn]) -> int:
     """accept_until_closed accepts and hands conns to ``out`` until ``ln`` is closed."""
     n = 0
     while True:
@@ -60,7 +60,7 @@ def accept_until_closed(ln: gonet.Listener, out: gonet.Chan) -> int:
 def test_concurrent_accept() -> None:
     # Go's TestTCPConcurrentAccept: several goroutines accept on one listener.
     ln = gonet.listen("tcp", "127.0.0.1:0")
-    accepted = gonet.Chan(1000)
+    accepted: gonet.Chan[gonet.Conn] = gonet.Chan(1000)
     acceptors = [gonet.go(accept_until_closed, ln, accepted) for _ in range(4)]
     wait_all_blocked()
     n = 200
@@ -176,7 +176,11 @@ def test_4mib_transfer_read_in_prime_pieces(mode: str) -> None:
     data = os.urandom(size)
     c, s = pipe()
     with c, s:
-        w = gonet.go(lambda: (s.write(data), s.close_write()))
+        def writer() -> None:
+            s.write(data)
+            s.close_write()
+
+        w = gonet.go(writer)
         out = bytearray()
         if mode == "read":
             while chunk := c.read(piece):
@@ -270,7 +274,7 @@ def test_stress_1000_concurrent_echo_connections() -> None:
     server = gonet.go(acceptor)
     connected = gonet.WaitGroup()
     connected.add(conns)
-    start = gonet.Chan()
+    start: gonet.Chan[None] = gonet.Chan()
     finished = gonet.WaitGroup()
     finished.add(conns)
     verified = [0]
@@ -310,7 +314,7 @@ def test_spurious_conn_setup_completion() -> None:
     # parallel; every dial that returns is really connected to the listener.
     ln = gonet.listen("tcp", "127.0.0.1:0")
     addr = ln.addr
-    accepted = gonet.Chan(100)
+    accepted: gonet.Chan[gonet.Conn] = gonet.Chan(100)
     acceptor = gonet.go(accept_until_closed, ln, accepted)
 
     def server() -> int:

@@ -24,9 +24,11 @@ from typing import Any, TextIO
 
 from ._poll.fd import ClosedError, DeadlineExceededError
 from ._runtime.chan import Chan, ChanClosedError, after
-from ._runtime.debug import dump_all, statistics
+from ._runtime.debug import dump_all as _dump_all
+from ._runtime.debug import statistics as _statistics
 from ._runtime.errors import DeadlockError, GoroutineExit
-from ._runtime.g import Goroutine, getsched
+from ._runtime.g import Goroutine
+from ._runtime.g import getsched as _getsched
 from ._runtime.proc import blocking, current, go, gosched, run, sleep
 from ._runtime.selectgo import select
 from ._runtime.sync import Mutex, WaitGroup
@@ -85,7 +87,7 @@ def dump(file: TextIO | None = None) -> None:
     Like Go's traceback on ``SIGQUIT`` (which gonet also installs while
     ``run`` is running on the main thread). Default: stderr.
     """
-    dump_all(file)
+    _dump_all(file)
 
 
 def stats() -> dict[str, Any]:
@@ -95,7 +97,7 @@ def stats() -> dict[str, Any]:
     ``netpoll_fds``, ``netpoll_calls``, ``io_waiters``, ``timers``,
     ``blocking_pending``, ``scheduler_rounds``. ``RuntimeError`` outside a runtime.
     """
-    return statistics(getsched()).as_dict()  # type: ignore[arg-type]
+    return _statistics(_getsched()).as_dict()  # type: ignore[arg-type]
 
 
 def monotonic() -> float:
@@ -103,4 +105,4 @@ def monotonic() -> float:
 
     Deadlines are absolute times on this clock.
     """
-    return getsched().clock.now()
+    return _getsched().clock.now()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gonet
 
-__all__ = ["bench_script", "build_parser", "main", "run_bench"]
+__all__ = ["add_demo_arguments", "bench_script", "build_parser", "main", "run_bench"]
 
 
 def bench_script() -> Path:
@@ -54,6 +54,26 @@ def run_bench(argv: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    """add_demo_arguments adds the options of ``demo`` to ``p`` (defaults: :class:`DemoConfig`)."""
+    from .demo import DemoConfig
+
+    d = DemoConfig()
+    p.add_argument("--conns", type=int, default=d.conns,
+                   help=f"connections to open and hold (default {d.conns:,})")
+    p.add_argument("--seconds", type=float, default=d.seconds,
+                   help=f"seconds of request/response traffic (default {d.seconds:g})")
+    p.add_argument("--size", type=int, default=d.size,
+                   help=f"message size in bytes (default {d.size})")
+    p.add_argument("--addr", default=d.addr,
+                   help=f"address the echo server listens on (default {d.addr})")
+    p.add_argument("--dial-concurrency", type=int, default=d.dial_concurrency,
+                   help=f"dials in flight at once (default {d.dial_concurrency})")
+    p.add_argument("--connect-timeout", type=float, default=d.connect_timeout,
+                   help=f"give up connecting after this many seconds (default "
+                        f"{d.connect_timeout:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """build_parser returns the argument parser of ``python -m gonet``."""
     from . import demo, echo
@@ -65,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gonet {gonet.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    demo.add_arguments(sub.add_parser(
+    add_demo_arguments(sub.add_parser(
         "demo", help="hold N connections to a gonet echo server and measure round trips",
         description=demo.__doc__.split("\n\n")[0] if demo.__doc__ else None))
     p = sub.add_parser("echo", help="run a plain echo server",
@@ -97,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from . import demo
 
-        return demo.main(args)
+        return demo.main(demo.DemoConfig(
+            conns=args.conns, seconds=args.seconds, size=args.size, addr=args.addr,
+            dial_concurrency=args.dial_concurrency, connect_timeout=args.connect_timeout))
     return run_bench([])  # "bench" after options is still the benchmark
 
 

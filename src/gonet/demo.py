@@ -6,49 +6,36 @@ one OS thread, one goroutine per connection) and runs N client goroutines in
 this process (one more OS thread). Two processes, because a process here may
 hold at most 20,000 descriptors and each side needs one per connection.
 
-Phases, each bounded in time:
+Phases, each bounded in time: (1) **connect**, at most ``--dial-concurrency``
+dials in flight so the listen backlog is never overrun, refused or timed-out
+dials retried twice, a progress bar on stderr; (2) **memory**: the server's
+``VmRSS`` growth from before the first dial to all N accepted, divided by N;
+(3) **traffic**: for ``--seconds`` every client goroutine writes a message and
+reads the whole echo back, recording each latency (a closed loop, N in
+flight); (4) **report**: connections held (healthy at the end), round trips per
+second, p50/p99 latency, memory per connection and the server's goroutine
+count (its ``gonet.stats()``, asked over the child's control channel).
 
-1. **connect**: N dials, at most ``--dial-concurrency`` in flight so the
-   server's listen backlog is never overrun; a refused or timed-out dial is
-   retried twice; everything stops at ``--connect-timeout``. A progress bar
-   on stderr (carriage-return updates on a terminal, plain lines otherwise).
-2. **measure memory**: once the server reports every connection accepted,
-   its ``VmRSS`` (``/proc/PID/status``) is compared with the value taken
-   before the first dial: the growth divided by N is its memory per connection.
-3. **traffic**: for ``--seconds``, every client goroutine writes a
-   ``--size``-byte message and reads the whole echo back, again and again,
-   recording each round trip's latency (a closed loop: N requests in flight).
-4. **report**: connections held (open and healthy at the end), round trips
-   per second, p50/p99 latency, the server's memory per connection and its
-   goroutine count (``gonet.stats()`` in the server, asked over the child's
-   stdin/stdout control channel).
-
-The server child is stopped (``quit``, then ``SIGTERM``, then ``SIGKILL``,
-by PID) however the demo ends, Ctrl-C included; it also exits by itself when
-its stdin reaches EOF, so it never outlives the demo. The exit status is 0
-only if all N connections were held to the end.
+The child is stopped by PID (``quit``, ``SIGTERM``, ``SIGKILL``) however the
+demo ends, Ctrl-C included, and exits by itself at EOF on its stdin. The exit
+status is 0 only if all N connections were held to the end.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import select
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 import gonet
 
-from .echo import read_rss_kb
+from .echo import CONTROL_TIMEOUT, EchoProcess
 
-__all__ = ["DemoConfig", "DemoResult", "ServerProcess", "add_arguments", "main", "run_demo"]
+__all__ = ["DemoConfig", "DemoResult", "check_limits", "main", "run_demo"]
 
 #: A dial is retried this many times after it is refused or times out.
 DIAL_RETRIES = 2
@@ -58,8 +45,6 @@ DIAL_TIMEOUT = 5.0
 TRAFFIC_SLACK = 10.0
 #: How long the server may take to accept the connections the client holds.
 ACCEPT_WAIT = 15.0
-#: How long one control-channel request may take.
-CONTROL_TIMEOUT = 10.0
 #: Seconds between progress updates (and between checks of the Ctrl-C flag).
 TICK = 0.1
 #: Descriptors kept free for the runtime itself (epoll, eventfd, pipes, stdio).
@@ -112,7 +97,7 @@ class DemoResult:
         return self.round_trips / self.traffic_seconds if self.traffic_seconds > 0 else 0.0
 
     def percentile(self, p: float) -> float | None:
-        """percentile is the nearest-rank ``p`` percentile (0–100) of the latencies, in seconds."""
+        """percentile is the nearest-rank ``p`` percentile (0 to 100) of the latencies (s)."""
         lat = self.latencies
         if not lat:
             return None
@@ -136,33 +121,25 @@ class DemoResult:
                      f"({rate:,.0f} conns/s; {self.dial_retries:,} retries, "
                      f"{self.dial_failures:,} failed)"))
         rows.append(("round trips", f"{self.round_trips:,} in {self.traffic_seconds:.2f} s "
-                     f"({self.config.size:,}-byte messages, {self.held:,} in flight)"))
+                     f"({self.config.size:,}-byte messages, {self.connected:,} in flight)"))
         rows.append(("round trips per second", f"{self.rps:,.0f}"))
         p50, p99 = self.percentile(50), self.percentile(99)
         if p50 is not None and p99 is not None:
             rows.append(("latency p50 / p99", f"{_ms(p50)} / {_ms(p99)}"))
         else:
-            rows.append(("latency p50 / p99", "n/a (no round trips)"))
-        per = self.mem_per_conn_kb
-        if per is not None and self.rss_idle_kb is not None and self.rss_connected_kb is not None:
-            after = ("" if self.rss_after_kb is None
-                     else f", {_mib(self.rss_after_kb)} after traffic")
-            rows.append(("server memory per conn", f"{per:.1f} KiB  (RSS {_mib(self.rss_idle_kb)} "
-                         f"idle, {_mib(self.rss_connected_kb)} with {self.connected:,} "
-                         f"conns{after})"))
-        else:
-            rows.append(("server memory per conn", "n/a"))
-        if self.server_goroutines is not None:
-            extra = ""
-            if self.server_conns is not None:
-                extra = (f"  ({self.server_conns:,} connection handlers + "
-                         f"{self.server_goroutines - self.server_conns} for main, "
-                         "signals and control)")
-            rows.append(("server goroutines", f"{self.server_goroutines:,}{extra}"))
-        else:
-            rows.append(("server goroutines", "n/a"))
+            rows.append(("latency p50 / p99", "n/a"))
+        per, idle, full = self.mem_per_conn_kb, self.rss_idle_kb, self.rss_connected_kb
+        after = "" if self.rss_after_kb is None else f", {_mib(self.rss_after_kb)} after traffic"
+        rows.append(("server memory per conn", "n/a" if per is None or idle is None
+                     or full is None else f"{per:.1f} KiB  (RSS {_mib(idle)} idle, {_mib(full)} "
+                     f"with {self.connected:,} conns{after})"))
+        gs, sc = self.server_goroutines, self.server_conns
+        rows.append(("server goroutines", "n/a" if gs is None or sc is None else
+                     f"{gs:,}  ({sc:,} connection handlers + {gs - sc} for main, signals and "
+                     "control)"))
         if self.errors:
-            rows.append(("errors", ", ".join(f"{k}: {v:,}" for k, v in sorted(self.errors.items()))))
+            errs = sorted(self.errors.items())
+            rows.append(("errors", ", ".join(f"{k}: {v:,}" for k, v in errs)))
         if self.interrupted:
             rows.append(("interrupted", "yes (Ctrl-C): the numbers cover what ran"))
         width = max(len(k) for k, _ in rows)
@@ -175,108 +152,6 @@ def _ms(seconds: float) -> str:
 
 def _mib(kb: int) -> str:
     return f"{kb / 1024:.1f} MiB"
-
-
-# --- the server child ----------------------------------------------------------------
-
-
-class ServerProcess:
-    """ServerProcess is the echo server child, driven over its stdin/stdout control channel.
-
-    Not thread-safe: one request at a time (the demo calls it from one
-    goroutine, through :func:`gonet.blocking`).
-    """
-
-    def __init__(self, address: str) -> None:
-        env = dict(os.environ)
-        # Run the same gonet as this process, wherever the child's cwd puts sys.path.
-        src = str(Path(gonet.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gonet", "echo", address, "--control"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-            # Its own process group: Ctrl-C reaches the demo only, which then stops it.
-            start_new_session=True,
-        )
-        self.pid = self.proc.pid
-        self._buf = b""
-
-    def readline(self, timeout: float) -> str:
-        """readline returns the child's next stdout line, waiting at most ``timeout`` seconds.
-
-        Raises ``TimeoutError`` when the time passes and ``EOFError`` when the
-        child closed its stdout (it exited).
-        """
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"echo server (pid {self.pid}) did not answer in {timeout:g} s")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise EOFError(f"echo server (pid {self.pid}) exited "
-                               f"(status {self.proc.poll()})")
-            self._buf += chunk
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line.decode("utf-8", "replace").strip()
-
-    def wait_listening(self, timeout: float) -> str:
-        """wait_listening returns the address from the child's ``listening on ADDR`` line."""
-        line = self.readline(timeout)
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            raise RuntimeError(f"echo server said {line!r}, not {prefix!r}...")
-        return line[len(prefix):]
-
-    def request(self, command: str, timeout: float = CONTROL_TIMEOUT) -> dict[str, Any]:
-        """request sends ``command`` and returns the child's JSON answer."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command.encode("ascii") + b"\n")
-        self.proc.stdin.flush()
-        reply: dict[str, Any] = json.loads(self.readline(timeout))
-        if "error" in reply:
-            raise RuntimeError(f"echo server: {reply['error']}")
-        return reply
-
-    def rss_kb(self) -> int:
-        """rss_kb is the child's ``VmRSS`` in KiB, read from ``/proc/PID/status``."""
-        return read_rss_kb(self.pid)
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """stop ends the child: ``quit`` and EOF, then ``SIGTERM``, then ``SIGKILL``; idempotent.
-
-        Each step waits at most ``timeout`` seconds. Returns the exit status.
-        """
-        proc = self.proc
-        if proc.poll() is None and proc.stdin is not None and not proc.stdin.closed:
-            try:
-                proc.stdin.write(b"quit\n")
-                proc.stdin.flush()
-            except (BrokenPipeError, ValueError):
-                pass
-        for step in (None, signal.SIGTERM, signal.SIGKILL):
-            if step is not None and proc.poll() is None:
-                try:
-                    os.kill(proc.pid, step)
-                except ProcessLookupError:
-                    pass
-            try:
-                proc.wait(timeout)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        for pipe in (proc.stdin, proc.stdout):
-            if pipe is not None:
-                try:
-                    pipe.close()
-                except BrokenPipeError:
-                    pass
-        return proc.poll()
 
 
 # --- progress ----------------------------------------------------------------------
@@ -325,16 +200,17 @@ class Progress:
 class _Client:
     """_Client is the state the client goroutines share (all on one thread: no locks)."""
 
-    def __init__(self, config: DemoConfig, server: ServerProcess, result: DemoResult) -> None:
+    def __init__(self, config: DemoConfig, server: EchoProcess, result: DemoResult) -> None:
         self.config = config
         self.server = server
         self.result = result
         self.conns: list[gonet.Conn] = []
         self.next_dial = 0
+        self.clean = 0  # traffic goroutines that ended healthy
+        self.broken = 0  # conns that failed during traffic
         self.stop = False  # set on Ctrl-C
         self.quit: gonet.Chan[None] = gonet.Chan()  # closed on Ctrl-C
 
-    # Ctrl-C -----------------------------------------------------------------------
 
     def watch_interrupt(self) -> None:
         """watch_interrupt closes ``quit`` and every conn once Ctrl-C was pressed."""
@@ -342,6 +218,8 @@ class _Client:
             gonet.sleep(TICK)
         self.stop = True
         self.result.interrupted = True
+        # Held: open when Ctrl-C came (those are closed next).
+        self.result.held = self.result.connected - self.broken
         self.quit.close()
         for c in self.conns:
             c.close()  # wakes the goroutines parked on them with ClosedError
@@ -351,7 +229,6 @@ class _Client:
         index, _, _ = gonet.select(done, self.quit, gonet.after(seconds))
         return index == 0
 
-    # connect ----------------------------------------------------------------------
 
     def dialer(self, address: str, deadline: float, left: list[int],
                done: gonet.Chan[None]) -> None:
@@ -406,7 +283,6 @@ class _Client:
         res.connect_seconds = gonet.monotonic() - start
         progress.update(res.connected, res.dial_failures, final=True)
 
-    # memory -----------------------------------------------------------------------
 
     def wait_accepted(self) -> dict[str, Any]:
         """wait_accepted waits (bounded) until the server has accepted every held conn."""
@@ -418,10 +294,9 @@ class _Client:
                 return stats
             gonet.sleep(TICK)
 
-    # traffic ----------------------------------------------------------------------
 
     def round_trips(self, conn: gonet.Conn, msg: bytes, end: float, left: list[int],
-                    done: gonet.Chan[None], alive: list[gonet.Conn]) -> None:
+                    done: gonet.Chan[None]) -> None:
         """round_trips writes ``msg`` and reads its echo until ``end``; records each latency."""
         res = self.result
         record = res.latencies.append
@@ -441,9 +316,11 @@ class _Client:
                 if data != msg:
                     raise ValueError("the echo differs from the message")
                 record(t1 - t0)
-            alive.append(conn)
+            if not self.stop:
+                self.clean += 1
         except (OSError, EOFError, ValueError) as e:
             if not self.stop:
+                self.broken += 1
                 res.add_error(e)
             conn.close()
         finally:
@@ -451,25 +328,25 @@ class _Client:
             if left[0] == 0:
                 done.close()
 
-    def traffic(self) -> list[gonet.Conn]:
-        """traffic runs the request/response phase; returns the conns still healthy at its end."""
+    def traffic(self) -> None:
+        """traffic runs the request/response phase; ``clean`` counts conns healthy at its end."""
         cfg, res = self.config, self.result
         msg = (b"gonet-echo-" * (cfg.size // 11 + 1))[:cfg.size]
-        alive: list[gonet.Conn] = []
         if not self.conns:
-            return alive
+            return
         done: gonet.Chan[None] = gonet.Chan()
         left = [len(self.conns)]
         start = gonet.monotonic()
         end = start + cfg.seconds
         for conn in self.conns:
-            gonet.go(self.round_trips, conn, msg, end, left, done, alive)
-        self.wait(done, cfg.seconds + TRAFFIC_SLACK + 5.0)
+            gonet.go(self.round_trips, conn, msg, end, left, done)
+        # Not self.wait: on Ctrl-C the conns are closed, so every goroutine ends soon,
+        # and waiting for them keeps their last latencies out of the sorted list.
+        gonet.select(done, gonet.after(cfg.seconds + TRAFFIC_SLACK + 5.0))
         res.traffic_seconds = gonet.monotonic() - start
+        res.latencies = sorted(res.latencies)
         res.round_trips = len(res.latencies)
-        return alive
 
-    # the whole client -------------------------------------------------------------
 
     def main(self) -> None:
         """main runs the phases in order; every phase is bounded in time and stops on Ctrl-C."""
@@ -483,10 +360,12 @@ class _Client:
             res.rss_connected_kb = server.rss_kb()
             res.server_conns = stats["conns"]
             res.server_goroutines = stats["goroutines"]
-            _out(f"traffic: {cfg_line(self.config, len(self.conns))}", sys.stderr)
-            alive = self.traffic()
-            res.held = sum(1 for c in alive if not c.closed)
+            cfg = self.config
+            _out(f"traffic: {len(self.conns):,} goroutines x {cfg.size}-byte round trips for "
+                 f"{cfg.seconds:g} s", sys.stderr)
+            self.traffic()
             if not self.stop:
+                res.held = self.clean
                 stats = gonet.blocking(server.request, "stats")
                 res.server_conns = stats["conns"]
                 res.server_goroutines = stats["goroutines"]
@@ -497,11 +376,6 @@ class _Client:
         finally:
             for c in self.conns:
                 c.close()
-
-
-def cfg_line(cfg: DemoConfig, n: int) -> str:
-    """cfg_line describes the traffic phase in one line."""
-    return (f"{n:,} goroutines x {cfg.size}-byte round trips for {cfg.seconds:g} s")
 
 
 def _read_rest(conn: gonet.Conn, data: bytes, size: int) -> bytes:
@@ -562,7 +436,7 @@ def run_demo(cfg: DemoConfig) -> DemoResult:
     """
     global _interrupted
     result = DemoResult(cfg)
-    server = ServerProcess(cfg.addr)
+    server = EchoProcess(cfg.addr)
     old_handler: Any = None
     try:
         result.server_pid = server.pid
@@ -572,7 +446,7 @@ def run_demo(cfg: DemoConfig) -> DemoResult:
         _out(f"gonet demo: {cfg.conns:,} client goroutines in this process (pid {os.getpid()}) "
              f"connect to a gonet echo server\nin a child process (pid {server.pid}, "
              f"{result.server_addr}); each side runs on one OS thread. Then every client\n"
-             f"does {cfg.size}-byte request/response round trips for {cfg.seconds:g} s.\n")
+             f"does {cfg.size}-byte request/response round trips for {cfg.seconds:g} s.")
         _interrupted = False
         try:
             old_handler = signal.signal(signal.SIGINT, _on_sigint)
@@ -587,33 +461,12 @@ def run_demo(cfg: DemoConfig) -> DemoResult:
     return result
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """add_arguments adds the demo's options to ``p``."""
-    d = DemoConfig()
-    p.add_argument("--conns", type=int, default=d.conns,
-                   help=f"connections to open and hold (default {d.conns:,})")
-    p.add_argument("--seconds", type=float, default=d.seconds,
-                   help=f"seconds of request/response traffic (default {d.seconds:g})")
-    p.add_argument("--size", type=int, default=d.size,
-                   help=f"message size in bytes (default {d.size})")
-    p.add_argument("--addr", default=d.addr,
-                   help=f"address the echo server listens on (default {d.addr})")
-    p.add_argument("--dial-concurrency", type=int, default=d.dial_concurrency,
-                   help=f"dials in flight at once (default {d.dial_concurrency})")
-    p.add_argument("--connect-timeout", type=float, default=d.connect_timeout,
-                   help=f"give up connecting after this many seconds (default "
-                        f"{d.connect_timeout:g})")
+def main(cfg: DemoConfig) -> int:
+    """main runs the demo and prints its results; returns 0 only if every connection was held.
 
-
-def main(args: argparse.Namespace) -> int:
-    """main runs the demo for parsed ``args``; returns 0 only if every connection was held.
-
-    Returns 2 for impossible arguments, 1 when fewer connections than asked
+    Returns 2 for impossible settings, 1 when fewer connections than asked
     were held or the server could not be started, 130 after Ctrl-C.
     """
-    cfg = DemoConfig(conns=args.conns, seconds=args.seconds, size=args.size, addr=args.addr,
-                     dial_concurrency=args.dial_concurrency,
-                     connect_timeout=args.connect_timeout)
     bad = [f"{name} must be positive" for name, v in
            (("--conns", cfg.conns), ("--seconds", cfg.seconds), ("--size", cfg.size),
             ("--dial-concurrency", cfg.dial_concurrency),

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import gonet
 
-__all__ = ["DEFAULT_ADDRESS", "EchoServer", "main", "read_rss_kb"]
+__all__ = ["DEFAULT_ADDRESS", "EchoProcess", "EchoServer", "main", "read_rss_kb"]
 
 #: The address ``python -m gonet echo`` listens on without an argument (loopback only).
 DEFAULT_ADDRESS = "127.0.0.1:7007"
@@ -39,6 +43,8 @@ DEFAULT_ADDRESS = "127.0.0.1:7007"
 SIGNAL_POLL_INTERVAL = 0.1
 #: The largest read per call; the kernel returns what is there, up to this.
 READ_SIZE = 65536
+#: How long :class:`EchoProcess` waits for one answer of the child, in seconds.
+CONTROL_TIMEOUT = 10.0
 
 
 def read_rss_kb(pid: int | str = "self") -> int:
@@ -149,7 +155,7 @@ def stop_on_signals() -> Iterator[None]:
     """
     global _signalled
     _signalled = False
-    old: dict[int, Any] = {}
+    old: dict[signal.Signals, Any] = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -189,3 +195,105 @@ def main(address: str = DEFAULT_ADDRESS, *, control: bool = False) -> int:
     with stop_on_signals():
         result: int = gonet.run(_main, address, control)
     return result
+
+
+# --- the parent's side of --control ---------------------------------------------------
+
+
+class EchoProcess:
+    """EchoProcess starts ``python -m gonet echo ADDRESS --control`` and drives its control channel.
+
+    The child runs in its own session (Ctrl-C reaches only the parent, which
+    stops it) and exits by itself at EOF on its stdin. Not thread-safe: one
+    request at a time (the demo calls it from one goroutine via :func:`gonet.blocking`).
+    """
+
+    def __init__(self, address: str) -> None:
+        env = dict(os.environ)
+        # Run the same gonet as this process, wherever the child's cwd puts sys.path.
+        src = str(Path(gonet.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gonet", "echo", address, "--control"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+            start_new_session=True,
+        )
+        self.pid = self.proc.pid
+        self._buf = b""
+
+    def readline(self, timeout: float) -> str:
+        """readline returns the child's next stdout line, waiting at most ``timeout`` seconds.
+
+        Raises ``TimeoutError`` when the time passes and ``EOFError`` when the
+        child closed its stdout (it exited).
+        """
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"echo server (pid {self.pid}) did not answer in {timeout:g} s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise EOFError(f"echo server (pid {self.pid}) exited "
+                               f"(status {self.proc.poll()})")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace").strip()
+
+    def wait_listening(self, timeout: float) -> str:
+        """wait_listening returns the address from the child's ``listening on ADDR`` line."""
+        line = self.readline(timeout)
+        prefix = "listening on "
+        if not line.startswith(prefix):
+            raise RuntimeError(f"echo server said {line!r}, not {prefix!r}...")
+        return line[len(prefix):]
+
+    def request(self, command: str, timeout: float = CONTROL_TIMEOUT) -> dict[str, Any]:
+        """request sends ``command`` and returns the child's JSON answer."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode("ascii") + b"\n")
+        self.proc.stdin.flush()
+        reply: dict[str, Any] = json.loads(self.readline(timeout))
+        if "error" in reply:
+            raise RuntimeError(f"echo server: {reply['error']}")
+        return reply
+
+    def rss_kb(self) -> int:
+        """rss_kb is the child's ``VmRSS`` in KiB, read from ``/proc/PID/status``."""
+        return read_rss_kb(self.pid)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """stop ends the child: ``quit`` and EOF, then ``SIGTERM``, then ``SIGKILL``; idempotent.
+
+        Each step waits at most ``timeout`` seconds. Returns the exit status.
+        """
+        proc = self.proc
+        if proc.poll() is None and proc.stdin is not None and not proc.stdin.closed:
+            try:
+                proc.stdin.write(b"quit\n")
+                proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+        for step in (None, signal.SIGTERM, signal.SIGKILL):
+            if step is not None and proc.poll() is None:
+                try:
+                    os.kill(proc.pid, step)
+                except ProcessLookupError:
+                    pass
+            try:
+                proc.wait(timeout)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except BrokenPipeError:
+                    pass
+        return proc.poll()

@@ -96,6 +96,9 @@ class FdMutex:
         """
         if self.closed:
             return False
+        if self.refs >= MAX_REFS:
+            raise throw("too many concurrent operations on a single file or socket "
+                        f"(max {MAX_REFS})")
         if read:
             if not self.rlocked:
                 self.rlocked = True

@@ -73,6 +73,11 @@ def statistics(rt: Runtime) -> RuntimeStatistics:
     )
 
 
+# Frames of these modules sit between the user's call to dump() and the stack
+# they want to see.
+_DUMP_MODULES = frozenset({"gonet", "gonet._runtime.debug"})
+
+
 def _waited(seconds: float) -> str:
     if seconds >= 60.0:
         minutes = int(seconds // 60)
@@ -84,7 +89,7 @@ def _frame_of(rt: Runtime, g: Goroutine) -> FrameType | None:
     if g.status == RUNNING and g is rt.curg:
         # The running goroutine is the caller of dump(); skip dump's own frames.
         f: FrameType | None = sys._getframe(0)
-        while f is not None and f.f_globals.get("__name__", "").startswith("gonet._runtime"):
+        while f is not None and f.f_globals.get("__name__", "") in _DUMP_MODULES:
             f = f.f_back
         return f
     glet = g.glet

@@ -74,8 +74,10 @@ WAIT_SELECT_NO_CASES = "select (no cases)"
 WAIT_SEMACQUIRE = "semacquire"
 WAIT_SYSCALL = "syscall"
 WAIT_JOIN = "join"
-WAIT_SYNC_MUTEX = "sync.Mutex.Lock"
-WAIT_WAITGROUP = "sync.WaitGroup.Wait"
+# Go 1.20+ says "sync.Mutex.Lock" / "sync.WaitGroup.Wait"; earlier releases, and
+# gonet's SPEC, say "semacquire" for both: a goroutine parked on a semaphore.
+WAIT_SYNC_MUTEX = "semacquire"
+WAIT_WAITGROUP = "semacquire"
 
 _tls = threading.local()
 
@@ -98,6 +100,8 @@ class Goroutine:
 
     ``id`` is unique within its runtime (the main goroutine is 1).
     :meth:`join` waits for it to end; :meth:`done` tells whether it has.
+    The other attributes belong to the runtime (scheduler state such as
+    ``status``, ``parkseq`` and ``waitreason``) and are not part of the API.
     """
 
     __slots__ = (

@@ -71,6 +71,10 @@ HUP_EVENTS = EPOLLRDHUP | EPOLLHUP | EPOLLERR
 # better in Python, where each scheduler round is comparatively costly.
 MAX_EVENTS = 512
 
+#: Go's arbitrary cap on one wait for a timer: 1e9 ms, about 11.5 days
+#: (epoll_wait takes an int of milliseconds).
+MAX_WAIT = 1e6
+
 
 class EpollPoller:
     """EpollPoller owns one epoll instance and its eventfd wake-up descriptor."""
@@ -105,6 +109,8 @@ class EpollPoller:
     def poll(self, timeout: float) -> list[tuple[int, int]]:
         """poll is one ``epoll_wait`` of up to ``timeout`` seconds (-1: forever)."""
         self.calls += 1
+        if timeout > MAX_WAIT:
+            timeout = MAX_WAIT
         events = self._ep.poll(timeout, MAX_EVENTS)
         if self._wake_pending:
             wakefd = self.wakefd

@@ -47,7 +47,8 @@ def check_runtime_leaks(grace: float = 2.0) -> None:
     while True:
         others = [g for g in rt.allgs.values() if g is not me and g.status != 4]
         pds = list(rt.netpoll.pds.values())
-        if not others and not pds:
+        timers = rt.timers.live
+        if not others and not pds and not timers:
             break
         if time.monotonic() >= deadline:
             break
@@ -60,6 +61,10 @@ def check_runtime_leaks(grace: float = 2.0) -> None:
     if pds:
         problems.append(f"{len(pds)} descriptor(s) still registered with the netpoller: "
                         + ", ".join(repr(pd.user or pd) for pd in pds))
+    if timers:
+        pending = sorted(t.when for _, seq, t in rt.timers.heap if t.seq == seq)
+        problems.append(f"{timers} timer(s) still pending (fire at clock times {pending[:5]}): "
+                        "a gonet.after() or deadline nobody waits for any more?")
     if rt.io_waiters:
         problems.append(f"{rt.io_waiters} goroutine(s) still counted as IO waiters")
     if problems:
