@@ -183,6 +183,22 @@ def test_echo_control_channel() -> None:
         assert proc.wait(WAIT) == 0
 
 
+def test_echo_process_stops_the_child() -> None:
+    """test_echo_process_stops_the_child: the demo's handle on the server starts, asks, stops."""
+    from gonet.echo import EchoProcess
+
+    server = EchoProcess("127.0.0.1:0")
+    try:
+        host, _, port = server.wait_listening(WAIT).rpartition(":")
+        assert echo_round_trip(host, int(port), b"abc") == b"abc"
+        stats = server.request("stats")
+        assert stats["pid"] == server.pid
+        assert server.rss_kb() > 0
+    finally:
+        assert server.stop() == 0
+    assert server.stop() == 0  # idempotent
+
+
 def test_echo_bad_address_fails() -> None:
     """test_echo_bad_address_fails: a malformed address exits 1, naming the problem."""
     r = run_gonet("echo", "no-port-here")

@@ -14,6 +14,9 @@ import os
 import socket
 import stat
 import struct
+import subprocess
+import sys
+import textwrap
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -495,6 +498,45 @@ def test_peer_reset_wakes_parked_write(network: str, tmp_path: Path) -> None:
         assert 0 < written(err) < len(data)
 
 
+_SIGPIPE_SCRIPT = textwrap.dedent("""
+    import signal, sys
+    import gonet
+
+    # A host program (or a CLI that wants `| head` to end quietly) may restore
+    # SIGPIPE's default action. Go never dies of SIGPIPE on a socket: the write
+    # fails with EPIPE instead. gonet must behave the same.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+    def main(network, address):
+        with gonet.listen(network, address) as ln:
+            g = gonet.go(ln.accept)
+            c = gonet.dial(network, str(ln.addr))
+            s = g.join()
+        s.close()
+        with c:
+            for _ in range(100):
+                try:
+                    c.write(b"x" * 1000)
+                except OSError as e:
+                    return type(e).__name__
+        return "no error"
+
+    print(gonet.run(main, "tcp", "127.0.0.1:0"))
+    print(gonet.run(main, "unix", sys.argv[1]))
+""")
+
+
+def test_write_to_closed_peer_never_kills_the_process(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-c", _SIGPIPE_SCRIPT, str(tmp_path / "p.sock")],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 0, (f"process died (returncode {proc.returncode}; -13 is "
+                                  f"SIGPIPE): {proc.stderr[-2000:]}")
+    lines = proc.stdout.split()
+    assert len(lines) == 2
+    for line in lines:
+        assert line in ("BrokenPipeError", "ConnectionResetError")
+
+
 # --- dial and listen errors --------------------------------------------------------------
 
 
@@ -617,8 +659,8 @@ def test_unix_addr_strings(tmp_path: Path) -> None:
         with gonet.dial("unix", path) as c, g.join() as s:
             assert c.remote_addr == s.local_addr == ln.addr
             # The dialing side is unnamed (Go: an empty UnixAddr), so the server sees no name.
-            assert c.local_addr is None
-            assert s.remote_addr is None
+            assert c.local_addr == gonet.Addr("unix", "@", None)  # Linux autobind, as Go
+            assert s.remote_addr == gonet.Addr("unix", "@", None)
 
 
 @gotest

@@ -1,4 +1,4 @@
-"""golang.org/x/net/nettest's ``TestConn`` suite (``nettest/conntest.go``), run on TCP and unix pipes.
+"""x/net/nettest's ``TestConn`` suite (``nettest/conntest.go``) on TCP and unix pipes.
 
 Each Go sub-test is ported with its intent kept and Go's timing replaced by
 deterministic waits: ``time.Sleep(100 * time.Millisecond)`` becomes a
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import socket
 import struct
 import uuid
 from collections.abc import Callable
@@ -37,9 +38,8 @@ PEER_GONE = (gonet.ClosedError, ConnectionResetError, BrokenPipeError)
 
 def make_pipe(network: str, tmp: Path) -> Pipe:
     """make_pipe is nettest's MakePipe: a connected pair and a stop function closing both."""
-    if network == "tcp":
-        address = "127.0.0.1:0"
-    else:
+    address = "127.0.0.1:0"
+    if network == "unix":
         address = str(tmp / f"nettest-{uuid.uuid4().hex[:8]}.sock")
     with gonet.listen(network, address) as ln:
         g = gonet.go(ln.accept)
@@ -82,7 +82,7 @@ def read_full(c: gonet.Conn, n: int) -> bytes:
 
 
 def copy_to_eof(dst: Callable[[bytes], Any], src: gonet.Conn) -> int:
-    """copy_to_eof is nettest's chunkedCopy: 1024-byte reads from ``src`` until EOF, into ``dst``."""
+    """copy_to_eof is nettest's chunkedCopy: 1 KiB reads from ``src`` into ``dst`` until EOF."""
     total = 0
     while True:
         data = src.read(1024)
@@ -110,12 +110,17 @@ def discard(c: gonet.Conn) -> str:
     return "EOF"
 
 
-def random_source(c: gonet.Conn, seed: int = 0) -> str:
-    """random_source is ``chunkedCopy(c2, rand.New(rand.NewSource(0)))``: random data, forever."""
+def random_source(c: gonet.Conn, seed: int = 0, pause: float = 0.0) -> str:
+    """random_source is ``chunkedCopy(c2, rand.New(rand.NewSource(0)))``: random data, forever.
+
+    With ``pause``, it sleeps that long after each 1 KiB, so readers run dry.
+    """
     r = random.Random(seed)
     try:
         while True:
             c.write(r.randbytes(1024))
+            if pause:
+                gonet.sleep(pause)
     except PEER_GONE as e:
         return type(e).__name__
 
@@ -256,13 +261,16 @@ def test_ping_pong(network: str, tmp_path: Path) -> None:
 
 
 @gotest
+@pytest.mark.parametrize("pause", [0.0, 0.003], ids=["flood", "trickle"])
 @pytest.mark.parametrize("network", NETWORKS)
-def test_racy_read(network: str, tmp_path: Path) -> None:
+def test_racy_read(network: str, pause: float, tmp_path: Path) -> None:
     # testRacyRead: ten goroutines read one conn while 1 ms read deadlines expire
     # and are re-armed under them; the read buffer is mutated right after every
-    # read. Only data or timeouts may come out.
+    # read. Only data or timeouts may come out. Go floods the conn with data; the
+    # trickle variant sends slower than the deadlines, so reads park and time out
+    # while data keeps arriving.
     c1, c2, stop = make_pipe(network, tmp_path)
-    src = gonet.go(random_source, c2)
+    src = gonet.go(random_source, c2, 0, pause)
     wg = gonet.WaitGroup()
     counts = {"bytes": 0, "timeouts": 0, "reads": 0}
 
@@ -275,7 +283,8 @@ def test_racy_read(network: str, tmp_path: Path) -> None:
             for _ in range(100):
                 err: BaseException | None = None
                 try:
-                    counts["bytes"] += c1.read_into(b1)
+                    n = c1.read_into(b1)  # parks: do not hold counts["bytes"] across it
+                    counts["bytes"] += n
                 except OSError as e:
                     err = e
                 b1[:] = b2  # mutate the buffer to trigger a potential race
@@ -294,29 +303,37 @@ def test_racy_read(network: str, tmp_path: Path) -> None:
         g.join()
     assert counts["reads"] == 1000
     assert counts["bytes"] > 0
+    if pause:
+        assert counts["timeouts"] > 0
     stop()
     assert src.join() in ("ClosedError", "ConnectionResetError", "BrokenPipeError")
 
 
 @gotest
+@pytest.mark.parametrize("stall", [False, True], ids=["drain", "stall"])
 @pytest.mark.parametrize("network", NETWORKS)
-def test_racy_write(network: str, tmp_path: Path) -> None:
+def test_racy_write(network: str, stall: bool, tmp_path: Path) -> None:
     # testRacyWrite: ten goroutines write one conn while 1 ms write deadlines expire
     # and are re-armed under them. Only full writes or timeouts (with a sane
     # ``written``) may come out, and the peer receives exactly what was written.
+    # Go's peer drains all the time; in the stall variant it reads nothing until
+    # the writers are done, with small socket buffers, so writes park, time out
+    # part-way and report what they wrote.
     c1, c2, stop = make_pipe(network, tmp_path)
-    received = [0]
+    if stall:
+        c1._pfd.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
+        c2._pfd.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    wg = gonet.WaitGroup()
 
-    def count_all() -> str:
-        try:
-            received[0] = copy_to_eof(lambda b: None, c2)
-        except PEER_GONE as e:
-            return type(e).__name__
-        return "EOF"
+    def count_all() -> int:
+        if stall:
+            wg.wait()
+        return copy_to_eof(lambda b: None, c2)
 
     sink = gonet.go(count_all)
-    wg = gonet.WaitGroup()
     sent = [0]
+    timeouts = [0]
+    rounds = 30 if stall else 100  # a stalled write costs a 1 ms deadline each
 
     c1.set_write_deadline(after(0.001))
 
@@ -324,10 +341,11 @@ def test_racy_write(network: str, tmp_path: Path) -> None:
         try:
             b1 = bytearray(1024)
             b2 = bytes(range(256)) * 4
-            for _ in range(100):
+            for _ in range(rounds):
                 err: BaseException | None = None
                 try:
-                    sent[0] += c1.write(b1)
+                    n = c1.write(b1)  # parks: do not hold sent[0] across it
+                    sent[0] += n
                 except OSError as e:
                     err = e
                 b1[:] = b2  # mutate the buffer to trigger a potential race
@@ -336,6 +354,7 @@ def test_racy_write(network: str, tmp_path: Path) -> None:
                     written = err.written  # type: ignore[attr-defined]
                     assert 0 <= written < 1024
                     sent[0] += written
+                    timeouts[0] += 1
                     c1.set_write_deadline(after(0.001))
         finally:
             wg.done()
@@ -346,8 +365,10 @@ def test_racy_write(network: str, tmp_path: Path) -> None:
     for g in writers:
         g.join()
     c1.close_write()
-    assert sink.join() == "EOF"
-    assert received[0] == sent[0] > 0
+    assert sink.join() == sent[0] > 0
+    if stall:
+        assert timeouts[0] > 0
+        assert sent[0] < 10 * rounds * 1024
     stop()
 
 
@@ -460,11 +481,9 @@ def test_present_timeout(network: str, tmp_path: Path) -> None:
     # The timed-out conn is usable again with a new deadline: drain what the writer
     # managed to send, then round-trip through an echo.
     c1.set_deadline(None)
-    got = [0]
-    drain = gonet.go(lambda: got.__setitem__(0, copy_to_eof(lambda b: None, c2)))
+    drain = gonet.go(copy_to_eof, lambda b: None, c2)
     c1.close_write()
-    drain.join()
-    assert got[0] == total
+    assert drain.join() == total
     stop()
 
 
@@ -566,7 +585,7 @@ def test_close_timeout(network: str, tmp_path: Path) -> None:
 def test_close_with_timeouts_pending(network: str, tmp_path: Path) -> None:
     # Close while a read and a write are parked with deadlines pending: both wake
     # with ClosedError (not a timeout), at once, and the deadline timers are gone.
-    c1, c2, stop = make_pipe(network, tmp_path)
+    c1, _c2, stop = make_pipe(network, tmp_path)
     timers0 = gonet.stats()["timers"]
     c1.set_read_deadline(after(50))
     c1.set_write_deadline(after(60))

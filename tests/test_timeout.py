@@ -185,7 +185,7 @@ def test_read_timeout_future_deadline() -> None:
         gonet.sleep(1)
         with pytest.raises(DeadlineExceededError):
             c.read()
-        assert gonet.monotonic() == t0 + 1.05
+        assert gonet.monotonic() == pytest.approx(t0 + 1.05, abs=1e-9)
 
 
 @gotest(clock=io_clock)
@@ -317,7 +317,7 @@ def test_read_deadline_cleared_while_parked() -> None:
         s.write(b"finally")
         data, at = g.join()
         assert data == b"finally"
-        assert at == t0 + 100.5
+        assert at == pytest.approx(t0 + 100.5, abs=1e-9)
 
 
 @gotest(clock=MockClock)
@@ -632,7 +632,7 @@ def test_read_from_deadline_moved_while_parked() -> None:
         r.set_read_deadline(t0 - 1)  # into the past: wakes it at once
         err, at = g.join()
         assert_timeout(err)
-        assert at == t0 + 1.5
+        assert at == pytest.approx(t0 + 1.5, abs=1e-9)
 
 
 @gotest(clock=MockClock)
@@ -665,6 +665,29 @@ def test_write_to_timeout_expired_deadline(offset: float) -> None:
         snd.write_to(b"after", dst)
         data, _ = r.read_from()
         assert data == b"after"  # the timed-out write_to calls sent nothing
+
+
+@gotest(clock=MockClock)
+def test_write_to_timeout_future_deadline() -> None:
+    # Go's {10ms, [nil, timeout]} with a sleep of timeout/3 between writes:
+    # the writes at +0, +4 and +8 ms go out, the one at +12 ms fails.
+    with udp_pair() as (r, snd):
+        dst = r.local_addr
+        assert dst is not None
+        t0 = gonet.monotonic()
+        snd.set_write_deadline(t0 + 0.010)
+        sent = 0
+        with pytest.raises(DeadlineExceededError):
+            while True:
+                snd.write_to(b"WRITETO TIMEOUT TEST", dst)
+                sent += 1
+                gonet.sleep(0.004)
+        assert sent == 3
+        for _ in range(sent):
+            assert r.read_from()[0] == b"WRITETO TIMEOUT TEST"
+        r.set_read_deadline(gonet.monotonic() + 1)
+        with pytest.raises(DeadlineExceededError):
+            r.read_from()  # nothing more was sent
 
 
 # --- TestVariousDeadlines -------------------------------------------------------------------
@@ -958,14 +981,9 @@ def test_far_future_read_deadline_real_clock() -> None:
     # the scheduler must still be able to wait for the next timer.
     with tcp_pair() as (c, s):
         c.set_read_deadline(gonet.monotonic() + 1e7)
-
-        def writer() -> None:
-            gonet.sleep(0.01)
-            s.write(b"hello")
-
-        w = gonet.go(writer)
+        w = gonet.go(s.write, b"hello")  # runs once the read below has parked
         assert c.read() == b"hello"
-        w.join()
+        assert w.join() == 5
 
 
 # --- the clock and the argument ---------------------------------------------------------------

@@ -129,10 +129,10 @@ class DemoResult:
         else:
             rows.append(("latency p50 / p99", "n/a"))
         per, idle, full = self.mem_per_conn_kb, self.rss_idle_kb, self.rss_connected_kb
-        after = "" if self.rss_after_kb is None else f", {_mib(self.rss_after_kb)} after traffic"
+        after = "" if self.rss_after_kb is None else f"; {_mib(self.rss_after_kb)} after traffic"
         rows.append(("server memory per conn", "n/a" if per is None or idle is None
-                     or full is None else f"{per:.1f} KiB  (RSS {_mib(idle)} idle, {_mib(full)} "
-                     f"with {self.connected:,} conns{after})"))
+                     or full is None else f"{per:.1f} KiB  (RSS {idle / 1024:.1f} -> "
+                     f"{_mib(full)} at {self.connected:,} conns{after})"))
         gs, sc = self.server_goroutines, self.server_conns
         rows.append(("server goroutines", "n/a" if gs is None or sc is None else
                      f"{gs:,}  ({sc:,} connection handlers + {gs - sc} for main, signals and "

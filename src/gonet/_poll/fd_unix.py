@@ -61,6 +61,11 @@ __all__ = ["FD", "MAX_RW"]
 #: Go's maxRW: the largest single read or write of a stream (1 GiB).
 MAX_RW = 1 << 30
 
+#: Writes never raise SIGPIPE: a process whose SIGPIPE is at SIG_DFL would die
+#: writing to a closed peer. Go ignores SIGPIPE on sockets; we ask the kernel
+#: for EPIPE instead, per call.
+MSG_NOSIGNAL = socket.MSG_NOSIGNAL
+
 
 class FD:
     """FD is one socket in non-blocking mode, registered once with the netpoller."""
@@ -360,7 +365,7 @@ class FD:
                 # The common case: one send of the whole buffer, no memoryview.
                 while True:
                     try:
-                        nn = sock.send(data)
+                        nn = sock.send(data, MSG_NOSIGNAL)
                         break
                     except BlockingIOError:
                         res = self.np.wait(pd, True)
@@ -374,7 +379,7 @@ class FD:
             while nn < total:
                 end = nn + MAX_RW if total - nn > MAX_RW else total
                 try:
-                    n = sock.send(mv[nn:end])
+                    n = sock.send(mv[nn:end], MSG_NOSIGNAL)
                 except BlockingIOError:
                     res = self.np.wait(pd, True)
                     if res:
@@ -407,7 +412,7 @@ class FD:
             sock = self.sock
             while True:
                 try:
-                    return sock.sendto(data, addr)  # type: ignore[no-any-return]
+                    return sock.sendto(data, MSG_NOSIGNAL, addr)  # type: ignore[no-any-return]
                 except BlockingIOError:
                     res = self.np.wait(pd, True)
                     if res:

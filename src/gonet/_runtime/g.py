@@ -309,6 +309,10 @@ class Sched:
             g._result = fn(*args, **kwargs)
         except GoroutineExit:
             pass
+        except (KeyboardInterrupt, SystemExit) as e:
+            # Like a Go panic, these end the program, whichever goroutine they hit.
+            g._exc = e
+            self.fatal(e)
         except BaseException as e:
             g._exc = e
             self.report_uncaught(g, e)
@@ -337,6 +341,9 @@ class Sched:
 
     def goroutine_ended(self, g: Goroutine) -> None:
         """goroutine_ended is a hook for the runtime's bookkeeping."""
+
+    def fatal(self, e: BaseException) -> None:
+        """fatal stops the runtime: ``run()`` shuts down and raises ``e`` (hook)."""
 
     def spawn_glet(self, g: Goroutine) -> None:
         """spawn_glet gives ``g`` its greenlet, parented to the hub."""

@@ -84,6 +84,8 @@ class Runtime(Sched):
         self.main: Goroutine | None = None
         self.main_done = False
         self.stopping = False
+        #: A KeyboardInterrupt/SystemExit raised in a goroutine: run() re-raises it.
+        self.fatal_exc: BaseException | None = None
         #: The one random source of ``select`` (seeded by tests for reproducible choices).
         self.random = random.Random(seed)
         self.sysmon: Any = None
@@ -104,6 +106,12 @@ class Runtime(Sched):
         self.allgs[g.id] = g
         self.runq.append(g)
         return g
+
+    def fatal(self, e: BaseException) -> None:
+        """fatal makes the loop stop; ``run()`` re-raises ``e`` after shutdown."""
+        if self.fatal_exc is None:
+            self.fatal_exc = e
+        self.main_done = True
 
     def goroutine_ended(self, g: Goroutine) -> None:
         """goroutine_ended forgets ``g``; the main goroutine's end stops the loop."""
@@ -187,6 +195,9 @@ class Runtime(Sched):
             _tls.sched = None
             if in_main_thread and old_handler is not None:
                 signal.signal(signal.SIGQUIT, old_handler)
+        if self.fatal_exc is not None:
+            exc, self.fatal_exc = self.fatal_exc, None
+            raise exc
         if deadlock is not None:
             raise deadlock
         main = self.main

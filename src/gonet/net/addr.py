@@ -157,8 +157,22 @@ def _unmap(host: str) -> str:
     return host
 
 
+def addr_network(network: str) -> str:
+    """addr_network is the network an address reports: ``tcp``/``udp`` for every IP
+    flavour (Go's ``TCPAddr.Network()``), the unix network name otherwise."""
+    if network.startswith("tcp"):
+        return "tcp"
+    if network.startswith("udp"):
+        return "udp"
+    return network
+
+
 def addr_from_sockaddr(network: str, family: int, sa: Any) -> Addr | None:
-    """addr_from_sockaddr converts a Python socket address to an :class:`Addr`."""
+    """addr_from_sockaddr converts a Python socket address to an :class:`Addr`.
+
+    An unnamed unix socket is ``@``, as Go shows it.
+    """
+    network = addr_network(network)
     if family == socket.AF_UNIX:
         if isinstance(sa, bytes):
             if sa[:1] == b"\0":
@@ -167,9 +181,7 @@ def addr_from_sockaddr(network: str, family: int, sa: Any) -> Addr | None:
                 name = os.fsdecode(sa)
         else:
             name = sa
-        if not name:
-            return None
-        return Addr(network, name, None)
+        return Addr(network, name or "@", None)
     if family == socket.AF_INET6:
         host = sa[0]
         scope = sa[3] if len(sa) > 3 else 0

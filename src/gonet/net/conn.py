@@ -31,7 +31,10 @@ def check_deadline(t: float | None) -> float | None:
     if isinstance(t, bool) or not isinstance(t, (int, float)):
         raise TypeError(f"deadline must be a time.monotonic() time (float) or None, "
                         f"not {type(t).__name__}")
-    return float(t)
+    d = float(t)
+    if d != d:
+        raise ValueError("deadline must be a time, not NaN")
+    return d
 
 
 class Conn:

@@ -128,13 +128,16 @@ def dial(network: str, address: Any, *, timeout: float | None = None,
     ``udp``, ``udp4``, ``udp6``, ``unixgram``. Host names are resolved off the
     runtime thread. Parks while connecting. Raises ``ConnectionRefusedError``
     when refused, ``DeadlineExceededError`` once ``timeout`` seconds have
-    passed (a timeout of 0 or less has passed already), ``ValueError`` for an
-    unknown network or a malformed address.
+    passed, ``ValueError`` for an unknown network or a malformed address. As
+    in Go's ``DialTimeout``, ``timeout`` ``None`` or ``0`` means none and a
+    negative one has passed already.
     """
     net = _network("dial", network)
     s = getsched()
     deadline = None
-    if timeout is not None:
+    if timeout:  # Go: zero means no timeout
+        if timeout != timeout:
+            raise ValueError("dial timeout must be a number of seconds, not NaN")
         deadline = s.clock.now() + timeout
     eps = resolve("dial", net, address, listen=False)
     first_err: BaseException | None = None

@@ -18,6 +18,7 @@ from .addr import (
     UNIX_NETWORKS,
     Addr,
     AddrError,
+    addr_network,
     is_ip_literal,
     parse_port,
     split_host_port,
@@ -86,7 +87,7 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
             raise AddrError("unix address must be a path", repr(address))
         if not path:
             raise AddrError("missing address", "")
-        return [Endpoint(socket.AF_UNIX, unix_sockaddr(path), Addr(network, path, None))]
+        return [Endpoint(socket.AF_UNIX, unix_sockaddr(path), Addr(addr_network(network), path, None))]
 
     if isinstance(address, tuple):
         if len(address) != 2 or not isinstance(address[1], int) or isinstance(address[1], bool):
@@ -111,12 +112,13 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
                         f"{type(address).__name__}", repr(address))
 
     want = _family_filter(network)
+    net_name = addr_network(network)
     if host == "":
         if listen:
             # The wildcard. "tcp" listens dual-stack on [::] like Go; see Go's favoriteAddrFamily.
             if want == socket.AF_INET or (want == socket.AF_UNSPEC and not supports_ipv6()):
-                return [Endpoint(socket.AF_INET, ("0.0.0.0", port), Addr(network, "0.0.0.0", port))]
-            return [Endpoint(socket.AF_INET6, ("::", port, 0, 0), Addr(network, "::", port))]
+                return [Endpoint(socket.AF_INET, ("0.0.0.0", port), Addr(net_name, "0.0.0.0", port))]
+            return [Endpoint(socket.AF_INET6, ("::", port, 0, 0), Addr(net_name, "::", port))]
         host = "::1" if want == socket.AF_INET6 else "127.0.0.1"
 
     fam = is_ip_literal(host)
@@ -126,8 +128,8 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
         if fam == socket.AF_INET6 and "%" in host:
             info = socket.getaddrinfo(host, port, socket.AF_INET6, 0, 0, socket.AI_NUMERICHOST)
             sa = info[0][4]
-            return [Endpoint(fam, sa, Addr(network, host, port))]
-        return [Endpoint(fam, _sockaddr(fam, host, port), Addr(network, host, port))]
+            return [Endpoint(fam, sa, Addr(net_name, host, port))]
+        return [Endpoint(fam, _sockaddr(fam, host, port), Addr(net_name, host, port))]
 
     sotype = socket.SOCK_DGRAM if network.startswith("udp") else socket.SOCK_STREAM
     infos = blocking(socket.getaddrinfo, host, port, want, sotype)
@@ -140,7 +142,7 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
         if key in seen:
             continue
         seen.add(key)
-        out.append(Endpoint(family, sa, Addr(network, sa[0], port)))
+        out.append(Endpoint(family, sa, Addr(net_name, sa[0], port)))
     if not out:
         raise AddrError("no suitable address found", shown)
     if listen and want == socket.AF_UNSPEC:

@@ -227,13 +227,13 @@ class FaultSocket:
         self._io("recvfrom", True)
         return self._sock.recvfrom(n)
 
-    def send(self, data: Any) -> int:
+    def send(self, data: Any, flags: int = 0) -> int:
         self._io("send", False)
-        return self._sock.send(data)
+        return self._sock.send(data, flags)
 
-    def sendto(self, data: Any, addr: Any) -> int:
+    def sendto(self, data: Any, *args: Any) -> int:
         self._io("sendto", False)
-        return self._sock.sendto(data, addr)
+        return self._sock.sendto(data, *args)
 
     def fileno(self) -> int:
         return self._sock.fileno()
