@@ -478,8 +478,9 @@ def test_serve_backs_off_on_emfile(code: int, caplog: pytest.LogCaptureFixture) 
         assert gonet.monotonic() - t0 == pytest.approx(5.275)  # 5+10+...+640 ms + 4 * 1 s
         gaps = [round(b - a, 6) for a, b in itertools.pairwise(stamps)]
         assert gaps[:12] == [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0, 1.0, 1.0]
-        # 12 failures and the accept that succeeded, plus at most one that parked.
-        assert 13 <= sw.calls["accept"] <= 14
+        # 12 failures and the accept that succeeded, plus at most two that found the
+        # backlog empty and parked (the last ACK of a handshake may still be in flight).
+        assert 13 <= sw.calls["accept"] <= 15
         assert sw.injected["accept"] == 12
         assert any(os.strerror(code).lower() in r.getMessage().lower() for r in caplog.records)
 
@@ -514,16 +515,17 @@ def test_close_fault_still_releases_descriptor(network: str, code: int, tmp_path
         with s:
             fd = c.fileno()
             npds = gonet.stats()["netpoll_fds"]
+            closes = sw.calls["close"]  # pipe() closed its listener
             sw.fail_next("close", code, when=on(c))
             with pytest.raises(OSError) as info:
                 c.close()
             assert info.value.errno == code
-            assert sw.calls["close"] == 1
+            assert sw.calls["close"] == closes + 1
             assert c.fileno() == -1
             assert fd not in open_fds()
             assert gonet.stats()["netpoll_fds"] == npds - 1
             c.close()  # idempotent
-            assert sw.calls["close"] == 1
+            assert sw.calls["close"] == closes + 1
             assert str(info.value).startswith(f"[Errno {code}] close {network} ")
             assert s.read() == b""  # the peer sees the close
 
@@ -589,10 +591,10 @@ def test_unix_listener_close_fault_still_unlinks(tmp_path: Path) -> None:
         with pytest.raises(OSError) as info:
             ln.close()
         assert info.value.errno == errno.EIO
-        assert str(info.value) == f"[Errno {errno.EIO}] close unix {path}: input/output error"
-        assert not path.exists()
         assert ln.fileno() == -1
+        assert not path.exists()
         ln.close()
+        assert str(info.value) == f"[Errno {errno.EIO}] close unix {path}: input/output error"
 
 
 # --- real faults --------------------------------------------------------------------------------
@@ -785,7 +787,7 @@ def test_close_races_with_everything() -> None:
         assert c.closed()
         assert c.fileno() == -1
     main_ln.close()
-    for key in ("ok", "ClosedError", "DeadlineExceededError"):
+    for key in ("ok", "accepted", "ClosedError", "DeadlineExceededError"):
         assert outcomes.get(key, 0) > 0, outcomes
 
 
@@ -838,7 +840,7 @@ def test_serve_survives_real_descriptor_exhaustion(caplog: pytest.LogCaptureFixt
         # Descriptors are free again: the next retry (at 155 ms) serves the client.
         assert read_exactly(c, 5) == b"hello"
         assert gonet.monotonic() - t0 == pytest.approx(0.155)
-        assert sw.calls["accept"] in (6, 7)
+        assert 6 <= sw.calls["accept"] <= 8  # one success, at most two that parked
         assert any("too many open files" in r.getMessage() for r in caplog.records)
         ln.close()
         srv.join()

@@ -121,7 +121,18 @@ class FD:
     def decref(self) -> None:
         """decref drops a reference; the last one of a closed FD destroys it."""
         if self.fdmu.decref():
+            self.destroy_quietly()
+
+    def destroy_quietly(self) -> None:
+        """destroy_quietly is destroy for the last in-flight operation: close(2)'s error is dropped.
+
+        Go's readUnlock/writeUnlock ignore destroy's result; the operation reports
+        its own outcome (ClosedError) and close() returns.
+        """
+        try:
             self.destroy()
+        except OSError:
+            pass
 
     def destroy(self) -> None:
         """destroy removes the fd from epoll, closes it and releases ``close()`` (Go's ``destroy``)."""
@@ -233,7 +244,7 @@ class FD:
                 return data
         finally:
             if fdmu.rwunlock(rt, True):
-                self.destroy()
+                self.destroy_quietly()
 
     def read_into(self, buf: WritableBuffer) -> int:
         """read_into reads into ``buf``; returns the byte count, 0 at EOF."""
@@ -275,7 +286,7 @@ class FD:
                 return got
         finally:
             if fdmu.rwunlock(rt, True):
-                self.destroy()
+                self.destroy_quietly()
 
     def recvfrom(self, n: int) -> tuple[bytes, Any]:
         """recvfrom returns one datagram (truncated to ``n`` bytes) and its sender's address."""
@@ -301,7 +312,7 @@ class FD:
                     pass
         finally:
             if fdmu.rwunlock(rt, True):
-                self.destroy()
+                self.destroy_quietly()
 
     def accept(self) -> tuple[int, Any]:
         """accept returns ``(fd, addr)`` of the next connection, non-blocking and close-on-exec.
@@ -334,7 +345,7 @@ class FD:
                     pass
         finally:
             if fdmu.rwunlock(rt, True):
-                self.destroy()
+                self.destroy_quietly()
 
     # --- writes ----------------------------------------------------------------------
 
@@ -395,7 +406,7 @@ class FD:
             raise
         finally:
             if fdmu.rwunlock(rt, False):
-                self.destroy()
+                self.destroy_quietly()
 
     def sendto(self, data: Buffer, addr: Any) -> int:
         """sendto sends one datagram to ``addr``, parking while the socket buffer is full."""
@@ -421,7 +432,7 @@ class FD:
                     pass
         finally:
             if fdmu.rwunlock(rt, False):
-                self.destroy()
+                self.destroy_quietly()
 
     def wait_write(self) -> None:
         """wait_write parks until the fd is writable (connect's completion; Go's ``WaitWrite``)."""

@@ -105,6 +105,8 @@ class Conn:
             self._fd.close()
         except ClosedError:
             pass
+        except OSError as e:
+            raise self._fd.wrap("close", e) from e
 
     def close_write(self) -> None:
         """close_write shuts down the writing side: the peer reads EOF, this side can still read."""

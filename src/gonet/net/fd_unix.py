@@ -63,11 +63,11 @@ class NetFD:
         """sockname is the socket's local address (``getsockname``)."""
         return self.addr_of(self.pfd.sock.getsockname())
 
-    def wrap(self, op: str, err: BaseException) -> BaseException:
+    def wrap(self, op: str, err: BaseException, syscall: str = "") -> BaseException:
         """wrap returns ``err`` with Go's ``op net local->remote: ...`` message."""
         if self.raddr is not None:
-            return op_error(op, self.net, self.laddr, self.raddr, err)
-        return op_error(op, self.net, None, self.laddr, err)
+            return op_error(op, self.net, self.laddr, self.raddr, err, syscall)
+        return op_error(op, self.net, None, self.laddr, err, syscall)
 
     def close(self) -> None:
         """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed."""
@@ -96,7 +96,11 @@ class NetFD:
             pfd.set_deadline(deadline, read=False, write=True)
         while True:
             pfd.wait_write()
-            nerr = hook_unix.getsockopt_int_func(sock, socket.SOL_SOCKET, socket.SO_ERROR)
+            try:
+                nerr = hook_unix.getsockopt_int_func(sock, socket.SOL_SOCKET, socket.SO_ERROR)
+            except OSError as e:
+                e.syscall = "getsockopt"  # type: ignore[attr-defined]
+                raise
             if nerr in _CONNECT_PENDING:
                 continue
             if nerr == errno.EISCONN:

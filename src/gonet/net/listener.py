@@ -68,7 +68,7 @@ class Listener:
         try:
             nfd = fd.accept()
         except OSError as e:
-            raise fd.wrap("accept", e) from e
+            raise fd.wrap("accept", e, "accept4") from e  # Go names the syscall here
         if self._tcp:
             sock = nfd.pfd.sock
             try:
@@ -111,10 +111,7 @@ class Listener:
         once the socket is really closed, so the address can be listened on
         again at once. A unix listener removes its socket file.
         """
-        try:
-            self._fd.close()
-        except ClosedError:
-            return
+        # Go's UnixListener.close: unlink first (once), then close.
         path = self._unlink_path
         if path is not None:
             self._unlink_path = None
@@ -122,6 +119,12 @@ class Listener:
                 os.unlink(path)
             except OSError:
                 pass
+        try:
+            self._fd.close()
+        except ClosedError:
+            return
+        except OSError as e:
+            raise self._fd.wrap("close", e) from e
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the time after which ``accept`` fails with ``DeadlineExceededError``.

@@ -7,6 +7,7 @@ datagram; an empty one is allowed.
 
 from __future__ import annotations
 
+import os
 import socket
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -99,19 +100,19 @@ class PacketConn:
 
     def close(self) -> None:
         """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``."""
-        try:
-            self._fd.close()
-        except ClosedError:
-            return
         path = self._unlink_path
         if path is not None:
             self._unlink_path = None
-            import os
-
             try:
                 os.unlink(path)
             except OSError:
                 pass
+        try:
+            self._fd.close()
+        except ClosedError:
+            return
+        except OSError as e:
+            raise self._fd.wrap("close", e) from e
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines."""
