@@ -30,7 +30,7 @@ def test_go_outside_runtime_raises() -> None:
 
 def test_nested_run_raises() -> None:
     def main() -> None:
-        with pytest.raises(RuntimeError, match="already running|while a runtime"):
+        with pytest.raises(RuntimeError, match=r"already running|while a runtime"):
             gonet.run(lambda: None)
 
     gonet.run(main)
