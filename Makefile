@@ -5,9 +5,9 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo echo test lint bench venv clean
+.PHONY: demo echo test lint bench build venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -16,22 +16,27 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: $(STAMP)   ## python -m gonet demo (10,000 connections, 5 seconds)
+build: $(STAMP)  ## (re)compile the hot path with Cython after editing it; no-op when up to date
+	@$(PY) setup.py -q build_ext --inplace
+
+demo: build      ## python -m gonet demo (10,000 connections, 5 seconds)
 	$(PY) -m gonet demo $(ARGS)
 
-echo: $(STAMP)   ## python -m gonet echo [ADDRESS]
+echo: build      ## python -m gonet echo [ADDRESS]
 	$(PY) -m gonet echo $(ARGS)
 
-test: $(STAMP)   ## the whole test suite
+test: build      ## the whole test suite, compiled and then as plain Python
 	$(PY) -m pytest $(ARGS)
+	GONET_PURE_PYTHON=1 $(PY) -m pytest $(ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff check src tests bench setup.py
 	$(PY) -m mypy
 
-bench: $(STAMP)  ## python -m gonet bench (installs the peers on first use)
+bench: build     ## python -m gonet bench (installs the peers on first use)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(PY) -m gonet bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
+	find src -name '*.so' -delete -o -name '*.c' -path 'src/*' -delete

@@ -22,6 +22,12 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+# First: choose the compiled or the plain-Python hot modules (see _build.py).
+from ._build import select_build as _select_build
+
+#: COMPILED tells whether this process runs the Cython-compiled hot path.
+COMPILED, BUILD = _select_build()
+
 from ._poll.fd import ClosedError, DeadlineExceededError
 from ._runtime.chan import Chan, ChanClosedError, after
 from ._runtime.debug import dump_all as _dump_all

@@ -41,8 +41,6 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING, Any
 
-from greenlet import getcurrent
-
 from .._runtime.g import getsched
 from .._runtime.netpoll import READY, Netpoll, PollDesc
 from .._runtime.sema import Sema
@@ -66,6 +64,55 @@ MAX_RW = 1 << 30
 #: for EPIPE instead, per call.
 MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 
+#: The compiled build's reads land here first (then one exact-size bytes copy):
+#: one buffer per process, safe because the GIL is held from recv to the copy.
+SCRATCH = bytearray(65536)
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from .._runtime import _cython as cython
+
+if not cython.compiled:
+    # Plain-Python twins of the syscall helpers in fd_unix.pxd (which call
+    # recv(2)/send(2) on the raw descriptor): one syscall each, EAGAIN
+    # reported as a return value (None / -1), EINTR retried.
+    from .._runtime.g import current_glet, greenlet_import
+
+    def recv_bytes(fd: FD, n: int, scratch: bytearray) -> bytes | None:
+        """recv_bytes reads up to ``n`` bytes (``b""`` at EOF), or None if it would block."""
+        while True:
+            try:
+                return fd.sock.recv(n)  # type: ignore[no-any-return]
+            except BlockingIOError:
+                return None
+            except InterruptedError:
+                pass
+
+    def recv_into_buf(fd: FD, mv: memoryview) -> int:
+        """recv_into_buf reads into ``mv``; the byte count, or -1 if it would block."""
+        while True:
+            try:
+                return fd.sock.recv_into(mv)  # type: ignore[no-any-return]
+            except BlockingIOError:
+                return -1
+            except InterruptedError:
+                pass
+
+    def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
+        """send_buf sends ``data[start:end]``; the byte count, or -1 if it would block."""
+        while True:
+            try:
+                if start == 0 and end == len(data):
+                    return fd.sock.send(data, MSG_NOSIGNAL)  # type: ignore[no-any-return]
+                return fd.sock.send(memoryview(data)[start:end], MSG_NOSIGNAL)  # type: ignore[no-any-return]
+            except BlockingIOError:
+                return -1
+            except InterruptedError:
+                pass
+
+greenlet_import()  # each compiled module needs its own copy of the C API table
+
 
 class FD:
     """FD is one socket in non-blocking mode, registered once with the netpoller."""
@@ -78,6 +125,7 @@ class FD:
         "is_stream",
         "np",
         "pd",
+        "raw",
         "rdrained",
         "rt",
         "sock",
@@ -91,7 +139,10 @@ class FD:
         self.np: Netpoll = rt.netpoll
         wrap = hook_unix.wrap_socket
         self.sock: Any = sock
+        # raw: the compiled build may call recv(2)/send(2) on the descriptor itself.
+        self.raw = True
         if wrap is not None:  # fault injection (gonet.testing.socktest) only
+            self.raw = False
             self.sock = wrap(sock)
             if hasattr(self.sock, "fd"):
                 self.sock.fd = self
@@ -162,7 +213,7 @@ class FD:
         # In-flight operations still hold references: wait for the last one to
         # destroy the descriptor, if we are a goroutine that may park.
         g = rt.curg
-        if g is not None and g.glet is getcurrent():
+        if g is not None and g.glet is current_glet():
             if self.csema is None:
                 self.csema = Sema()
             self.csema.acquire(rt)
@@ -214,7 +265,7 @@ class FD:
         if not fdmu.rwlock(rt, True):
             raise err_closing()
         try:
-            if n == 0 and self.is_stream:
+            if n == 0:  # Go: a zero-byte read returns at once, for every socket type
                 return b""
             if n > MAX_RW:
                 n = MAX_RW
@@ -228,16 +279,12 @@ class FD:
                 self.rdrained = False
             elif pd.rg is READY:
                 pd.rg = None  # Go's prepareRead: the syscall below looks anyway
-            sock = self.sock
             while True:
-                try:
-                    data: bytes = sock.recv(n)
-                except BlockingIOError:
+                data = recv_bytes(self, n, SCRATCH)
+                if data is None:  # EAGAIN
                     res = self.np.wait(pd, False)
                     if res:
-                        raise convert_err(res) from None
-                    continue
-                except InterruptedError:
+                        raise convert_err(res)
                     continue
                 if self.is_stream:
                     self.rdrained = 0 < len(data) < n
@@ -255,7 +302,7 @@ class FD:
         try:
             mv = memoryview(buf)
             n = mv.nbytes
-            if n == 0 and self.is_stream:
+            if n == 0:  # Go: a zero-byte read returns at once, for every socket type
                 return 0
             if n > MAX_RW:
                 mv = mv.cast("B")[:MAX_RW]
@@ -270,16 +317,12 @@ class FD:
                 self.rdrained = False
             elif pd.rg is READY:
                 pd.rg = None
-            sock = self.sock
             while True:
-                try:
-                    got: int = sock.recv_into(mv)
-                except BlockingIOError:
+                got = recv_into_buf(self, mv)
+                if got < 0:  # EAGAIN
                     res = self.np.wait(pd, False)
                     if res:
-                        raise convert_err(res) from None
-                    continue
-                except InterruptedError:
+                        raise convert_err(res)
                     continue
                 if self.is_stream:
                     self.rdrained = 0 < got < n
@@ -368,38 +411,20 @@ class FD:
                 raise err_timeout()
             if pd.wg is READY:
                 pd.wg = None  # Go's prepareWrite
-            sock = self.sock
             if type(data) is not bytes and type(data) is not bytearray:
                 data = memoryview(data).cast("B")  # len() must count bytes, not items
             total = len(data)
-            if total <= MAX_RW:
-                # The common case: one send of the whole buffer, no memoryview.
-                while True:
-                    try:
-                        nn = sock.send(data, MSG_NOSIGNAL)
-                        break
-                    except BlockingIOError:
-                        res = self.np.wait(pd, True)
-                        if res:
-                            raise convert_err(res) from None
-                    except InterruptedError:
-                        pass
-                if nn == total:
-                    return nn
-            mv = memoryview(data).cast("B")
-            while nn < total:
-                end = nn + MAX_RW if total - nn > MAX_RW else total
-                try:
-                    n = sock.send(mv[nn:end], MSG_NOSIGNAL)
-                except BlockingIOError:
+            while True:
+                end = total if total - nn <= MAX_RW else nn + MAX_RW
+                n = send_buf(self, data, nn, end)
+                if n < 0:  # EAGAIN: the socket buffer is full
                     res = self.np.wait(pd, True)
                     if res:
-                        raise convert_err(res) from None
-                    continue
-                except InterruptedError:
+                        raise convert_err(res)
                     continue
                 nn += n
-            return nn
+                if nn >= total:
+                    return nn
         except BaseException as err:
             if isinstance(err, OSError):
                 err.written = nn  # type: ignore[attr-defined]

@@ -1,3 +1,4 @@
+# cython: boundscheck=False, wraparound=False
 """Goroutines and the one place that switches between them (Go's ``runtime/proc.go``: g, gopark, goready).
 
 A goroutine is a :class:`Goroutine` (Go's ``g``) running on a greenlet whose
@@ -38,6 +39,26 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent, greenlet
 
 from .errors import GoroutineExit, throw
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from . import _cython as cython
+
+if not cython.compiled:
+    # The plain-Python twins of the C helpers in g.pxd (greenlet's C API).
+
+    def switch_to(glet: Any) -> Any:
+        """switch_to switches to greenlet ``glet`` (no arguments)."""
+        return glet.switch()
+
+    current_glet = getcurrent
+    thread_ident = threading.get_ident
+
+    def greenlet_import() -> None:
+        """greenlet_import loads greenlet's C API (compiled build only)."""
+
+greenlet_import()
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
@@ -95,6 +116,73 @@ def getsched() -> Sched:
     return s
 
 
+class RunQueue:
+    """RunQueue is the FIFO of runnable goroutines (Go's ``runq``): a ring buffer.
+
+    The compiled build uses this class (its methods become C calls); plain
+    Python uses :class:`collections.deque` with the same interface, which is
+    faster there.
+    """
+
+    __slots__ = ("buf", "head", "n")
+
+    def __init__(self) -> None:
+        self.buf: list[Goroutine | None] = [None] * 64
+        self.head = 0
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, g: Goroutine) -> None:
+        """append queues ``g`` at the back."""
+        size = len(self.buf)
+        if self.n == size:
+            # Grow: unroll the ring into a list twice the size.
+            self.buf = [*self.buf[self.head:], *self.buf[:self.head], *([None] * size)]
+            self.head = 0
+            size *= 2
+        self.buf[(self.head + self.n) & (size - 1)] = g
+        self.n += 1
+
+    def popleft(self) -> Goroutine:
+        """popleft removes and returns the goroutine at the front."""
+        if self.n == 0:
+            raise IndexError("pop from an empty run queue")
+        head = self.head
+        g = self.buf[head]
+        self.buf[head] = None
+        self.head = (head + 1) & (len(self.buf) - 1)
+        self.n -= 1
+        return g  # type: ignore[return-value]
+
+    def first(self) -> Goroutine | None:
+        """first is the goroutine at the front, or None."""
+        if self.n == 0:
+            return None
+        return self.buf[self.head]
+
+    def clear(self) -> None:
+        """clear empties the queue."""
+        self.buf = [None] * 64
+        self.head = 0
+        self.n = 0
+
+
+if not cython.compiled:
+
+    class _DequeRunQueue(deque["Goroutine"]):
+        """RunQueue's plain-Python form: a deque with ``first()``."""
+
+        __slots__ = ()
+
+        def first(self) -> Goroutine | None:
+            """first is the goroutine at the front, or None."""
+            return self[0] if self else None
+
+    RunQueue = _DequeRunQueue  # type: ignore[misc, assignment]
+
+
 class Goroutine:
     """Goroutine is a lightweight thread of execution (Go's ``g``), run by :func:`gonet.go`.
 
@@ -115,6 +203,7 @@ class Goroutine:
         "kwargs",
         "parkseq",
         "sched",
+        "started",
         "status",
         "waitreason",
         "waitsince",
@@ -129,6 +218,7 @@ class Goroutine:
         self.args = args
         self.kwargs = kwargs
         self.glet: Any = None
+        self.started = False  # its greenlet has run (see gopark's hand-off)
         self.status = IDLE
         self.parkseq = 0
         self.wakeval: Any = None
@@ -193,7 +283,7 @@ class Sched:
 
     # Attributes the scheduler loop and the netpoller read on every round are
     # plain instance attributes (the Runtime subclass adds more).
-    runq: deque[Goroutine]
+    runq: RunQueue
     hub: Any
     curg: Goroutine | None
     thread_id: int
@@ -205,7 +295,7 @@ class Sched:
     handoffs: int
 
     def __init__(self) -> None:
-        self.runq = deque()
+        self.runq = RunQueue()
         self.hub = None
         self.curg = None
         self.thread_id = threading.get_ident()
@@ -226,7 +316,7 @@ class Sched:
             raise RuntimeError(
                 "gonet: this object belongs to the runtime of another thread; "
                 "goroutines may only use conns, channels and locks of their own runtime")
-        if g is None or g.glet is not getcurrent():
+        if g is None or g.glet is not current_glet():
             raise RuntimeError("gonet: cannot block outside a goroutine "
                                "(in the scheduler, a timer callback or at shutdown)")
         return g
@@ -244,7 +334,10 @@ class Sched:
         gets control regularly to fire timers and poll (see proc.py).
         """
         g = self.curg
-        if g is None or g.glet is not getcurrent():
+        # A cheap check on the hot path: the hub and timer callbacks run with
+        # curg None, and another thread is told apart by its id. checkg() has
+        # the full check and the messages.
+        if g is None or thread_ident() != self.thread_id:
             self.checkg()  # raises the right RuntimeError
             raise throw("runtime: gopark outside a goroutine")
         g.status = WAITING
@@ -255,15 +348,16 @@ class Sched:
         # the C stack of whoever switches to it first, so starting one from
         # deep inside another goroutine would nest stacks (and the recursion
         # depth) goroutine after goroutine. The hub starts them, shallowly.
-        if runq and self.handoffs > 0 and runq[0].glet:
+        nxt = runq.first()
+        if nxt is not None and self.handoffs > 0 and nxt.started:
             self.handoffs -= 1
             self.schedtick += 1
-            nxt = runq.popleft()
+            runq.popleft()
             self.curg = nxt
             nxt.status = RUNNING
-            nxt.glet.switch(nxt)
+            switch_to(nxt.glet)
         else:
-            self.hub.switch()
+            switch_to(self.hub)
         v = g.wakeval
         g.wakeval = None
         return v
@@ -289,7 +383,7 @@ class Sched:
         g = self.checkg()
         g.status = RUNNABLE
         self.runq.append(g)
-        self.hub.switch()
+        switch_to(self.hub)
 
     def new_goroutine(self, fn: Callable[..., Any], args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Goroutine:
@@ -298,8 +392,14 @@ class Sched:
 
     # --- the body every goroutine's greenlet runs -------------------------------------
 
-    def _goexit_body(self, g: Goroutine) -> None:
-        """Run ``g.fn``, record its outcome and wake joiners (Go's ``goexit0``)."""
+    def _goexit_body(self) -> None:
+        """Run ``g.fn``, record its outcome and wake joiners (Go's ``goexit0``).
+
+        Whoever switches to a new goroutine has made it ``curg`` first.
+        """
+        g = self.curg
+        assert g is not None
+        g.started = True
         fn, args, kwargs = g.fn, g.args, g.kwargs
         g.fn = None
         g.args = ()

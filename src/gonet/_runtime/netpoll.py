@@ -51,12 +51,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from greenlet import getcurrent
-
 from .errors import throw
 from .g import WAIT_IO
-from .netpoll_epoll import HUP_EVENTS, READ_EVENTS, WRITE_EVENTS, EpollPoller
+from .netpoll_epoll import EVENT_SIZE, HUP_EVENTS, MAX_EVENTS, READ_EVENTS, WRITE_EVENTS, EpollPoller
 from .timers import Timer
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, these come from g.pxd / netpoll.pxd
+    from .g import greenlet_import
+
+    def poll_epoll(np: Netpoll, timeout: float, ready: Any) -> int:
+        """poll_epoll is the compiled build's C epoll loop; unused as plain Python."""
+        raise NotImplementedError
+
+greenlet_import()  # each compiled module needs its own copy of the C API table
 
 if TYPE_CHECKING:
     from .proc import Runtime
@@ -133,12 +145,18 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "pds", "rt")
+    __slots__ = ("_seq", "backend", "epfd", "evbuf", "fdtab", "pds", "rt", "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.backend = EpollPoller()
         self.pds: dict[int, PollDesc] = {}
+        # The compiled build dispatches events through a list indexed by fd and
+        # reads events into a preallocated buffer (see netpoll.pxd).
+        self.fdtab: list[PollDesc | None] = []
+        self.epfd = self.backend.fileno()
+        self.wakefd = self.backend.wakefd
+        self.evbuf = bytearray(MAX_EVENTS * EVENT_SIZE)
         self._seq = 0
 
     # --- open / close (poll_runtime_pollOpen / pollClose) -------------------------------
@@ -151,6 +169,10 @@ class Netpoll:
         self._seq += 1
         pd = PollDesc(self, fd, self._seq, user)
         self.pds[fd] = pd
+        fdtab = self.fdtab
+        if fd >= len(fdtab):
+            fdtab.extend([None] * (fd + 1 - len(fdtab)))
+        fdtab[fd] = pd
         return pd
 
     def close(self, pd: PollDesc) -> None:
@@ -164,6 +186,7 @@ class Netpoll:
         self._deltimers(pd)
         if self.pds.get(pd.fd) is pd:
             del self.pds[pd.fd]
+            self.fdtab[pd.fd] = None
             try:
                 self.backend.unregister(pd.fd)
             except OSError:
@@ -177,6 +200,8 @@ class Netpoll:
         Returns the number of events. A reader is woken by IN/RDHUP/HUP/ERR, a
         writer by OUT/HUP/ERR, exactly as Go's ``netpoll`` sorts them.
         """
+        if cython.compiled:
+            return poll_epoll(self, timeout, READY)
         events = self.backend.poll(timeout)
         if not events:
             return 0
@@ -247,8 +272,8 @@ class Netpoll:
             if pd.wg is not None:
                 raise throw("runtime: double wait")
             g = rt.curg
-            if g is None or g.glet is not getcurrent():
-                g = rt.checkg()  # raises: not a goroutine of this runtime's thread
+            if g is None:
+                g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
             pd.wg = g
             pd.wtoken = g.parkseq
             rt.io_waiters += 1
@@ -265,7 +290,7 @@ class Netpoll:
         if pd.rg is not None:
             raise throw("runtime: double wait")
         g = rt.curg
-        if g is None or g.glet is not getcurrent():
+        if g is None:
             g = rt.checkg()
         pd.rg = g
         pd.rtoken = g.parkseq
@@ -357,6 +382,7 @@ class Netpoll:
             else:
                 self.close(pd)
         self.pds.clear()
+        self.fdtab.clear()
         self.backend.close()
 
 

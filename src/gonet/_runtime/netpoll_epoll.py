@@ -46,6 +46,7 @@ time it fires.
 from __future__ import annotations
 
 import os
+import platform
 import select
 import threading
 
@@ -70,6 +71,8 @@ HUP_EVENTS = EPOLLRDHUP | EPOLLHUP | EPOLLERR
 # Go reads up to 128 events per epoll_wait; a larger batch amortises the call
 # better in Python, where each scheduler round is comparatively costly.
 MAX_EVENTS = 512
+#: sizeof(struct epoll_event): packed on x86-64 (12 bytes), 16 elsewhere.
+EVENT_SIZE = 12 if platform.machine() in ("x86_64", "AMD64") else 16
 
 #: Go's arbitrary cap on one wait for a timer: 1e9 ms, about 11.5 days
 #: (epoll_wait takes an int of milliseconds).

@@ -55,6 +55,16 @@ from .g import (
 from .netpoll import Netpoll
 from .timers import Clock, MonotonicClock, TimerHeap
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
+    from .g import greenlet_import, switch_to
+
+greenlet_import()  # each compiled module needs its own copy of the C API table
+
 __all__ = ["Runtime", "blocking", "current", "go", "gosched", "run", "sleep"]
 
 #: Go's sysmon forces a netpoll when the last one is older than 10 ms.
@@ -124,7 +134,6 @@ class Runtime(Sched):
     def schedule(self) -> None:
         """schedule runs rounds until the main goroutine has ended (see the module docstring)."""
         runq = self.runq
-        popleft = runq.popleft
         timers = self.timers
         clock = self.clock
         now_fn = clock.now
@@ -146,10 +155,10 @@ class Runtime(Sched):
                 # the queue is empty or the hand-off budget is spent.
                 self.handoffs = HANDOFF_BUDGET
                 self.schedtick += 1
-                g = popleft()
+                g = runq.popleft()
                 self.curg = g
                 g.status = RUNNING
-                g.glet.switch(g)
+                switch_to(g.glet)
                 self.curg = None
                 continue
             nxt = timers.next_when()
@@ -263,7 +272,7 @@ class Runtime(Sched):
                 switches += 1
                 self.curg = g
                 g.status = RUNNING
-                g.glet.switch(g)
+                switch_to(g.glet)
                 self.curg = None
 
 

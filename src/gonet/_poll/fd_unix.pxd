@@ -1,0 +1,140 @@
+# Cython declarations augmenting fd_unix.py (pure-Python mode). See setup.py.
+cimport cython
+from libc.errno cimport errno, EAGAIN, EINTR
+from libc.string cimport strerror
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
+
+from gonet._runtime.g cimport Sched, current_glet, greenlet_import
+from gonet._runtime.netpoll cimport Netpoll, PollDesc
+from gonet._poll.fd_mutex cimport FdMutex
+
+
+cdef extern from "sys/socket.h" nogil:
+    ssize_t c_recv "recv" (int fd, void *buf, size_t n, int flags)
+    ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    enum:
+        C_MSG_NOSIGNAL "MSG_NOSIGNAL"
+
+
+cdef class FD:
+    cdef object __weakref__
+    cdef public object _acceptor
+    cdef public object csema
+    cdef public FdMutex fdmu
+    cdef public bint is_stream
+    cdef public bint zero_read_is_eof
+    cdef public bint rdrained
+    cdef public bint raw
+    cdef public Netpoll np
+    cdef public PollDesc pd
+    cdef public Sched rt
+    cdef public object sock
+    cdef public int sysfd
+    @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int)
+    cpdef bytes read(self, Py_ssize_t n)
+    @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, got=Py_ssize_t, n=Py_ssize_t)
+    cpdef Py_ssize_t read_into(self, object buf) except -1
+    @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, nn=Py_ssize_t, n=Py_ssize_t,
+                   total=Py_ssize_t, end=Py_ssize_t)
+    cpdef Py_ssize_t write(self, object data) except -1
+
+
+# The syscall helpers: one recv(2)/send(2) on the raw descriptor, with EAGAIN
+# as a return value instead of an exception. A socket wrapped for fault
+# injection (fd.raw is False) goes through its Python methods instead.
+
+cdef inline object _raise_errno():
+    cdef int e = errno
+    raise OSError(e, strerror(e).decode())
+
+
+cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
+    cdef char *buf
+    cdef ssize_t got
+    if not fd.raw or n > len(scratch):
+        while True:
+            try:
+                return fd.sock.recv(n)
+            except BlockingIOError:
+                return None
+            except InterruptedError:
+                pass
+    buf = PyByteArray_AS_STRING(scratch)
+    while True:
+        got = c_recv(fd.sysfd, buf, <size_t>n, 0)
+        if got >= 0:
+            return PyBytes_FromStringAndSize(buf, got)
+        if errno == EINTR:
+            continue
+        if errno == EAGAIN:
+            return None
+        return _raise_errno()
+
+
+cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
+    cdef Py_buffer view
+    cdef ssize_t got
+    if not fd.raw:
+        while True:
+            try:
+                return fd.sock.recv_into(mv)
+            except BlockingIOError:
+                return -1
+            except InterruptedError:
+                pass
+    PyObject_GetBuffer(mv, &view, PyBUF_WRITABLE)
+    try:
+        while True:
+            got = c_recv(fd.sysfd, view.buf, <size_t>view.len, 0)
+            if got >= 0:
+                return got
+            if errno == EINTR:
+                continue
+            if errno == EAGAIN:
+                return -1
+            _raise_errno()
+    finally:
+        PyBuffer_Release(&view)
+
+
+cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -2:
+    cdef Py_buffer view
+    cdef const char *p
+    cdef ssize_t n
+    if not fd.raw:
+        while True:
+            try:
+                if start == 0 and end == len(data):
+                    return fd.sock.send(data, C_MSG_NOSIGNAL)
+                return fd.sock.send(memoryview(data)[start:end], C_MSG_NOSIGNAL)
+            except BlockingIOError:
+                return -1
+            except InterruptedError:
+                pass
+    if type(data) is bytes:
+        p = PyBytes_AS_STRING(data)
+        while True:
+            n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
+            if n >= 0:
+                return n
+            if errno == EINTR:
+                continue
+            if errno == EAGAIN:
+                return -1
+            _raise_errno()
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        p = <const char *>view.buf
+        while True:
+            n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
+            if n >= 0:
+                return n
+            if errno == EINTR:
+                continue
+            if errno == EAGAIN:
+                return -1
+            _raise_errno()
+    finally:
+        PyBuffer_Release(&view)

@@ -1,0 +1,129 @@
+# Cython declarations augmenting netpoll.py (pure-Python mode). See setup.py.
+from libc.stdint cimport uint32_t, uint64_t
+from libc.errno cimport errno, EINTR
+from libc.math cimport ceil
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
+
+cimport cython
+from gonet._runtime.g cimport Goroutine, RunQueue, Sched, greenlet_import
+
+
+cdef extern from "sys/epoll.h" nogil:
+    ctypedef union epoll_data_t:
+        void *ptr
+        int fd
+        uint32_t u32
+        uint64_t u64
+    cdef struct epoll_event:
+        uint32_t events
+        epoll_data_t data
+    int epoll_wait(int epfd, epoll_event *events, int maxevents, int timeout)
+    enum:
+        EPOLLIN
+        EPOLLOUT
+        EPOLLERR
+        EPOLLHUP
+        EPOLLRDHUP
+
+
+cdef class PollDesc:
+    cdef public object netpoll
+    cdef public int fd
+    cdef public long long seq
+    cdef public object user
+    cdef public object rg
+    cdef public object wg
+    cdef public long long rtoken
+    cdef public long long wtoken
+    cdef public double rd
+    cdef public double wd
+    cdef public object rt
+    cdef public object wt
+    cdef public bint closing
+    cdef public bint hup
+
+
+cdef class Netpoll:
+    cdef public Sched rt
+    cdef public object backend
+    cdef public dict pds
+    cdef public list fdtab
+    cdef public long long _seq
+    cdef public int epfd
+    cdef public int wakefd
+    cdef public bytearray evbuf
+    cpdef int check_err(self, PollDesc pd, bint write)
+    cpdef int wait(self, PollDesc pd, bint write) except -1
+    @cython.locals(rt=Sched, g=Goroutine)
+    cdef bint _block(self, PollDesc pd, bint write) except -1
+    cpdef int poll(self, double timeout) except -1
+
+
+cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
+    # netpoll(delay) on C epoll_wait: no Python tuples per event, no dict lookup
+    # (the fd table is a list indexed by fd), the GIL released while blocked.
+    cdef int ms
+    if timeout < 0:
+        ms = -1
+    elif timeout > 1e6:
+        ms = 1000000000
+    else:
+        ms = <int>ceil(timeout * 1000.0)
+    np.backend.calls += 1
+    cdef epoll_event* evs = <epoll_event*>PyByteArray_AS_STRING(np.evbuf)
+    cdef int maxevents = <int>(len(np.evbuf) // sizeof(epoll_event))
+    cdef int n
+    cdef int epfd = np.epfd
+    with nogil:
+        n = epoll_wait(epfd, evs, maxevents, ms)
+    if n < 0:
+        if errno == EINTR:
+            PyErr_CheckSignals()  # run signal handlers (SIGQUIT dump, Ctrl-C)
+            return 0
+        PyErr_SetFromErrno(OSError)
+        return -1
+    cdef int i, fd, count = 0
+    cdef uint32_t ev
+    cdef list fdtab = np.fdtab
+    cdef Py_ssize_t ntab = len(fdtab)
+    cdef PollDesc pd
+    cdef Goroutine g
+    cdef object o
+    cdef RunQueue runq = np.rt.runq
+    for i in range(n):
+        fd = evs[i].data.fd
+        ev = evs[i].events
+        if fd == np.wakefd:
+            np.backend._consume_wake()
+            continue
+        count += 1
+        if fd >= ntab:
+            continue
+        o = fdtab[fd]
+        if o is None:
+            continue
+        pd = <PollDesc>o
+        if ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR):
+            pd.hup = True
+        if ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR):
+            o = pd.rg
+            if o is not ready:
+                pd.rg = ready
+                if o is not None:
+                    g = <Goroutine>o
+                    if g.parkseq == pd.rtoken and g.status == 3:
+                        g.parkseq += 1
+                        g.status = 1
+                        runq.append(g)
+        if ev & (EPOLLOUT | EPOLLHUP | EPOLLERR):
+            o = pd.wg
+            if o is not ready:
+                pd.wg = ready
+                if o is not None:
+                    g = <Goroutine>o
+                    if g.parkseq == pd.wtoken and g.status == 3:
+                        g.parkseq += 1
+                        g.status = 1
+                        runq.append(g)
+    return count

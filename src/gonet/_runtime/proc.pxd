@@ -1,0 +1,21 @@
+# Cython declarations augmenting proc.py (pure-Python mode). See setup.py.
+cimport cython
+from gonet._runtime.g cimport Goroutine, RunQueue, Sched, switch_to, current_glet, greenlet_import
+from gonet._runtime.netpoll cimport Netpoll
+
+
+cdef class Runtime(Sched):
+    cdef public Netpoll netpoll
+    cdef public object pool
+    cdef public dict allgs
+    cdef public long long next_id
+    cdef public double lastpoll
+    cdef public long long rounds
+    cdef public Goroutine main
+    cdef public bint main_done
+    cdef public bint stopping
+    cdef public object fatal_exc
+    cdef public object random
+    cdef public object sysmon
+    @cython.locals(runq=RunQueue, g=Goroutine, netpoll=Netpoll, now=double)
+    cpdef schedule(self)
