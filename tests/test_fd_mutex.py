@@ -111,7 +111,7 @@ def test_mutex_close_unblock() -> None:
     wait_all_blocked()
     # Concurrent goroutines must not be able to read-lock the mutex.
     assert len(c) == 0
-    assert len(mu.rwait) == 4
+    assert len(mu.rwait or ()) == 4
     assert not any(g.done() for g in gs)
 
     assert mu.incref_and_close(s)  # must unblock the readers
@@ -119,7 +119,7 @@ def test_mutex_close_unblock() -> None:
         assert c.recv()
     for g in gs:
         g.join()
-    assert len(mu.rwait) == 0
+    assert len(mu.rwait or ()) == 0
     assert not mu.decref()  # close's reference; the read lock still holds one
     assert mu.rwunlock(s, True)  # the last reference of a closed mutex: destroy
 
@@ -131,7 +131,7 @@ def test_mutex_close_unblocks_writers_too() -> None:
     assert mu.rwlock(s, False)
     gs = [gonet.go(mu.rwlock, s, False) for _ in range(3)]
     wait_all_blocked()
-    assert len(mu.wwait) == 3
+    assert len(mu.wwait or ()) == 3
     assert mu.incref_and_close(s)
     assert [g.join() for g in gs] == [False, False, False]
     assert mu.refs == 2
@@ -243,7 +243,7 @@ def test_mutex_stress() -> None:
     assert write_state[0] == write_state[1] > 0
     assert parked[0] > 0  # the locks were contended: waiters parked and were handed the lock
     assert mu.refs == 0
-    assert (mu.rlocked, mu.wlocked, len(mu.rwait), len(mu.wwait)) == (False, False, 0, 0)
+    assert (mu.rlocked, mu.wlocked, len(mu.rwait or ()), len(mu.wwait or ())) == (False, False, 0, 0)
     assert mu.incref_and_close(s)
     assert mu.decref()
 
@@ -392,8 +392,8 @@ class FdMutexMachine(RuleBasedStateMachine):
         assert mu.closed == self.closed
         assert mu.rlocked == (self.holder[True] is not None)
         assert mu.wlocked == (self.holder[False] is not None)
-        assert len(mu.rwait) == len(self.queue[True])
-        assert len(mu.wwait) == len(self.queue[False])
+        assert len(mu.rwait or ()) == len(self.queue[True])
+        assert len(mu.wwait or ()) == len(self.queue[False])
         assert self.inside[True] <= 1
         assert self.inside[False] <= 1
 

@@ -1,4 +1,5 @@
 # Cython declarations augmenting fd_mutex.py (pure-Python mode). See setup.py.
+cimport cython
 from gonet._runtime.g cimport Sched
 from gonet._runtime.sema cimport WaitQueue
 
@@ -14,4 +15,5 @@ cdef class FdMutex:
     cpdef bint incref_and_close(self, Sched s) except -1
     cpdef bint decref(self) except -1
     cpdef bint rwlock(self, Sched s, bint read) except -1
+    @cython.locals(rwait=WaitQueue, wwait=WaitQueue)
     cpdef bint rwunlock(self, Sched s, bint read) except -1

@@ -9,8 +9,8 @@ out as named fields::
     closed   bool   close() has begun; no new reference or lock can be taken
     rlocked  bool   a reader holds the read lock   (one Read/Accept/RecvFrom at a time)
     wlocked  bool   a writer holds the write lock  (one Write/SendTo at a time)
-    rwait    queue  goroutines waiting for the read lock   (FIFO)
-    wwait    queue  goroutines waiting for the write lock  (FIFO)
+    rwait    queue  goroutines waiting for the read lock   (FIFO; None until first needed)
+    wwait    queue  goroutines waiting for the write lock  (FIFO; None until first needed)
 
 Transitions (each returns False where Go returns false/error):
 
@@ -51,12 +51,13 @@ class FdMutex:
         self.closed = False
         self.rlocked = False
         self.wlocked = False
-        self.rwait = WaitQueue()
-        self.wwait = WaitQueue()
+        # Created on first contention: most fds never have two readers or writers.
+        self.rwait: WaitQueue | None = None
+        self.wwait: WaitQueue | None = None
 
     def __repr__(self) -> str:
         return (f"<FdMutex refs={self.refs} closed={self.closed} rlocked={self.rlocked} "
-                f"wlocked={self.wlocked} rwait={len(self.rwait)} wwait={len(self.wwait)}>")
+                f"wlocked={self.wlocked} rwait={len(self.rwait or ())} wwait={len(self.wwait or ())}>")
 
     def incref(self) -> bool:
         """incref adds a reference; False if the FD is closed."""
@@ -78,8 +79,10 @@ class FdMutex:
         self.closed = True
         self.refs += 1
         # Waiters wake with False: rwlock then reports the FD closed.
-        self.rwait.wake_all(s, False)
-        self.wwait.wake_all(s, False)
+        if self.rwait is not None:
+            self.rwait.wake_all(s, False)
+        if self.wwait is not None:
+            self.wwait.wake_all(s, False)
         return True
 
     def decref(self) -> bool:
@@ -104,11 +107,15 @@ class FdMutex:
                 self.rlocked = True
                 self.refs += 1
                 return True
+            if self.rwait is None:
+                self.rwait = WaitQueue()
             return bool(self.rwait.park(s, WAIT_SEMACQUIRE))
         if not self.wlocked:
             self.wlocked = True
             self.refs += 1
             return True
+        if self.wwait is None:
+            self.wwait = WaitQueue()
         return bool(self.wwait.park(s, WAIT_SEMACQUIRE))
 
     def rwunlock(self, s: Sched, read: bool) -> bool:
@@ -122,13 +129,15 @@ class FdMutex:
             if not self.rlocked:
                 raise throw("inconsistent poll.fdMutex")
             # Hand-off keeps rlocked set and transfers our reference to the waiter.
-            if not (self.rwait.waiters and self.rwait.wake_one(s, True)):
+            rwait = self.rwait
+            if not (rwait is not None and rwait.waiters and rwait.wake_one(s, True)):
                 self.rlocked = False
                 self.refs -= 1
         else:
             if not self.wlocked:
                 raise throw("inconsistent poll.fdMutex")
-            if not (self.wwait.waiters and self.wwait.wake_one(s, True)):
+            wwait = self.wwait
+            if not (wwait is not None and wwait.waiters and wwait.wake_one(s, True)):
                 self.wlocked = False
                 self.refs -= 1
         return self.closed and self.refs == 0

@@ -7,7 +7,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 
 from gonet._runtime.g cimport Sched, current_glet, greenlet_import
-from gonet._runtime.netpoll cimport Netpoll, PollDesc
+from gonet._runtime.netpoll cimport Netpoll, PollDesc, wait_io
 from gonet._poll.fd_mutex cimport FdMutex
 
 
@@ -32,6 +32,8 @@ cdef class FD:
     cdef public Sched rt
     cdef public object sock
     cdef public int sysfd
+    cdef public object owner
+    cdef public object pending_err
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int)
     cpdef bytes read(self, Py_ssize_t n)
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, got=Py_ssize_t, n=Py_ssize_t)
@@ -39,15 +41,16 @@ cdef class FD:
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, nn=Py_ssize_t, n=Py_ssize_t,
                    total=Py_ssize_t, end=Py_ssize_t)
     cpdef Py_ssize_t write(self, object data) except -1
+    cpdef object error(self, str op, object err, object written=*)
 
 
 # The syscall helpers: one recv(2)/send(2) on the raw descriptor, with EAGAIN
 # as a return value instead of an exception. A socket wrapped for fault
 # injection (fd.raw is False) goes through its Python methods instead.
 
-cdef inline object _raise_errno():
+cdef inline object _errno_error():
     cdef int e = errno
-    raise OSError(e, strerror(e).decode())
+    return OSError(e, strerror(e).decode())
 
 
 cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
@@ -61,6 +64,8 @@ cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
                 return None
             except InterruptedError:
                 pass
+            except OSError as e:
+                raise fd.error("read", e) from e
     buf = PyByteArray_AS_STRING(scratch)
     while True:
         got = c_recv(fd.sysfd, buf, <size_t>n, 0)
@@ -70,7 +75,7 @@ cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
             continue
         if errno == EAGAIN:
             return None
-        return _raise_errno()
+        raise fd.error("read", _errno_error())
 
 
 cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
@@ -84,6 +89,8 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
                 return -1
             except InterruptedError:
                 pass
+            except OSError as e:
+                raise fd.error("read", e) from e
     PyObject_GetBuffer(mv, &view, PyBUF_WRITABLE)
     try:
         while True:
@@ -94,12 +101,13 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
                 continue
             if errno == EAGAIN:
                 return -1
-            _raise_errno()
+            raise fd.error("read", _errno_error())
     finally:
         PyBuffer_Release(&view)
 
 
-cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -2:
+cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -3:
+    # -1: EAGAIN; -2: failed, the error is in fd.pending_err (write adds ``written``)
     cdef Py_buffer view
     cdef const char *p
     cdef ssize_t n
@@ -113,6 +121,9 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
                 return -1
             except InterruptedError:
                 pass
+            except OSError as e:
+                fd.pending_err = e
+                return -2
     if type(data) is bytes:
         p = PyBytes_AS_STRING(data)
         while True:
@@ -123,7 +134,8 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
                 continue
             if errno == EAGAIN:
                 return -1
-            _raise_errno()
+            fd.pending_err = _errno_error()
+            return -2
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
         p = <const char *>view.buf
@@ -135,6 +147,7 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
                 continue
             if errno == EAGAIN:
                 return -1
-            _raise_errno()
+            fd.pending_err = _errno_error()
+            return -2
     finally:
         PyBuffer_Release(&view)

@@ -79,6 +79,10 @@ if not cython.compiled:
     # reported as a return value (None / -1), EINTR retried.
     from .._runtime.g import current_glet, greenlet_import
 
+    def wait_io(np: Netpoll, pd: PollDesc, write: bool) -> int:
+        """wait_io parks until ``pd`` is ready (Netpoll.wait; inlined when compiled)."""
+        return np.wait(pd, write)
+
     def recv_bytes(fd: FD, n: int, scratch: bytearray) -> bytes | None:
         """recv_bytes reads up to ``n`` bytes (``b""`` at EOF), or None if it would block."""
         while True:
@@ -88,6 +92,8 @@ if not cython.compiled:
                 return None
             except InterruptedError:
                 pass
+            except OSError as e:
+                raise fd.error("read", e) from e
 
     def recv_into_buf(fd: FD, mv: memoryview) -> int:
         """recv_into_buf reads into ``mv``; the byte count, or -1 if it would block."""
@@ -98,9 +104,12 @@ if not cython.compiled:
                 return -1
             except InterruptedError:
                 pass
+            except OSError as e:
+                raise fd.error("read", e) from e
 
     def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
-        """send_buf sends ``data[start:end]``; the byte count, or -1 if it would block."""
+        """send_buf sends ``data[start:end]``: the byte count, -1 if it would block, -2 if it
+        failed (the error waits in ``fd.pending_err``, for write to add ``written``)."""
         while True:
             try:
                 if start == 0 and end == len(data):
@@ -110,6 +119,9 @@ if not cython.compiled:
                 return -1
             except InterruptedError:
                 pass
+            except OSError as e:
+                fd.pending_err = e
+                return -2
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -124,7 +136,9 @@ class FD:
         "fdmu",
         "is_stream",
         "np",
+        "owner",
         "pd",
+        "pending_err",
         "raw",
         "rdrained",
         "rt",
@@ -154,6 +168,10 @@ class FD:
         self.pd: PollDesc | None = None
         self.rdrained = False
         self._acceptor: Acceptor | None = None
+        #: owner formats read/write errors for the layer above (the net layer's
+        #: netFD: Go's messages); None reports the poll layer's bare errors.
+        self.owner: Any = None
+        self.pending_err: OSError | None = None
 
     def __repr__(self) -> str:
         return f"<FD {self.sysfd} {self.fdmu!r}>"
@@ -161,6 +179,20 @@ class FD:
     def init(self) -> None:
         """init registers the descriptor with the netpoller, once (Go's ``FD.Init``)."""
         self.pd = self.np.open(self.sysfd, self)
+
+    def error(self, op: str, err: BaseException, written: int | None = None) -> BaseException:
+        """error is ``err`` of a read or write as the owner reports it (Go's message).
+
+        ``written`` is recorded on write errors. The hot methods raise through
+        here, so the layer above needs no try/except frame of its own around
+        them (a parked goroutine's C stack is kept per connection).
+        """
+        if written is not None:
+            err.written = written  # type: ignore[attr-defined]
+        owner = self.owner
+        if owner is None:
+            return err
+        return owner.wrap(op, err)  # type: ignore[no-any-return]
 
     # --- references ------------------------------------------------------------------
 
@@ -263,7 +295,7 @@ class FD:
         rt = self.rt
         fdmu = self.fdmu
         if not fdmu.rwlock(rt, True):
-            raise err_closing()
+            raise self.error("read", err_closing())
         try:
             if n == 0:  # Go: a zero-byte read returns at once, for every socket type
                 return b""
@@ -271,20 +303,20 @@ class FD:
                 n = MAX_RW
             pd: Any = self.pd
             if pd.rd < 0.0:
-                raise err_timeout()
+                raise self.error("read", err_timeout())
             if self.rdrained and not pd.hup:
-                res = self.np.wait(pd, False)
+                res = wait_io(self.np, pd, False)
                 if res:
-                    raise convert_err(res)
+                    raise self.error("read", convert_err(res))
                 self.rdrained = False
             elif pd.rg is READY:
                 pd.rg = None  # Go's prepareRead: the syscall below looks anyway
             while True:
                 data = recv_bytes(self, n, SCRATCH)
                 if data is None:  # EAGAIN
-                    res = self.np.wait(pd, False)
+                    res = wait_io(self.np, pd, False)
                     if res:
-                        raise convert_err(res)
+                        raise self.error("read", convert_err(res))
                     continue
                 if self.is_stream:
                     self.rdrained = 0 < len(data) < n
@@ -298,7 +330,7 @@ class FD:
         rt = self.rt
         fdmu = self.fdmu
         if not fdmu.rwlock(rt, True):
-            raise err_closing()
+            raise self.error("read", err_closing())
         try:
             mv = memoryview(buf)
             n = mv.nbytes
@@ -309,20 +341,20 @@ class FD:
                 n = MAX_RW
             pd: Any = self.pd
             if pd.rd < 0.0:
-                raise err_timeout()
+                raise self.error("read", err_timeout())
             if self.rdrained and not pd.hup:
-                res = self.np.wait(pd, False)
+                res = wait_io(self.np, pd, False)
                 if res:
-                    raise convert_err(res)
+                    raise self.error("read", convert_err(res))
                 self.rdrained = False
             elif pd.rg is READY:
                 pd.rg = None
             while True:
                 got = recv_into_buf(self, mv)
                 if got < 0:  # EAGAIN
-                    res = self.np.wait(pd, False)
+                    res = wait_io(self.np, pd, False)
                     if res:
-                        raise convert_err(res)
+                        raise self.error("read", convert_err(res))
                     continue
                 if self.is_stream:
                     self.rdrained = 0 < got < n
@@ -348,7 +380,7 @@ class FD:
                 try:
                     return sock.recvfrom(n)  # type: ignore[no-any-return]
                 except BlockingIOError:
-                    res = self.np.wait(pd, False)
+                    res = wait_io(self.np, pd, False)
                     if res:
                         raise convert_err(res) from None
                 except InterruptedError:
@@ -380,7 +412,7 @@ class FD:
                 try:
                     return hook_unix.accept_func(acceptor, sock)
                 except BlockingIOError:
-                    res = self.np.wait(pd, False)
+                    res = wait_io(self.np, pd, False)
                     if res:
                         raise convert_err(res) from None
                 except (InterruptedError, ConnectionAbortedError):
@@ -401,14 +433,12 @@ class FD:
         rt = self.rt
         fdmu = self.fdmu
         if not fdmu.rwlock(rt, False):
-            e: Any = err_closing()
-            e.written = 0
-            raise e
-        nn: int = 0
+            raise self.error("write", err_closing(), 0)
+        nn = 0
         try:
             pd: Any = self.pd
             if pd.wd < 0.0:
-                raise err_timeout()
+                raise self.error("write", err_timeout(), 0)
             if pd.wg is READY:
                 pd.wg = None  # Go's prepareWrite
             if type(data) is not bytes and type(data) is not bytearray:
@@ -417,18 +447,18 @@ class FD:
             while True:
                 end = total if total - nn <= MAX_RW else nn + MAX_RW
                 n = send_buf(self, data, nn, end)
-                if n < 0:  # EAGAIN: the socket buffer is full
-                    res = self.np.wait(pd, True)
+                if n < 0:
+                    if n == -2:  # failed: EPIPE, ECONNRESET ...
+                        err = self.pending_err
+                        self.pending_err = None
+                        raise self.error("write", err, nn)  # type: ignore[arg-type]
+                    res = wait_io(self.np, pd, True)  # EAGAIN: the socket buffer is full
                     if res:
-                        raise convert_err(res)
+                        raise self.error("write", convert_err(res), nn)
                     continue
                 nn += n
                 if nn >= total:
                     return nn
-        except BaseException as err:
-            if isinstance(err, OSError):
-                err.written = nn  # type: ignore[attr-defined]
-            raise
         finally:
             if fdmu.rwunlock(rt, False):
                 self.destroy_quietly()
@@ -450,7 +480,7 @@ class FD:
                 try:
                     return sock.sendto(data, MSG_NOSIGNAL, addr)  # type: ignore[no-any-return]
                 except BlockingIOError:
-                    res = self.np.wait(pd, True)
+                    res = wait_io(self.np, pd, True)
                     if res:
                         raise convert_err(res) from None
                 except InterruptedError:
@@ -463,6 +493,6 @@ class FD:
         """wait_write parks until the fd is writable (connect's completion; Go's ``WaitWrite``)."""
         pd = self.pd
         assert pd is not None
-        res = self.np.wait(pd, True)
+        res = wait_io(self.np, pd, True)
         if res:
             raise convert_err(res)

@@ -64,7 +64,7 @@ def statistics(rt: Runtime) -> RuntimeStatistics:
         goroutines=len(live),
         runnable=runnable,
         waiting=waiting,
-        netpoll_fds=len(rt.netpoll.pds),
+        netpoll_fds=rt.netpoll.count,
         netpoll_calls=rt.netpoll.backend.calls,
         io_waiters=rt.io_waiters,
         timers=rt.timers.live,

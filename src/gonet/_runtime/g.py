@@ -36,9 +36,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from greenlet import getcurrent, greenlet
+from greenlet import getcurrent
 
-from .errors import GoroutineExit, throw
+from .errors import throw
 
 try:
     import cython
@@ -216,7 +216,7 @@ class Goroutine:
         self.id = gid
         self.fn: Callable[..., Any] | None = fn
         self.args = args
-        self.kwargs = kwargs
+        self.kwargs: dict[str, Any] | None = kwargs or None  # most goroutines have none
         self.glet: Any = None
         self.started = False  # its greenlet has run (see gopark's hand-off)
         self.status = IDLE
@@ -390,41 +390,6 @@ class Sched:
         """new_goroutine creates a runnable goroutine at the back of the run queue."""
         raise NotImplementedError  # provided by Runtime
 
-    # --- the body every goroutine's greenlet runs -------------------------------------
-
-    def _goexit_body(self) -> None:
-        """Run ``g.fn``, record its outcome and wake joiners (Go's ``goexit0``).
-
-        Whoever switches to a new goroutine has made it ``curg`` first.
-        """
-        g = self.curg
-        assert g is not None
-        g.started = True
-        fn, args, kwargs = g.fn, g.args, g.kwargs
-        g.fn = None
-        g.args = ()
-        g.kwargs = {}
-        try:
-            assert fn is not None
-            g._result = fn(*args, **kwargs)
-        except GoroutineExit:
-            pass
-        except (KeyboardInterrupt, SystemExit) as e:
-            # Like a Go panic, these end the program, whichever goroutine they hit.
-            g._exc = e
-            self.fatal(e)
-        except BaseException as e:
-            g._exc = e
-            self.report_uncaught(g, e)
-        finally:
-            g.status = DEAD
-            self.goroutine_ended(g)
-            joiners = g._joiners
-            if joiners:
-                g._joiners = None
-                for jg, seq in joiners:
-                    self.goready(jg, seq)
-
     def report_uncaught(self, g: Goroutine, e: BaseException) -> None:
         """report_uncaught prints an exception that escaped a goroutine, with its id.
 
@@ -444,7 +409,3 @@ class Sched:
 
     def fatal(self, e: BaseException) -> None:
         """fatal stops the runtime: ``run()`` shuts down and raises ``e`` (hook)."""
-
-    def spawn_glet(self, g: Goroutine) -> None:
-        """spawn_glet gives ``g`` its greenlet, parented to the hub."""
-        g.glet = greenlet(self._goexit_body, self.hub)

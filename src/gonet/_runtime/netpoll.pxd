@@ -45,9 +45,10 @@ cdef class PollDesc:
 
 
 cdef class Netpoll:
+    cdef public object ready
     cdef public Sched rt
     cdef public object backend
-    cdef public dict pds
+    cdef public Py_ssize_t count
     cdef public list fdtab
     cdef public long long _seq
     cdef public int epfd
@@ -55,6 +56,7 @@ cdef class Netpoll:
     cdef public bytearray evbuf
     cpdef int check_err(self, PollDesc pd, bint write)
     cpdef int wait(self, PollDesc pd, bint write) except -1
+    cpdef double_wait(self)
     @cython.locals(rt=Sched, g=Goroutine)
     cdef bint _block(self, PollDesc pd, bint write) except -1
     cpdef int poll(self, double timeout) except -1
@@ -127,3 +129,54 @@ cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
                         g.status = 1
                         runq.append(g)
     return count
+
+
+cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
+    # Netpoll.wait and Netpoll._block (netpoll.py) in one frame, inlined into the
+    # poll.FD loops: a parked goroutine's C stack is copied at every switch and
+    # kept while it is parked, so every frame between the user and the switch
+    # costs memory per connection. Keep in step with netpoll.py.
+    cdef Sched rt = np.rt
+    cdef Goroutine g
+    cdef object old
+    cdef object ready = np.ready
+    if pd.closing:
+        return 1  # POLL_ERR_CLOSING
+    if (pd.wd if write else pd.rd) < 0.0:
+        return 2  # POLL_ERR_TIMEOUT
+    while True:
+        old = pd.wg if write else pd.rg
+        if old is ready:
+            if write:
+                pd.wg = None
+            else:
+                pd.rg = None
+            return 0
+        if old is not None:
+            np.double_wait()
+        g = rt.curg
+        if g is None:
+            g = rt.checkg()
+        if write:
+            pd.wg = g
+            pd.wtoken = g.parkseq
+        else:
+            pd.rg = g
+            pd.rtoken = g.parkseq
+        rt.io_waiters += 1
+        try:
+            rt.gopark("IO wait")
+        finally:
+            rt.io_waiters -= 1
+            if write:
+                old = pd.wg
+                pd.wg = None
+            else:
+                old = pd.rg
+                pd.rg = None
+        if old is ready:
+            return 0
+        if pd.closing:
+            return 1
+        if (pd.wd if write else pd.rd) < 0.0:
+            return 2

@@ -145,15 +145,17 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "epfd", "evbuf", "fdtab", "pds", "rt", "wakefd")
+    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.ready = READY  # for the compiled wait_io (netpoll.pxd), which runs in poll.FD
         self.backend = EpollPoller()
-        self.pds: dict[int, PollDesc] = {}
-        # The compiled build dispatches events through a list indexed by fd and
-        # reads events into a preallocated buffer (see netpoll.pxd).
+        # fd -> pollDesc as a list indexed by fd (Go keeps the pointer in the
+        # epoll event): a lookup is one index, and a dict entry per connection
+        # would cost more memory than the list slot. count: how many are set.
         self.fdtab: list[PollDesc | None] = []
+        self.count = 0
         self.epfd = self.backend.fileno()
         self.wakefd = self.backend.wakefd
         self.evbuf = bytearray(MAX_EVENTS * EVENT_SIZE)
@@ -163,17 +165,21 @@ class Netpoll:
 
     def open(self, fd: int, user: Any = None) -> PollDesc:
         """open registers ``fd`` with epoll, once, and returns its pollDesc."""
-        if fd in self.pds:
+        fdtab = self.fdtab
+        if fd < len(fdtab) and fdtab[fd] is not None:
             raise throw(f"runtime: netpoll open of fd {fd} that is already registered")
         self.backend.register(fd)
         self._seq += 1
         pd = PollDesc(self, fd, self._seq, user)
-        self.pds[fd] = pd
-        fdtab = self.fdtab
         if fd >= len(fdtab):
             fdtab.extend([None] * (fd + 1 - len(fdtab)))
         fdtab[fd] = pd
+        self.count += 1
         return pd
+
+    def registered(self) -> list[PollDesc]:
+        """registered lists the pollDescs of every registered descriptor."""
+        return [pd for pd in self.fdtab if pd is not None]
 
     def close(self, pd: PollDesc) -> None:
         """close unregisters ``pd``'s fd; the caller closes the descriptor afterwards.
@@ -184,9 +190,10 @@ class Netpoll:
         if (pd.rg is not None and pd.rg is not READY) or (pd.wg is not None and pd.wg is not READY):
             raise throw("runtime: blocked write on closing polldesc")
         self._deltimers(pd)
-        if self.pds.get(pd.fd) is pd:
-            del self.pds[pd.fd]
-            self.fdtab[pd.fd] = None
+        fdtab = self.fdtab
+        if pd.fd < len(fdtab) and fdtab[pd.fd] is pd:
+            fdtab[pd.fd] = None
+            self.count -= 1
             try:
                 self.backend.unregister(pd.fd)
             except OSError:
@@ -205,11 +212,12 @@ class Netpoll:
         events = self.backend.poll(timeout)
         if not events:
             return 0
-        pds = self.pds
+        fdtab = self.fdtab
+        ntab = len(fdtab)
         rt = self.rt
         runq = rt.runq
         for fd, ev in events:
-            pd = pds.get(fd)
+            pd = fdtab[fd] if fd < ntab else None
             if pd is None:
                 continue
             if ev & HUP_EVENTS:
@@ -270,7 +278,7 @@ class Netpoll:
                 pd.wg = None
                 return True
             if pd.wg is not None:
-                raise throw("runtime: double wait")
+                self.double_wait()
             g = rt.curg
             if g is None:
                 g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
@@ -288,7 +296,7 @@ class Netpoll:
             pd.rg = None
             return True
         if pd.rg is not None:
-            raise throw("runtime: double wait")
+            self.double_wait()
         g = rt.curg
         if g is None:
             g = rt.checkg()
@@ -302,6 +310,10 @@ class Netpoll:
             old = pd.rg
             pd.rg = None
         return old is READY
+
+    def double_wait(self) -> None:
+        """double_wait reports a second goroutine waiting on one side of a pollDesc."""
+        raise throw("runtime: double wait")
 
     def _unblock(self, pd: PollDesc, write: bool) -> None:
         """_unblock is netpollunblock(pd, mode, ioready=false): wake a waiter to see an error."""
@@ -375,14 +387,14 @@ class Netpoll:
 
     def close_all(self) -> None:
         """close_all closes every descriptor still registered, then the backend (shutdown)."""
-        for pd in list(self.pds.values()):
+        for pd in self.registered():
             user = pd.user
             if user is not None and hasattr(user, "force_close"):
                 user.force_close()
             else:
                 self.close(pd)
-        self.pds.clear()
         self.fdtab.clear()
+        self.count = 0
         self.backend.close()
 
 

@@ -52,6 +52,7 @@ from .g import (
     current_sched,
     getsched,
 )
+from .goexit import goexit_body
 from .netpoll import Netpoll
 from .timers import Clock, MonotonicClock, TimerHeap
 
@@ -111,7 +112,7 @@ class Runtime(Sched):
             raise RuntimeError("gonet: go() called from the thread of another runtime")
         g = Goroutine(self, self.next_id, fn, args, kwargs)
         self.next_id += 1
-        g.glet = greenlet(self._goexit_body, self.hub)
+        g.glet = greenlet(goexit_body, self.hub)
         g.status = RUNNABLE
         self.allgs[g.id] = g
         self.runq.append(g)

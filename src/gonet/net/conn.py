@@ -66,17 +66,11 @@ class Conn:
         deadline has passed, and the errno's ``OSError`` subclass otherwise
         (``ConnectionResetError`` ...).
         """
-        try:
-            return self._pfd.read(n)
-        except OSError as e:
-            raise self._fd.wrap("read", e) from e
+        return self._pfd.read(n)  # errors come formatted by the netFD (poll.FD.error)
 
     def read_into(self, buffer: WritableBuffer) -> int:
         """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
-        try:
-            return self._pfd.read_into(buffer)
-        except OSError as e:
-            raise self._fd.wrap("read", e) from e
+        return self._pfd.read_into(buffer)  # errors come formatted by the netFD (poll.FD.error)
 
     def write(self, data: Buffer) -> int:
         """write writes all of ``data`` and returns ``len(data)``.
@@ -87,10 +81,7 @@ class Conn:
         already written (``ClosedError``, ``DeadlineExceededError``,
         ``BrokenPipeError``, ``ConnectionResetError`` ...).
         """
-        try:
-            return self._pfd.write(data)
-        except OSError as e:
-            raise self._fd.wrap("write", e) from e
+        return self._pfd.write(data)  # errors come formatted by the netFD (poll.FD.error)
 
     # --- close -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from .errors import op_error
 __all__ = ["NetFD"]
 
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EINTR})
+_WILDCARDS = frozenset({"0.0.0.0", "::"})
 
 
 class NetFD:
@@ -37,6 +38,7 @@ class NetFD:
 
     def __init__(self, sock: socket.socket, family: int, sotype: int, net: str) -> None:
         self.pfd = FD(sock, is_stream=sotype == socket.SOCK_STREAM)
+        self.pfd.owner = self  # poll.FD.error formats read/write errors through wrap()
         self.family = family
         self.sotype = sotype
         self.net = net
@@ -133,7 +135,13 @@ class NetFD:
         nfd = NetFD(s, self.family, self.sotype, self.net)
         try:
             nfd.init()
-            nfd.set_addr(nfd.sockname(), nfd.addr_of(rsa))
+            # A listener bound to one address gives every connection that local
+            # address: share it (no getsockname, no Addr per connection). A
+            # wildcard listener's connections each ask the kernel.
+            laddr = self.laddr
+            if laddr is None or laddr.host in _WILDCARDS:
+                laddr = nfd.sockname()
+            nfd.set_addr(laddr, nfd.addr_of(rsa))
         except BaseException:
             nfd.pfd.force_close()
             raise

@@ -46,7 +46,7 @@ def check_runtime_leaks(grace: float = 2.0) -> None:
     deadline = time.monotonic() + grace
     while True:
         others = [g for g in rt.allgs.values() if g is not me and g.status != 4]
-        pds = list(rt.netpoll.pds.values())
+        pds = rt.netpoll.registered()
         timers = rt.timers.live
         if not others and not pds and not timers:
             break
