@@ -4,6 +4,10 @@ from gonet._runtime.g cimport Sched
 from gonet._runtime.sema cimport WaitQueue
 
 
+cdef enum:
+    _MAX_REFS = 1048575  # MAX_REFS in fd_mutex.py
+
+
 cdef class FdMutex:
     cdef public long refs
     cdef public bint closed

@@ -40,6 +40,14 @@ __all__ = ["FdMutex"]
 # fd than that means a leak (Go: "too many concurrent operations on a single file or socket").
 MAX_REFS = (1 << 20) - 1
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from .._runtime import _cython as cython
+
+if not cython.compiled:
+    _MAX_REFS = MAX_REFS  # compiled: a C constant (fd_mutex.pxd), compared without boxing
+
 
 class FdMutex:
     """FdMutex is the fdMutex state of one FD (see the module docstring)."""
@@ -63,7 +71,7 @@ class FdMutex:
         """incref adds a reference; False if the FD is closed."""
         if self.closed:
             return False
-        if self.refs >= MAX_REFS:
+        if self.refs >= _MAX_REFS:
             raise throw("too many concurrent operations on a single file or socket "
                         f"(max {MAX_REFS})")
         self.refs += 1
@@ -99,7 +107,7 @@ class FdMutex:
         """
         if self.closed:
             return False
-        if self.refs >= MAX_REFS:
+        if self.refs >= _MAX_REFS:
             raise throw("too many concurrent operations on a single file or socket "
                         f"(max {MAX_REFS})")
         if read:

@@ -18,6 +18,10 @@ cdef extern from "sys/socket.h" nogil:
         C_MSG_NOSIGNAL "MSG_NOSIGNAL"
 
 
+cdef enum:
+    _MAX_RW = 1073741824  # MAX_RW in fd_unix.py
+
+
 cdef class FD:
     cdef object __weakref__
     cdef public object _acceptor

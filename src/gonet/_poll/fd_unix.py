@@ -74,6 +74,8 @@ except ImportError:  # plain Python without Cython installed
     from .._runtime import _cython as cython
 
 if not cython.compiled:
+    _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
+
     # Plain-Python twins of the syscall helpers in fd_unix.pxd (which call
     # recv(2)/send(2) on the raw descriptor): one syscall each, EAGAIN
     # reported as a return value (None / -1), EINTR retried.
@@ -299,8 +301,8 @@ class FD:
         try:
             if n == 0:  # Go: a zero-byte read returns at once, for every socket type
                 return b""
-            if n > MAX_RW:
-                n = MAX_RW
+            if n > _MAX_RW:
+                n = _MAX_RW
             pd: Any = self.pd
             if pd.rd < 0.0:
                 raise self.error("read", err_timeout())
@@ -336,9 +338,9 @@ class FD:
             n = mv.nbytes
             if n == 0:  # Go: a zero-byte read returns at once, for every socket type
                 return 0
-            if n > MAX_RW:
-                mv = mv.cast("B")[:MAX_RW]
-                n = MAX_RW
+            if n > _MAX_RW:
+                mv = mv.cast("B")[:_MAX_RW]
+                n = _MAX_RW
             pd: Any = self.pd
             if pd.rd < 0.0:
                 raise self.error("read", err_timeout())
@@ -445,7 +447,7 @@ class FD:
                 data = memoryview(data).cast("B")  # len() must count bytes, not items
             total = len(data)
             while True:
-                end = total if total - nn <= MAX_RW else nn + MAX_RW
+                end = total if total - nn <= _MAX_RW else nn + _MAX_RW
                 n = send_buf(self, data, nn, end)
                 if n < 0:
                     if n == -2:  # failed: EPIPE, ECONNRESET ...
