@@ -41,7 +41,8 @@ cdef class RunQueue:
     cpdef append(self, Goroutine g)
     @cython.locals(head=Py_ssize_t, g=Goroutine)
     cpdef Goroutine popleft(self)
-    cpdef Goroutine first(self)
+    @cython.locals(head=Py_ssize_t, g=Goroutine)
+    cpdef Goroutine pop_started(self)
     cpdef clear(self)
 
 

@@ -156,11 +156,18 @@ class RunQueue:
         self.n -= 1
         return g  # type: ignore[return-value]
 
-    def first(self) -> Goroutine | None:
-        """first is the goroutine at the front, or None."""
+    def pop_started(self) -> Goroutine | None:
+        """pop_started removes and returns the front goroutine if it has started, else None."""
         if self.n == 0:
             return None
-        return self.buf[self.head]
+        head = self.head
+        g = self.buf[head]
+        if g is None or not g.started:
+            return None
+        self.buf[head] = None
+        self.head = (head + 1) & (len(self.buf) - 1)
+        self.n -= 1
+        return g
 
     def clear(self) -> None:
         """clear empties the queue."""
@@ -176,9 +183,11 @@ if not cython.compiled:
 
         __slots__ = ()
 
-        def first(self) -> Goroutine | None:
-            """first is the goroutine at the front, or None."""
-            return self[0] if self else None
+        def pop_started(self) -> Goroutine | None:
+            """pop_started removes and returns the front goroutine if it has started, else None."""
+            if self and self[0].started:
+                return self.popleft()
+            return None
 
     RunQueue = _DequeRunQueue  # type: ignore[misc, assignment]
 
@@ -348,11 +357,10 @@ class Sched:
         # the C stack of whoever switches to it first, so starting one from
         # deep inside another goroutine would nest stacks (and the recursion
         # depth) goroutine after goroutine. The hub starts them, shallowly.
-        nxt = runq.first()
-        if nxt is not None and self.handoffs > 0 and nxt.started:
+        nxt = runq.pop_started() if self.handoffs > 0 else None
+        if nxt is not None:
             self.handoffs -= 1
             self.schedtick += 1
-            runq.popleft()
             self.curg = nxt
             nxt.status = RUNNING
             switch_to(nxt.glet)
