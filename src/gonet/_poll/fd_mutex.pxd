@@ -21,3 +21,37 @@ cdef class FdMutex:
     cpdef bint rwlock(self, Sched s, bint read) except -1
     @cython.locals(rwait=WaitQueue, wwait=WaitQueue)
     cpdef bint rwunlock(self, Sched s, bint read) except -1
+
+
+# The uncontended paths of rwlock/rwunlock, inlined into poll.FD's loops.
+# False means "take the full method" (contention, close, misuse): the methods
+# in fd_mutex.py stay the one definition of the state machine.
+
+cdef inline bint rwlock_fast(FdMutex mu, bint read):
+    if mu.closed or mu.refs >= _MAX_REFS:
+        return False
+    if read:
+        if mu.rlocked:
+            return False
+        mu.rlocked = True
+    else:
+        if mu.wlocked:
+            return False
+        mu.wlocked = True
+    mu.refs += 1
+    return True
+
+
+cdef inline bint rwunlock_fast(FdMutex mu, bint read):
+    if mu.closed or mu.refs <= 0:
+        return False
+    if read:
+        if not mu.rlocked or mu.rwait is not None:
+            return False
+        mu.rlocked = False
+    else:
+        if not mu.wlocked or mu.wwait is not None:
+            return False
+        mu.wlocked = False
+    mu.refs -= 1
+    return True

@@ -48,6 +48,14 @@ except ImportError:  # plain Python without Cython installed
 if not cython.compiled:
     _MAX_REFS = MAX_REFS  # compiled: a C constant (fd_mutex.pxd), compared without boxing
 
+    def rwlock_fast(mu: FdMutex, read: bool) -> bool:
+        """rwlock_fast is the compiled build's inlined uncontended rwlock; here: always the method."""
+        return False
+
+    def rwunlock_fast(mu: FdMutex, read: bool) -> bool:
+        """rwunlock_fast is the compiled build's inlined uncontended rwunlock; here: the method."""
+        return False
+
 
 class FdMutex:
     """FdMutex is the fdMutex state of one FD (see the module docstring)."""

@@ -8,7 +8,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, 
 
 from gonet._runtime.g cimport Sched, current_glet, greenlet_import
 from gonet._runtime.netpoll cimport Netpoll, PollDesc, wait_io
-from gonet._poll.fd_mutex cimport FdMutex
+from gonet._poll.fd_mutex cimport FdMutex, rwlock_fast, rwunlock_fast
 
 
 cdef extern from "sys/socket.h" nogil:

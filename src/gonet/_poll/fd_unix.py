@@ -75,55 +75,10 @@ except ImportError:  # plain Python without Cython installed
 
 if not cython.compiled:
     _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
-
-    # Plain-Python twins of the syscall helpers in fd_unix.pxd (which call
-    # recv(2)/send(2) on the raw descriptor): one syscall each, EAGAIN
-    # reported as a return value (None / -1), EINTR retried.
+    # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import
-
-    def wait_io(np: Netpoll, pd: PollDesc, write: bool) -> int:
-        """wait_io parks until ``pd`` is ready (Netpoll.wait; inlined when compiled)."""
-        return np.wait(pd, write)
-
-    def recv_bytes(fd: FD, n: int, scratch: bytearray) -> bytes | None:
-        """recv_bytes reads up to ``n`` bytes (``b""`` at EOF), or None if it would block."""
-        while True:
-            try:
-                return fd.sock.recv(n)  # type: ignore[no-any-return]
-            except BlockingIOError:
-                return None
-            except InterruptedError:
-                pass
-            except OSError as e:
-                raise fd.error("read", e) from e
-
-    def recv_into_buf(fd: FD, mv: memoryview) -> int:
-        """recv_into_buf reads into ``mv``; the byte count, or -1 if it would block."""
-        while True:
-            try:
-                return fd.sock.recv_into(mv)  # type: ignore[no-any-return]
-            except BlockingIOError:
-                return -1
-            except InterruptedError:
-                pass
-            except OSError as e:
-                raise fd.error("read", e) from e
-
-    def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
-        """send_buf sends ``data[start:end]``: the byte count, -1 if it would block, -2 if it
-        failed (the error waits in ``fd.pending_err``, for write to add ``written``)."""
-        while True:
-            try:
-                if start == 0 and end == len(data):
-                    return fd.sock.send(data, MSG_NOSIGNAL)  # type: ignore[no-any-return]
-                return fd.sock.send(memoryview(data)[start:end], MSG_NOSIGNAL)  # type: ignore[no-any-return]
-            except BlockingIOError:
-                return -1
-            except InterruptedError:
-                pass
-            except OSError as e:
-                fd.pending_err = e
-                return -2
+    from .fd_mutex import rwlock_fast, rwunlock_fast
+    from .fd_syscall import recv_bytes, recv_into_buf, send_buf, wait_io
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -296,7 +251,7 @@ class FD:
         """
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, True):
+        if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise self.error("read", err_closing())
         try:
             if n == 0:  # Go: a zero-byte read returns at once, for every socket type
@@ -324,14 +279,14 @@ class FD:
                     self.rdrained = 0 < len(data) < n
                 return data
         finally:
-            if fdmu.rwunlock(rt, True):
+            if not rwunlock_fast(fdmu, True) and fdmu.rwunlock(rt, True):
                 self.destroy_quietly()
 
     def read_into(self, buf: WritableBuffer) -> int:
         """read_into reads into ``buf``; returns the byte count, 0 at EOF."""
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, True):
+        if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise self.error("read", err_closing())
         try:
             mv = memoryview(buf)
@@ -362,14 +317,14 @@ class FD:
                     self.rdrained = 0 < got < n
                 return got
         finally:
-            if fdmu.rwunlock(rt, True):
+            if not rwunlock_fast(fdmu, True) and fdmu.rwunlock(rt, True):
                 self.destroy_quietly()
 
     def recvfrom(self, n: int) -> tuple[bytes, Any]:
         """recvfrom returns one datagram (truncated to ``n`` bytes) and its sender's address."""
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, True):
+        if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise err_closing()
         try:
             pd: Any = self.pd
@@ -388,7 +343,7 @@ class FD:
                 except InterruptedError:
                     pass
         finally:
-            if fdmu.rwunlock(rt, True):
+            if not rwunlock_fast(fdmu, True) and fdmu.rwunlock(rt, True):
                 self.destroy_quietly()
 
     def accept(self) -> tuple[int, Any]:
@@ -398,7 +353,7 @@ class FD:
         """
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, True):
+        if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise err_closing()
         try:
             pd: Any = self.pd
@@ -421,7 +376,7 @@ class FD:
                     # ECONNABORTED: the peer reset before we accepted; Go retries.
                     pass
         finally:
-            if fdmu.rwunlock(rt, True):
+            if not rwunlock_fast(fdmu, True) and fdmu.rwunlock(rt, True):
                 self.destroy_quietly()
 
     # --- writes ----------------------------------------------------------------------
@@ -434,7 +389,7 @@ class FD:
         """
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, False):
+        if not rwlock_fast(fdmu, False) and not fdmu.rwlock(rt, False):
             raise self.error("write", err_closing(), 0)
         nn = 0
         try:
@@ -462,14 +417,14 @@ class FD:
                 if nn >= total:
                     return nn
         finally:
-            if fdmu.rwunlock(rt, False):
+            if not rwunlock_fast(fdmu, False) and fdmu.rwunlock(rt, False):
                 self.destroy_quietly()
 
     def sendto(self, data: Buffer, addr: Any) -> int:
         """sendto sends one datagram to ``addr``, parking while the socket buffer is full."""
         rt = self.rt
         fdmu = self.fdmu
-        if not fdmu.rwlock(rt, False):
+        if not rwlock_fast(fdmu, False) and not fdmu.rwlock(rt, False):
             raise err_closing()
         try:
             pd: Any = self.pd
@@ -488,7 +443,7 @@ class FD:
                 except InterruptedError:
                     pass
         finally:
-            if fdmu.rwunlock(rt, False):
+            if not rwunlock_fast(fdmu, False) and fdmu.rwunlock(rt, False):
                 self.destroy_quietly()
 
     def wait_write(self) -> None:
