@@ -535,6 +535,7 @@ def test_close_skips_stale_select_sudog() -> None:
     assert g.join() == (0, 1, True)
 
 
+@pytest.mark.leaves_goroutines  # tests run()'s own clean-up
 def test_select_with_only_none_cases_is_stopped_at_shutdown() -> None:
     log: list[str] = []
 

@@ -156,6 +156,7 @@ def test_deadlock_detected() -> None:
         gonet.run(main)
 
 
+@pytest.mark.leaves_goroutines  # tests run()'s own clean-up
 def test_shutdown_runs_finally_blocks_and_skips_unstarted() -> None:
     log: list[str] = []
 
@@ -177,6 +178,7 @@ def test_shutdown_runs_finally_blocks_and_skips_unstarted() -> None:
     assert log == ["finally"]
 
 
+@pytest.mark.leaves_goroutines  # tests run()'s own clean-up
 def test_shutdown_finally_may_park() -> None:
     log: list[str] = []
 
@@ -261,6 +263,7 @@ def test_nofile_soft_limit_raised() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@pytest.mark.leaves_goroutines  # tests run()'s own clean-up
 def test_run_leaves_no_descriptor_behind() -> None:
     from gonet.testing import open_fds
 

@@ -277,6 +277,7 @@ def test_waitgroup_reuse() -> None:
 # --- shutdown ------------------------------------------------------------------------------
 
 
+@pytest.mark.leaves_goroutines  # tests run()'s own clean-up
 def test_goroutines_blocked_on_sync_are_stopped_at_shutdown() -> None:
     log: list[str] = []
     mu = gonet.Mutex()

@@ -73,6 +73,9 @@ FORCE_POLL_INTERVAL = 0.010
 #: How many goroutines gopark may switch to directly before the hub runs again
 #: (fires timers, polls if 10 ms have passed).
 HANDOFF_BUDGET = 64
+#: Called with the runtime when the main goroutine has returned, before the
+#: goroutines still alive are stopped (gonet.testing's leak check uses it).
+MAIN_RETURN_HOOKS: list[Callable[[Runtime], None]] = []
 #: How many times shutdown throws GoroutineExit into goroutines that keep running.
 KILL_PASSES = 4
 #: How many goroutine switches each shutdown pass may run before giving up.
@@ -196,6 +199,9 @@ class Runtime(Sched):
             self.main = self.new_goroutine(fn, args, kwargs)
             try:
                 self.schedule()
+                if self.fatal_exc is None:
+                    for hook in MAIN_RETURN_HOOKS:
+                        hook(self)
             except DeadlockError as e:
                 deadlock = e
             finally:
@@ -252,6 +258,34 @@ class Runtime(Sched):
             self.pool.close()
             self.netpoll.close_all()
             self.timers = TimerHeap()
+
+    def settle(self, max_switches: int = 10_000) -> None:
+        """settle runs what is runnable, without blocking, until nothing more happens.
+
+        For the hub after the main goroutine returned: goroutines that were
+        already on their way out (a closed conn's handler) get to finish.
+        Due timers fire; nothing waits for future ones.
+        """
+        runq = self.runq
+        switches = 0
+        while switches < max_switches:
+            self.now = now = self.clock.now()
+            self.timers.run_due(now)
+            if self.pool.done:
+                self.pool.deliver(self)
+            self.netpoll.poll(0.0)
+            if not runq:
+                return
+            while runq and switches < max_switches:
+                g = runq.popleft()
+                if g.status == DEAD or (g.started and not g.glet):
+                    continue
+                switches += 1
+                self.handoffs = 0
+                self.curg = g
+                g.status = RUNNING
+                switch_to(g.glet)
+                self.curg = None
 
     def _drain(self) -> None:
         """_drain runs what shutdown made runnable, without blocking, for a bounded time."""
