@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import socket
+from sys import intern
 from typing import Any
 
 __all__ = ["Acceptor", "decode_sockaddr"]
@@ -35,11 +36,14 @@ _get_errno = ctypes.get_errno
 
 def decode_sockaddr(raw: bytes, family: int) -> Any:
     """decode_sockaddr turns a raw ``struct sockaddr`` into Python's address tuple/str."""
+    # Host strings are interned: a server's connections mostly come from a few
+    # peers, and one string per connection would be memory per connection.
     if family == socket.AF_INET:
-        return socket.inet_ntop(socket.AF_INET, raw[4:8]), int.from_bytes(raw[2:4], "big")
+        return intern(socket.inet_ntop(socket.AF_INET, raw[4:8])), int.from_bytes(raw[2:4], "big")
     if family == socket.AF_INET6:
-        return (socket.inet_ntop(socket.AF_INET6, raw[8:24]), int.from_bytes(raw[2:4], "big"),
-                int.from_bytes(raw[4:8], "big"), int.from_bytes(raw[24:28], "little"))
+        return (intern(socket.inet_ntop(socket.AF_INET6, raw[8:24])),
+                int.from_bytes(raw[2:4], "big"), int.from_bytes(raw[4:8], "big"),
+                int.from_bytes(raw[24:28], "little"))
     if family == socket.AF_UNIX:
         path = raw[2:]
         if not path:

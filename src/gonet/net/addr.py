@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+from sys import intern
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,8 +191,8 @@ def addr_from_sockaddr(network: str, family: int, sa: Any) -> Addr | None:
                 host = f"{host}%{socket.if_indextoname(scope)}"
             except OSError:
                 host = f"{host}%{scope}"
-        return Addr(network, _unmap(host), sa[1])
-    return Addr(network, sa[0], sa[1])
+        return Addr(network, intern(_unmap(host)), sa[1])
+    return Addr(network, intern(sa[0]), sa[1])
 
 
 def unix_sockaddr(path: str) -> str | bytes:
