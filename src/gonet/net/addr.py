@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import socket
-from sys import intern
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 __all__ = [
