@@ -1,0 +1,357 @@
+"""measure: one measured run: start a server fresh and pinned, drive it, sample it.
+
+:class:`Runner` holds what stays fixed for one invocation of the suite; it starts
+a server (``READY <port>``), runs the native load generator against it and reads
+the server's CPU from /proc on the ``@start``/``@end`` markers, and opens and
+releases idle connections. :func:`run_echo`, :func:`run_idle` and
+:func:`run_http` are the three kinds of workload built on it.
+"""
+
+import contextlib
+import json
+import math
+import os
+import resource
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from procs import (
+    CLK_TCK,
+    LineReader,
+    cpu_stat,
+    other_load,
+    proc_cpu_ticks,
+    proc_fd_count,
+    proc_rss_kib,
+    stop_process,
+)
+from report import si
+from suite import (
+    BUILD,
+    LOAD_CPU,
+    NOISE_PCT,
+    SERVER_CPU,
+    SERVERS_DIR,
+    BenchError,
+    Json,
+    ServerSpec,
+    Workload,
+)
+
+
+@dataclass
+class Runner:
+    """Everything that stays fixed for one invocation of the suite."""
+
+    python: str
+    loadgen: Path
+    pin: bool
+    warmup: float
+    seconds: float
+    busy_poll: bool = False
+    wrk: str = ""
+    go_bin: Path | None = None
+    gonet_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = BUILD / "logs"
+    on_progress: Callable[[str], None] = lambda _s: None
+
+    def pinned(self, cpu: str, argv: list[str]) -> list[str]:
+        return ["taskset", "-c", cpu, *argv] if self.pin else argv
+
+    # ---- servers
+    def server_argv(self, spec: ServerSpec) -> list[str]:
+        if spec.kind == "go":
+            assert self.go_bin is not None
+            return [str(self.go_bin), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+        script = SERVERS_DIR / spec.script
+        return [self.python, str(script), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+
+    @contextlib.contextmanager
+    def server(self, spec: ServerSpec, tag: str, extra: tuple[str, ...] = ()
+               ) -> Iterator[tuple[int, int]]:
+        """Start `spec` fresh; yields (pid, port); stops it afterwards."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        logpath = self.log_dir / f"{tag}.log"
+        env = dict(os.environ)
+        if spec.kind == "go":
+            env["GOMAXPROCS"] = "1"
+        if spec.name == "gonet":
+            env.update(self.gonet_env)
+        with open(logpath, "wb") as logf:
+            proc = subprocess.Popen(self.pinned(SERVER_CPU, [*self.server_argv(spec), *extra]),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=logf, env=env, start_new_session=True)
+        reader = LineReader(proc)
+        drain: threading.Thread | None = None
+        try:
+            port = 0
+            deadline = time.monotonic() + 30
+            while (line := reader.readline(deadline)) is not None:
+                if line.startswith("READY"):
+                    port = int(line.split()[1])
+                    break
+            if not port:
+                proc.poll()
+                tail = logpath.read_text(errors="replace").strip().splitlines()[-5:]
+                raise BenchError(f"{spec.name} did not print READY (exit {proc.returncode}): "
+                                 + " | ".join(tail))
+            # Drain anything else the server prints, so it can never block on stdout.
+            drain = threading.Thread(target=_drain, args=(reader, logpath), daemon=True)
+            drain.start()
+            yield proc.pid, port
+            if proc.poll() is not None:
+                raise BenchError(f"{spec.name} exited during the run ({proc.returncode})")
+        finally:
+            # The drain thread owns the pipe until the server is gone: closing the fd
+            # under it could hand the number (and the next server's READY) to it.
+            stop_process(proc, close=False)
+            if drain is not None:
+                drain.join(10)
+            if drain is None or not drain.is_alive():
+                reader.close()
+                if proc.stdout is not None:
+                    proc.stdout.close()
+
+    # ---- load generator
+    def loadgen_argv(self, port: int, mode: str, conns: int, size: int, depth: int = 1,
+                     duration: float | None = None, warmup: float | None = None,
+                     extra: tuple[str, ...] = ()) -> list[str]:
+        return self.pinned(LOAD_CPU, [
+            str(self.loadgen), "--host", "127.0.0.1", "--port", str(port), "--mode", mode,
+            "--conns", str(conns), "--size", str(size), "--depth", str(depth),
+            "--duration", str(self.seconds if duration is None else duration),
+            "--warmup", str(self.warmup if warmup is None else warmup),
+            "--connect-timeout", str(connect_timeout(conns)), *extra])
+
+    def echo(self, pid: int, port: int, conns: int, size: int, depth: int = 1) -> Json:
+        """One measured echo run against server `pid`; adds the server-side figures."""
+        argv = self.loadgen_argv(port, "echo", conns, size, depth,
+                                 extra=("--busy-poll",) if self.busy_poll else ())
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        reader = LineReader(proc)
+        deadline = (time.monotonic() + connect_timeout(conns) + self.warmup + self.seconds
+                    + 30)
+        cpu0 = cpu1 = (0, 0)
+        st0: dict[str, list[int]] = {}
+        st1: dict[str, list[int]] = {}
+        t0 = t1 = 0.0
+        result: Json | None = None
+        try:
+            while (line := reader.readline(deadline)) is not None:
+                if line == "@start":
+                    cpu0, st0, t0 = proc_cpu_ticks(pid), cpu_stat(), time.monotonic()
+                elif line == "@end":
+                    cpu1, st1, t1 = proc_cpu_ticks(pid), cpu_stat(), time.monotonic()
+                elif line.startswith("@progress"):
+                    parts = line.split()
+                    self.on_progress(f"{si(float(parts[2]))} rt/s")
+                elif line.startswith("{"):
+                    result = json.loads(line)
+                    break
+        finally:
+            reader.close()
+            stop_process(proc, grace=5, close=False)
+            err = ""
+            if result is None and proc.stderr is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    err = proc.stderr.read().decode(errors="replace")
+            stop_process(proc)
+        if result is None:
+            raise BenchError(f"load generator gave no result: {err.strip()[-300:]}")
+        if not t1:
+            raise BenchError("load generator never reached the measured window")
+        rt = max(int(result["round_trips"]), 1)
+        user_s = (cpu1[0] - cpu0[0]) / CLK_TCK
+        sys_s = (cpu1[1] - cpu0[1]) / CLK_TCK
+        wall = max(t1 - t0, 1e-9)
+        lat = result["latency_us"]
+        errors = result["errors"]
+        n_err = sum(int(v) for k, v in errors.items() if not k.startswith("last_"))
+        lg_ticks = (result["cpu"]["user_s"] + result["cpu"]["sys_s"]) * CLK_TCK
+        other0 = other_load(st0, st1, SERVER_CPU, (user_s + sys_s) * CLK_TCK, wall)
+        other1 = other_load(st0, st1, LOAD_CPU, lg_ticks, wall)
+        return {
+            "rps": result["rps"], "mib_s": result["bytes_per_s"] / 2**20,
+            "p50": lat["p50"], "p99": lat["p99"], "p999": lat["p999"], "mean": lat["mean"],
+            "round_trips": result["round_trips"],
+            "user_us": user_s / rt * 1e6, "sys_us": sys_s / rt * 1e6,
+            "cpu_us": (user_s + sys_s) / rt * 1e6,
+            "server_cpu": (user_s + sys_s) / wall * 100,
+            "loadgen_cpu": result["cpu"]["share"] * 100,
+            "established": result["established"], "errors": n_err,
+            "other_cpu": [round(other0, 1), round(other1, 1)] if self.pin else None,
+            "noisy": self.pin and max(other0, other1) > NOISE_PCT,
+            "cpu_stat_delta": {k: [y - x for x, y in zip(st0[k], st1[k], strict=True)]
+                               for k in st0 if k in st1},
+            "loadgen": result,
+        }
+
+    def open_idle(self, port: int, n: int, chunk: int) -> tuple[list[subprocess.Popen[bytes]],
+                                                                  Json]:
+        """Open `n` idle conns in processes of at most `chunk` conns each; wait for them."""
+        procs: list[subprocess.Popen[bytes]] = []
+        readers: list[LineReader] = []
+        bound = connect_timeout(n) * 2 + 4 * (self.warmup + self.seconds) + 120
+        sizes = [min(chunk, n - i) for i in range(0, n, chunk)]
+        t_start = time.monotonic()
+        for k in sizes:
+            argv = self.loadgen_argv(port, "idle", k, 1, duration=bound, warmup=0,
+                                     extra=("--stdin", "--connect-batch", "512"))
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+            procs.append(p)
+            readers.append(LineReader(p))
+        agg: Json = {"idle_open": 0, "connect_errors": 0, "open_s": 0.0, "processes": len(procs)}
+        deadline = time.monotonic() + connect_timeout(n) * 2 + 30
+        for r in readers:
+            got = False
+            while (line := r.readline(deadline)) is not None:
+                if line.startswith("@opened"):
+                    info = json.loads(line.split(" ", 1)[1])
+                    agg["idle_open"] += info["idle_open"]
+                    agg["connect_errors"] += info["connect_errors"]
+                    agg["open_s"] = max(agg["open_s"], info["open_s"])
+                    got = True
+                    break
+                if line.startswith("{"):
+                    break
+            r.close()
+            if not got:
+                for p in procs:
+                    stop_process(p)
+                raise BenchError("idle load generator did not report its open conns")
+        agg["open_wall_s"] = time.monotonic() - t_start
+        return procs, agg
+
+    @staticmethod
+    def close_idle(procs: list[subprocess.Popen[bytes]]) -> int:
+        """Release the idle conns; returns how many the server dropped while held."""
+        dropped = 0
+        for p in procs:
+            if p.stdin:
+                with contextlib.suppress(OSError):
+                    p.stdin.close()
+        for p in procs:
+            try:
+                out, _ = p.communicate(timeout=30)
+                last = out.decode(errors="replace").strip().splitlines()[-1]
+                dropped += int(json.loads(last)["errors"]["dropped"])
+            except (subprocess.TimeoutExpired, IndexError, ValueError, KeyError):
+                stop_process(p)
+        return dropped
+
+
+def _drain(reader: LineReader, logpath: Path) -> None:
+    with contextlib.suppress(Exception), open(logpath, "a") as f:
+        while (line := reader.readline(time.monotonic() + 3600)) is not None:
+            f.write(line + "\n")
+
+
+def connect_timeout(conns: int) -> float:
+    return 20.0 + conns / 1000.0
+
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def run_echo(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
+    with r.server(spec, tag) as (pid, port):
+        rss0 = proc_rss_kib(pid)
+        out = r.echo(pid, port, w.conns, w.size, w.depth)
+        out["rss_kib_start"] = rss0
+        out["rss_kib_end"] = proc_rss_kib(pid)
+    return out
+
+
+def run_idle(r: Runner, spec: ServerSpec, w: Workload, tag: str, fd_chunk: int) -> Json:
+    with r.server(spec, tag) as (pid, port):
+        before = r.echo(pid, port, w.conns, w.size)
+        time.sleep(0.3)
+        rss0 = proc_rss_kib(pid)
+        r.on_progress(f"opening {w.idle_n:,} idle conns")
+        procs, opened = r.open_idle(port, w.idle_n, fd_chunk)
+        try:
+            time.sleep(0.5)  # let the server finish whatever the pings started
+            rss1 = proc_rss_kib(pid)
+            fds = proc_fd_count(pid)
+            r.on_progress(f"{opened['idle_open']:,} idle held; measuring active")
+            during = r.echo(pid, port, w.conns, w.size)
+            rss2 = proc_rss_kib(pid)
+        finally:
+            dropped = r.close_idle(procs)
+    n_open = max(int(opened["idle_open"]), 1)
+    return {
+        "idle_requested": w.idle_n, "idle_open": opened["idle_open"],
+        "idle_connect_errors": opened["connect_errors"], "idle_dropped": dropped,
+        "open_s": opened["open_s"], "idle_processes": opened["processes"],
+        "rss_kib_before_idle": rss0, "rss_kib_with_idle": rss1, "rss_kib_after_active": rss2,
+        "rss_per_idle_kib": (rss1 - rss0) / n_open, "server_fds": fds,
+        "p99_without": before["p99"], "p99_with": during["p99"],
+        "p99_ratio": during["p99"] / before["p99"] if before["p99"] else math.nan,
+        "rps_without": before["rps"], "rps_with": during["rps"],
+        "user_us_with": during["user_us"], "sys_us_with": during["sys_us"],
+        "loadgen_cpu": during["loadgen_cpu"],
+        "noisy": before["noisy"] or during["noisy"],
+        "errors": before["errors"] + during["errors"] + int(opened["connect_errors"]) + dropped,
+        "active_without": before, "active_with": during,
+    }
+
+
+def parse_wrk(text: str) -> Json:
+    """Requests/s and latency percentiles (µs) from `wrk --latency` output."""
+    units = {"us": 1.0, "ms": 1e3, "s": 1e6}
+    out: Json = {"errors": 0}
+    in_dist = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("Requests/sec:"):
+            out["rps"] = float(line.split()[1])
+        elif line.startswith("Latency Distribution"):
+            in_dist = True
+        elif in_dist and line[:3] in ("50%", "75%", "90%", "99%"):
+            val = line.split()[1]
+            num = val.rstrip("usm")
+            out["p" + line[:2]] = float(num) * units[val[len(num):]]
+        elif line.startswith("Socket errors:"):
+            out["errors"] += sum(int(x.strip(" ,")) for x in line.split()[3::2])
+        elif line.startswith("Non-2xx"):
+            out["errors"] += int(line.split()[-1])
+        elif "requests in" in line:
+            out["requests"] = int(line.split()[0])
+    if "rps" not in out:
+        raise BenchError(f"could not parse wrk output: {text.strip()[-200:]}")
+    return out
+
+
+def run_http(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
+    """wrk, keep-alive, against a server started with its `http_args` (HTTP issue hook)."""
+    assert spec.http_args is not None and r.wrk
+    with r.server(spec, tag, spec.http_args) as (pid, port):
+        url = f"http://127.0.0.1:{port}/"
+        base = r.pinned(LOAD_CPU, [r.wrk, "-t1", f"-c{w.conns}", "--latency"])
+        if r.warmup > 0:
+            subprocess.run([*base, f"-d{max(1, round(r.warmup))}s", url], capture_output=True,
+                           timeout=r.warmup + 60, check=False)
+        secs = max(1, round(r.seconds))
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0, t0 = proc_cpu_ticks(pid), time.monotonic()
+        res = subprocess.run([*base, f"-d{secs}s", url], capture_output=True, text=True,
+                             timeout=secs + 60, check=False)
+        cpu1, t1 = proc_cpu_ticks(pid), time.monotonic()
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = parse_wrk(res.stdout)
+    n = max(int(out.get("requests", 0)) or int(out["rps"] * secs), 1)
+    user_s, sys_s = (cpu1[0] - cpu0[0]) / CLK_TCK, (cpu1[1] - cpu0[1]) / CLK_TCK
+    wall = max(t1 - t0, 1e-9)
+    lg = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    out.update(user_us=user_s / n * 1e6, sys_us=sys_s / n * 1e6,
+               server_cpu=(user_s + sys_s) / wall * 100, loadgen_cpu=lg / wall * 100,
+               p999=None, wrk=res.stdout)
+    return out
+

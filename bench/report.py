@@ -1,0 +1,303 @@
+"""report: what people read: progress lines, summaries, Markdown tables and the chart.
+
+Each table cell is the median over rounds, (min-max) when they differ, then the
+ratio to the baseline server's median in the same run. :class:`Progress` writes
+one line per run to stderr (live round trips/s on a terminal, an ETA).
+"""
+
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from suite import LOAD_CPU, NOISE_PCT, SERVER_CPU, Json, Workload
+
+DASH, TIMES = "\N{EN DASH}", "\N{MULTIPLICATION SIGN}"
+
+
+def si(x: float) -> str:
+    """si formats `x` with a k or M suffix and one decimal (1234 -> 1.2k), below 1,000 as an integer."""
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.1f}{suffix}"
+    return f"{x:.0f}"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    fmt: str  # "si", "f0", "f1", "f2", "f3", "pct"
+    ratio: bool = True  # also shown as a ratio to the baseline
+
+
+ECHO_METRICS = (
+    Metric("rps", "round trips/s", "si"),
+    Metric("p50", "p50 µs", "f0"),
+    Metric("p99", "p99 µs", "f0"),
+    Metric("p999", "p99.9 µs", "f0"),
+    Metric("user_us", "user µs/rt", "f2"),
+    Metric("sys_us", "sys µs/rt", "f2"),
+    Metric("server_cpu", "server CPU %", "pct", ratio=False),
+    Metric("loadgen_cpu", "loadgen CPU %", "pct", ratio=False),
+)
+THROUGHPUT_METRICS = (Metric("mib_s", "MiB/s each way", "f0"), *ECHO_METRICS)
+IDLE_METRICS = (
+    Metric("idle_open", "idle conns held", "f0", ratio=False),
+    Metric("open_s", "time to open s", "f2"),
+    Metric("rss_per_idle_kib", "RSS / idle conn KiB", "f2"),
+    Metric("p99_without", "active p99 µs, no idle", "f0"),
+    Metric("p99_with", "active p99 µs, with idle", "f0"),
+    Metric("p99_ratio", "p99 with ÷ without", "f2"),
+    Metric("rps_with", "active rt/s, with idle", "si"),
+    Metric("user_us_with", "user µs/rt, with idle", "f2"),
+)
+
+
+HTTP_METRICS = (
+    Metric("rps", "requests/s", "si"),
+    Metric("p50", "p50 µs", "f0"),
+    Metric("p99", "p99 µs", "f0"),
+    Metric("user_us", "user µs/req", "f2"),
+    Metric("sys_us", "sys µs/req", "f2"),
+    Metric("server_cpu", "server CPU %", "pct", ratio=False),
+    Metric("loadgen_cpu", "wrk CPU %", "pct", ratio=False),
+)
+
+
+def metrics_for(w: Workload) -> tuple[Metric, ...]:
+    if w.kind == "idle":
+        return IDLE_METRICS
+    if w.kind == "http":
+        return HTTP_METRICS
+    return THROUGHPUT_METRICS if w.size >= 4096 else ECHO_METRICS
+
+
+def fmt_value(x: float, fmt: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return DASH
+    if fmt == "si":
+        return si(x)
+    if fmt == "pct":
+        return f"{x:.0f}%"
+    return f"{x:,.{int(fmt[1])}f}"
+
+
+def summarize(runs: list[Json], metrics: tuple[Metric, ...]) -> dict[str, Json]:
+    out: dict[str, Json] = {}
+    for m in metrics:
+        vals = [float(r[m.key]) for r in runs if r.get(m.key) is not None]
+        vals = [v for v in vals if not math.isnan(v)]
+        if vals:
+            out[m.key] = {"median": statistics.median(vals), "min": min(vals),
+                          "max": max(vals), "n": len(vals)}
+    return out
+
+
+def ratio(a: Json | None, b: Json | None) -> float | None:
+    if not a or not b or not b["median"]:
+        return None
+    return float(a["median"]) / float(b["median"])
+
+
+def cell(stat: Json | None, fmt: str, rat: float | None) -> str:
+    if not stat:
+        return DASH
+    s = fmt_value(stat["median"], fmt)
+    if stat["n"] > 1 and stat["min"] != stat["max"]:
+        lo, hi = fmt_value(stat["min"], fmt), fmt_value(stat["max"], fmt)
+        if fmt == "pct":
+            lo = lo.rstrip("%")
+        s += f" ({lo}{DASH}{hi})"
+    if rat is not None:
+        s += f" {rat:.2f}{TIMES}"
+    return s
+
+
+def markdown_table(wres: Json, w: Workload, baseline: str | None) -> str:
+    metrics = metrics_for(w)
+    head = ["server", *[m.label for m in metrics], "errors"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    summ: dict[str, dict[str, Json]] = wres["summary"]
+    base = summ.get(baseline or "", {})
+    noisy = {r["server"] for r in wres["runs"] if r.get("ok") and r.get("noisy")}
+    for name, s in summ.items():
+        row = [f"**{name}**" if name == baseline else name]
+        if name in noisy:
+            row[0] += " \N{WARNING SIGN}"
+        for m in metrics:
+            rat = ratio(s.get(m.key), base.get(m.key)) if base and m.ratio else None
+            row.append(cell(s.get(m.key), m.fmt, rat))
+        errs = sum(int(r.get("errors", 0)) for r in wres["runs"]
+                   if r["server"] == name and r.get("ok"))
+        failed = sum(1 for r in wres["runs"] if r["server"] == name and not r.get("ok"))
+        row.append(str(errs) + (f", {failed} failed" if failed else ""))
+        lines.append("| " + " | ".join(row) + " |")
+    if noisy:
+        lines += ["", f"\N{WARNING SIGN} other processes used over {NOISE_PCT:.0f}% of CPU "
+                  f"{SERVER_CPU} or {LOAD_CPU} during at least one of this server's rounds: "
+                  "its figures are disturbed (see `other_cpu` in the JSON)."]
+    return "\n".join(lines)
+
+
+def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
+    summ: dict[str, dict[str, Json]] = wres["summary"]
+    if not summ:
+        return f"{w.name}: no successful runs"
+    key = "rss_per_idle_kib" if w.kind == "idle" else "rps"
+    unit = "KiB/idle conn" if w.kind == "idle" else "rt/s"
+    ranked = sorted(((s[key]["median"], n) for n, s in summ.items() if key in s),
+                    reverse=(w.kind != "idle"))
+    base = summ.get(baseline or "", {}).get(key)
+    parts = []
+    for v, n in ranked:
+        txt = f"{n} {f'{v:.2f}' if w.kind == 'idle' else si(v)}"
+        if base and n != baseline:
+            txt += f" ({v / base['median']:.2f}{TIMES})"
+        parts.append(txt)
+    extra = ""
+    if w.kind == "echo" and baseline in summ and "user_us" in summ[baseline]:
+        extra = f"; {baseline} user {summ[baseline]['user_us']['median']:.2f} µs/rt"
+    if w.kind == "idle" and baseline in summ and "p99_ratio" in summ[baseline]:
+        extra = f"; {baseline} p99 with/without idle {summ[baseline]['p99_ratio']['median']:.2f}"
+    sep = " < " if w.kind == "idle" else " > "
+    return f"{w.name} [{unit}]: " + sep.join(parts) + extra
+
+
+def write_chart(results: Json, workloads: list[Workload], path: Path) -> str | None:
+    echo = [w for w in workloads if w.kind == "echo" and results["workloads"].get(w.name)]
+    if not echo:
+        return None
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib missing (pip install matplotlib): no chart"
+    fig, axes = plt.subplots(2, len(echo), figsize=(4.2 * len(echo), 7.5), squeeze=False)
+    for col, w in enumerate(echo):
+        summ = results["workloads"][w.name]["summary"]
+        names = list(summ)
+        xs = list(range(len(names)))
+        colors = ["#d62728" if n == results["meta"]["baseline"] else "#1f77b4" for n in names]
+        rps = [summ[n].get("rps", {"median": 0, "min": 0, "max": 0}) for n in names]
+        med = [s["median"] / 1e3 for s in rps]
+        err = [[(s["median"] - s["min"]) / 1e3 for s in rps],
+               [(s["max"] - s["median"]) / 1e3 for s in rps]]
+        ax = axes[0][col]
+        bars = ax.bar(xs, med, yerr=err, color=colors, capsize=3)
+        base = summ.get(results["meta"]["baseline"] or "", {}).get("rps")
+        if base and base["median"]:
+            labels = [f"{s['median'] / base['median']:.2f}{TIMES}" for s in rps]
+            ax.bar_label(bars, labels, fontsize=7, padding=2)
+            ax.margins(y=0.12)
+        ax.set_title(w.title, fontsize=10)
+        ax.set_ylabel("round trips/s (thousands)" if col == 0 else "")
+        ax.set_xticks(xs, names, rotation=45, ha="right", fontsize=8)
+        ax2 = axes[1][col]
+        user = [summ[n].get("user_us", {"median": 0})["median"] for n in names]
+        sysv = [summ[n].get("sys_us", {"median": 0})["median"] for n in names]
+        ax2.bar(xs, user, color=colors, label="user")
+        ax2.bar(xs, sysv, bottom=user, color="#bbbbbb", label="sys")
+        ax2.set_ylabel("server CPU µs per round trip" if col == 0 else "")
+        ax2.set_xticks(xs, names, rotation=45, ha="right", fontsize=8)
+        if col == 0:
+            ax2.legend(fontsize=8)
+    meta = results["meta"]
+    fig.suptitle(f"gonet vs peers — {meta['rounds']} round(s) {TIMES} {meta['seconds']} s, "
+                 f"median with min{DASH}max; server on CPU 0, load on CPU 1", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+def write_markdown(results: Json, workloads: list[Workload], path: Path,
+                   chart: Path | None, lines: list[str]) -> None:
+    meta = results["meta"]
+    base = meta["baseline"]
+    out = [
+        "# gonet benchmark results", "",
+        f"Command: `{meta['command']}`  ",
+        f"Date: {meta['date']} · {meta['rounds']} round(s) {TIMES} {meta['seconds']} s measured "
+        f"after {meta['warmup']} s warmup · server pinned to CPU {SERVER_CPU}, load generator "
+        f"to CPU {LOAD_CPU}" + ("" if meta["pinned"] else " (**not pinned**: taskset/2 CPUs "
+                                "unavailable)"), "",
+        f"Machine: {meta['cpu']} {TIMES} {meta['cpus']} CPUs, Linux {meta['kernel']}, "
+        f"Python {meta['python']}, {meta['go'] or 'no Go'}  ",
+        f"Limits: RLIMIT_NOFILE soft {meta['nofile_soft']:,} / hard {meta['nofile_hard']:,} "
+        f"(largest idle N = {meta['idle_max_n']:,}), somaxconn {meta['somaxconn']:,}", "",
+        f"Each cell: median over rounds, (min{DASH}max) when they differ, then the ratio to "
+        f"**{base}**'s median in the same run (this server ÷ {base})." if base else
+        f"Each cell: median over rounds, (min{DASH}max) when they differ. (No baseline server.)",
+        "",
+    ]
+    if meta["skipped"]:
+        out += ["Skipped: " + "; ".join(f"{k} ({v})" for k, v in meta["skipped"].items()), ""]
+    for w in workloads:
+        wres = results["workloads"].get(w.name)
+        if not wres:
+            continue
+        out += [f"## {w.name} — {w.title}", "", markdown_table(wres, w, base), ""]
+    out += ["## Summary", "", *[f"- {s}" for s in lines], ""]
+    if chart is not None:
+        out += [f"![echo benchmark]({chart.name})", ""]
+    path.write_text("\n".join(out))
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+        self.prefix = ""
+
+    def begin(self, text: str) -> None:
+        elapsed = time.monotonic() - self.t0
+        eta = ""
+        if self.done:
+            left = elapsed / self.done * (self.total - self.done)
+            eta = f" eta {int(left // 60)}m{int(left % 60):02d}s"
+        self.prefix = f"[{self.done + 1:>3}/{self.total}{eta}] {text}"
+        self.live("starting")
+
+    def live(self, text: str) -> None:
+        if self.tty:
+            line = f"{self.prefix} … {text}"[:150]
+            self.stream.write("\r\x1b[2K" + line)
+            self.stream.flush()
+
+    def end(self, text: str) -> None:
+        self.done += 1
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(f"{self.prefix}: {text}\n")
+        self.stream.flush()
+
+
+def describe(out: Json, w: Workload) -> str:
+    if w.kind == "http":
+        return (f"{si(out['rps'])} req/s p99 {out.get('p99', 0):.0f} µs user "
+                f"{out['user_us']:.2f} sys {out['sys_us']:.2f} µs/req")
+    if w.kind == "idle":
+        return (f"{out['idle_open']:,} idle open in {out['open_s']:.2f}s, "
+                f"{out['rss_per_idle_kib']:.2f} KiB/conn, p99 {out['p99_without']:.0f}→"
+                f"{out['p99_with']:.0f} µs" + (" [BUSY MACHINE]" if out.get("noisy") else ""))
+    noise = ""
+    if out.get("noisy"):
+        noise = f" [BUSY MACHINE: others used {out['other_cpu'][0]:.0f}%/{out['other_cpu'][1]:.0f}%"
+        noise += f" of CPU {SERVER_CPU}/{LOAD_CPU}]"
+    return (f"{si(out['rps'])} rt/s p99 {out['p99']:.0f} µs user {out['user_us']:.2f} "
+            f"sys {out['sys_us']:.2f} µs/rt loadgen {out['loadgen_cpu']:.0f}%"
+            + (f" errors {out['errors']}" if out["errors"] else "") + noise)
+

@@ -1,0 +1,111 @@
+"""tools: what the suite needs besides Python: the load generator, Go, wrk, the peers' modules.
+
+Builds ``bench/loadgen.c`` and the Go echo server into ``bench/build/`` (again when
+the source is newer), installs Debian packages with apt-get only when running as
+root and allowed to, and checks that a Python server's modules import (gonet
+falling back to the checkout's ``src/``).
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from suite import BUILD, GO_BIN, GO_SRC, LOADGEN_BIN, LOADGEN_SRC, ROOT, ServerSpec, log
+
+
+def apt_install(packages: list[str], allow: bool) -> bool:
+    """Install Debian packages when we are root and allowed to; True on success."""
+    if not allow or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-q", *packages]
+    log(f"installing {' '.join(packages)} with apt-get …")
+    for attempt in range(2):
+        try:
+            r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return False
+        if r.returncode == 0:
+            return True
+        if attempt == 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True,
+                           timeout=600, check=False)
+    log(f"apt-get install {' '.join(packages)} failed: {r.stderr.strip()[-300:]}")
+    return False
+
+
+def _stale(target: Path, source: Path) -> bool:
+    return not target.exists() or target.stat().st_mtime < source.stat().st_mtime
+
+
+def ensure_loadgen() -> Path:
+    """Build bench/build/loadgen with the system compiler (again when the source is newer)."""
+    if _stale(LOADGEN_BIN, LOADGEN_SRC):
+        cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            raise SystemExit("bench: no C compiler (cc) found; install gcc")
+        BUILD.mkdir(parents=True, exist_ok=True)
+        tmp = LOADGEN_BIN.with_suffix(".tmp")
+        cmd = [cc, "-O2", "-Wall", "-o", str(tmp), str(LOADGEN_SRC), "-lm"]
+        r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            raise SystemExit(f"bench: building the load generator failed:\n{r.stderr}")
+        tmp.replace(LOADGEN_BIN)
+    return LOADGEN_BIN
+
+
+def go_version() -> str:
+    go = shutil.which("go")
+    if not go:
+        return ""
+    r = subprocess.run([go, "version"], capture_output=True, text=True, check=False)
+    return r.stdout.strip()
+
+
+def ensure_go_server(allow_install: bool) -> tuple[Path | None, str]:
+    """Build bench/build/go_echo; installs golang-go when missing. -> (binary, why-not)."""
+    if not shutil.which("go") and not apt_install(["golang-go"], allow_install):
+        return None, "no Go toolchain (apt-get install golang-go failed or not allowed)"
+    go = shutil.which("go")
+    if not go:
+        return None, "no Go toolchain"
+    if _stale(GO_BIN, GO_SRC):
+        BUILD.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "GOCACHE": str(BUILD / "gocache"), "GOFLAGS": "",
+               "GO111MODULE": "off", "GOPATH": str(BUILD / "gopath")}
+        r = subprocess.run([go, "build", "-o", str(GO_BIN), "main.go"], cwd=GO_SRC.parent,
+                           env=env, capture_output=True, text=True, timeout=600, check=False)
+        if r.returncode != 0:
+            return None, f"go build failed: {r.stderr.strip()[-300:]}"
+    return GO_BIN, ""
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    if shutil.which("wrk") or apt_install(["wrk"], allow_install):
+        return shutil.which("wrk")
+    return None
+
+
+
+def check_python_server(python: str, spec: ServerSpec) -> tuple[str | None, dict[str, str]]:
+    """-> (why it cannot run or None, extra env). gonet falls back to the repo's src/."""
+    if not spec.modules:
+        return None, {}
+    code = "import " + ", ".join(spec.modules)
+    if spec.name == "gonet":
+        code += "; gonet.run, gonet.listen"
+    envs: list[dict[str, str]] = [{}]
+    if spec.name == "gonet":
+        pp = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
+        envs.append({"PYTHONPATH": pp})
+    why = ""
+    for extra in envs:
+        r = subprocess.run([python, "-c", code], env={**os.environ, **extra},
+                           capture_output=True, text=True, timeout=60, check=False)
+        if r.returncode == 0:
+            return None, extra
+        why = (r.stderr.strip().splitlines() or ["import failed"])[-1]
+    hint = "" if spec.name == "gonet" else " (pip install -e '.[bench]')"
+    return f"{why}{hint}", {}
+
