@@ -113,8 +113,6 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
 cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -3:
     # -1: EAGAIN; -2: failed, the error is in fd.pending_err (write adds ``written``)
     cdef Py_buffer view
-    cdef const char *p
-    cdef ssize_t n
     if not fd.raw:
         while True:
             try:
@@ -128,30 +126,24 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
             except OSError as e:
                 fd.pending_err = e
                 return -2
-    if type(data) is bytes:
-        p = PyBytes_AS_STRING(data)
-        while True:
-            n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
-            if n >= 0:
-                return n
-            if errno == EINTR:
-                continue
-            if errno == EAGAIN:
-                return -1
-            fd.pending_err = _errno_error()
-            return -2
+    if type(data) is bytes:  # the common case: no buffer to acquire and release
+        return _send_raw(fd, PyBytes_AS_STRING(data), start, end)
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
-        p = <const char *>view.buf
-        while True:
-            n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
-            if n >= 0:
-                return n
-            if errno == EINTR:
-                continue
-            if errno == EAGAIN:
-                return -1
-            fd.pending_err = _errno_error()
-            return -2
+        return _send_raw(fd, <const char *>view.buf, start, end)
     finally:
         PyBuffer_Release(&view)
+
+
+cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end):
+    cdef ssize_t n
+    while True:
+        n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
+        if n >= 0:
+            return n
+        if errno == EINTR:
+            continue
+        if errno == EAGAIN:
+            return -1
+        fd.pending_err = _errno_error()
+        return -2

@@ -246,7 +246,7 @@ class Runtime(Sched):
                     self.curg = g
                     g.glet.throw(GoroutineExit())
                     self.curg = None
-                self._drain()
+                self.settle(KILL_SWITCHES, start_new=False)
             leftover = [g for g in self.allgs.values() if g.status != DEAD]
             if leftover:
                 sys.stderr.write(f"gonet: {len(leftover)} goroutine(s) would not stop at "
@@ -259,12 +259,13 @@ class Runtime(Sched):
             self.netpoll.close_all()
             self.timers = TimerHeap()
 
-    def settle(self, max_switches: int = 10_000) -> None:
+    def settle(self, max_switches: int = 10_000, start_new: bool = True) -> None:
         """settle runs what is runnable, without blocking, until nothing more happens.
 
-        For the hub after the main goroutine returned: goroutines that were
-        already on their way out (a closed conn's handler) get to finish.
-        Due timers fire; nothing waits for future ones.
+        Due timers fire; nothing waits for future ones. After the main goroutine
+        returned (gonet.testing's leak check), goroutines on their way out get
+        to finish; during shutdown (``start_new=False``), goroutines that never
+        started stay unstarted, and only what the kill made runnable runs.
         """
         runq = self.runq
         switches = 0
@@ -278,38 +279,14 @@ class Runtime(Sched):
                 return
             while runq and switches < max_switches:
                 g = runq.popleft()
-                if g.status == DEAD or (g.started and not g.glet):
-                    continue
+                if g.status == DEAD or (not g.glet and (g.started or not start_new)):
+                    continue  # finished, or (shutdown) never started
                 switches += 1
-                self.handoffs = 0
+                self.handoffs = 0  # the hub picks each one: no direct hand-offs here
                 self.curg = g
                 g.status = RUNNING
                 switch_to(g.glet)
                 self.curg = None
-
-    def _drain(self) -> None:
-        """_drain runs what shutdown made runnable, without blocking, for a bounded time."""
-        runq = self.runq
-        switches = 0
-        while switches < KILL_SWITCHES:
-            self.now = now = self.clock.now()
-            self.timers.run_due(now)
-            if self.pool.done:
-                self.pool.deliver(self)
-            self.netpoll.poll(0.0)
-            if not runq:
-                return
-            while runq and switches < KILL_SWITCHES:
-                self.handoffs = 0  # no direct hand-offs while shutting down
-                g = runq.popleft()
-                if g.status == DEAD or not g.glet:
-                    continue
-                switches += 1
-                self.curg = g
-                g.status = RUNNING
-                switch_to(g.glet)
-                self.curg = None
-
 
 def _install_sigquit() -> Any:
     """Install the SIGQUIT dump (Go prints every goroutine on SIGQUIT); returns the old handler."""
