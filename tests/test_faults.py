@@ -30,7 +30,6 @@ import os
 import random
 import resource
 import socket
-import struct
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ import gonet
 import gonet.net.hook_unix as net_hooks
 from gonet.testing import MockClock, gotest, open_fds, wait_all_blocked
 from gonet.testing.socktest import Call, Switch, make_error
+from netutil import linger_reset, pipe
 
 #: A deadline far enough away never to fire in a passing test; it turns a lost
 #: wakeup (which would hang forever) into a DeadlineExceededError.
@@ -55,14 +55,6 @@ def local_address(network: str, tmp: Path) -> str:
         return "127.0.0.1:0"
     return str(tmp / f"faults-{uuid.uuid4().hex[:8]}.sock")
 
-
-def pipe(network: str = "tcp", address: str = "127.0.0.1:0") -> tuple[gonet.Conn, gonet.Conn]:
-    """pipe returns a connected (client, server) pair; the listener is already closed."""
-    with gonet.listen(network, address) as ln:
-        g = gonet.go(ln.accept)
-        c = gonet.dial(network, str(ln.addr))
-        s = g.join()
-    return c, s
 
 
 def udp_pair() -> tuple[gonet.Conn, gonet.PacketConn]:
@@ -94,11 +86,6 @@ def on(conn: Any) -> Callable[[Call], bool]:
     sock = pfd.sock
     return lambda call: call.sock is sock
 
-
-def linger_reset(conn: gonet.Conn) -> None:
-    """linger_reset closes ``conn`` with SO_LINGER 0, so the peer gets a RST."""
-    conn._pfd.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
 
 
 # --- EINTR and EAGAIN: the operation retries and succeeds ---------------------------------------

@@ -13,7 +13,6 @@ import errno
 import os
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import textwrap
@@ -25,6 +24,7 @@ import pytest
 
 import gonet
 from gonet.testing import MockClock, gotest, wait_all_blocked
+from netutil import linger_reset, pipe
 
 STREAM_NETWORKS = ["tcp", "unix", "unixpacket"]
 
@@ -36,19 +36,6 @@ def local_address(network: str, tmp: Path) -> str:
     return str(tmp / f"{network[:5]}-{uuid.uuid4().hex[:8]}.sock")
 
 
-def pipe(network: str = "tcp", address: str = "127.0.0.1:0") -> tuple[gonet.Conn, gonet.Conn]:
-    """pipe returns a connected (client, server) pair; the listener is already closed."""
-    with gonet.listen(network, address) as ln:
-        g = gonet.go(ln.accept)
-        c = gonet.dial(network, str(ln.addr))
-        s = g.join()
-    return c, s
-
-
-def linger_reset(conn: gonet.Conn) -> None:
-    """linger_reset closes ``conn`` with SO_LINGER 0, so the peer gets a RST."""
-    conn._pfd.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
 
 
 def written(err: BaseException) -> int:

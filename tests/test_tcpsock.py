@@ -18,6 +18,7 @@ import pytest
 
 import gonet
 from gonet.testing import gotest, wait_all_blocked
+from netutil import pipe
 
 
 def read_exact(conn: gonet.Conn, n: int) -> bytes:
@@ -31,14 +32,6 @@ def read_exact(conn: gonet.Conn, n: int) -> bytes:
         got += len(chunk)
     return b"".join(parts)
 
-
-def pipe(address: str = "127.0.0.1:0") -> tuple[gonet.Conn, gonet.Conn]:
-    """pipe returns a connected (client, server) TCP pair; the listener is already closed."""
-    with gonet.listen("tcp", address) as ln:
-        g = gonet.go(ln.accept)
-        c = gonet.dial("tcp", str(ln.addr))
-        s = g.join()
-    return c, s
 
 
 def accept_until_closed(ln: gonet.Listener, out: gonet.Chan[gonet.Conn]) -> int:

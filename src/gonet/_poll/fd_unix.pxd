@@ -49,8 +49,9 @@ cdef class FD:
 
 
 # The syscall helpers: one recv(2)/send(2) on the raw descriptor, with EAGAIN
-# as a return value instead of an exception. A socket wrapped for fault
-# injection (fd.raw is False) goes through its Python methods instead.
+# as a return value instead of an exception. poll.FD calls them for raw
+# sockets only (recv_bytes: reads of at most len(scratch)); a socket wrapped
+# for fault injection (fd.raw False) uses the plain versions in fd_syscall.py.
 
 cdef inline object _errno_error():
     cdef int e = errno
@@ -60,16 +61,6 @@ cdef inline object _errno_error():
 cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
     cdef char *buf
     cdef ssize_t got
-    if not fd.raw or n > len(scratch):
-        while True:
-            try:
-                return fd.sock.recv(n)
-            except BlockingIOError:
-                return None
-            except InterruptedError:
-                pass
-            except OSError as e:
-                raise fd.error("read", e) from e
     buf = PyByteArray_AS_STRING(scratch)
     while True:
         got = c_recv(fd.sysfd, buf, <size_t>n, 0)
@@ -85,16 +76,6 @@ cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
 cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
     cdef Py_buffer view
     cdef ssize_t got
-    if not fd.raw:
-        while True:
-            try:
-                return fd.sock.recv_into(mv)
-            except BlockingIOError:
-                return -1
-            except InterruptedError:
-                pass
-            except OSError as e:
-                raise fd.error("read", e) from e
     PyObject_GetBuffer(mv, &view, PyBUF_WRITABLE)
     try:
         while True:
@@ -113,19 +94,6 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
 cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -3:
     # -1: EAGAIN; -2: failed, the error is in fd.pending_err (write adds ``written``)
     cdef Py_buffer view
-    if not fd.raw:
-        while True:
-            try:
-                if start == 0 and end == len(data):
-                    return fd.sock.send(data, C_MSG_NOSIGNAL)
-                return fd.sock.send(memoryview(data)[start:end], C_MSG_NOSIGNAL)
-            except BlockingIOError:
-                return -1
-            except InterruptedError:
-                pass
-            except OSError as e:
-                fd.pending_err = e
-                return -2
     if type(data) is bytes:  # the common case: no buffer to acquire and release
         return _send_raw(fd, PyBytes_AS_STRING(data), start, end)
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)

@@ -66,7 +66,7 @@ MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 
 #: The compiled build's reads land here first (then one exact-size bytes copy):
 #: one buffer per process, safe because the GIL is held from recv to the copy.
-SCRATCH = bytearray(65536)
+SCRATCH = bytearray(65536)  # recv_bytes serves reads up to this size
 
 try:
     import cython
@@ -79,6 +79,11 @@ if not cython.compiled:
     from .._runtime.g import current_glet, greenlet_import
     from .fd_mutex import rwlock_fast, rwunlock_fast
     from .fd_syscall import recv_bytes, recv_into_buf, send_buf, wait_io
+
+# The plain-Python helpers serve every socket in the plain build and, in the
+# compiled one, the sockets wrapped by gonet.testing.socktest (``raw`` False)
+# and reads larger than the scratch buffer.
+from . import fd_syscall as _py  # noqa: E402
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -269,7 +274,10 @@ class FD:
             elif pd.rg is READY:
                 pd.rg = None  # Go's prepareRead: the syscall below looks anyway
             while True:
-                data = recv_bytes(self, n, SCRATCH)
+                if self.raw and n <= 65536:
+                    data = recv_bytes(self, n, SCRATCH)
+                else:
+                    data = _py.recv_bytes(self, n, SCRATCH)
                 if data is None:  # EAGAIN
                     res = wait_io(self.np, pd, False)
                     if res:
@@ -307,7 +315,7 @@ class FD:
             elif pd.rg is READY:
                 pd.rg = None
             while True:
-                got = recv_into_buf(self, mv)
+                got = recv_into_buf(self, mv) if self.raw else _py.recv_into_buf(self, mv)
                 if got < 0:  # EAGAIN
                     res = wait_io(self.np, pd, False)
                     if res:
@@ -403,7 +411,7 @@ class FD:
             total = len(data)
             while True:
                 end = total if total - nn <= _MAX_RW else nn + _MAX_RW
-                n = send_buf(self, data, nn, end)
+                n = send_buf(self, data, nn, end) if self.raw else _py.send_buf(self, data, nn, end)
                 if n < 0:
                     if n == -2:  # failed: EPIPE, ECONNRESET ...
                         err = self.pending_err
