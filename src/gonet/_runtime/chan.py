@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, getsched
+from .timers import check_duration
 
 __all__ = ["Chan", "ChanClosedError", "Sudog", "after"]
 
@@ -252,11 +253,14 @@ def after(seconds: float) -> Chan[float]:
 
     Go's ``time.After``. The channel has room for the one value, so the timer
     never blocks; times are on the runtime's clock (``gonet.monotonic()``).
+    ``ValueError`` for NaN; ``inf`` returns a channel that never receives
+    (no timer is armed).
     """
     s = getsched()
+    d = check_duration("after", seconds)
     ch: Chan[float] = Chan(1)
-    now = s.clock.now()
-    s.timers.add(now + max(0.0, seconds), _after_fire, ch)
+    if d is not None:
+        s.timers.add(s.clock.now() + max(0.0, d), _after_fire, ch)
     return ch
 
 

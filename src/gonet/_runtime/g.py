@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent
 
 from .errors import throw
+from .timers import check_duration
 
 try:
     import cython
@@ -249,9 +250,12 @@ class Goroutine:
         """join parks until the goroutine ends and returns its result.
 
         Re-raises the goroutine's exception. Raises ``TimeoutError`` when
-        ``timeout`` seconds pass first, and ``RuntimeError`` when a goroutine
-        joins itself or is outside this goroutine's runtime.
+        ``timeout`` seconds pass first (``None`` or ``inf``: wait for ever;
+        ``ValueError`` for NaN), and ``RuntimeError`` when a goroutine joins
+        itself or is outside this goroutine's runtime.
         """
+        if timeout is not None:
+            timeout = check_duration("join timeout", timeout)
         if self.status != DEAD:
             s = self.sched
             me = s.checkg()

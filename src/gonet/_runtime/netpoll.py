@@ -93,6 +93,8 @@ class _Ready:
 #: Go's pdReady: an edge arrived while nobody waited.
 READY: Any = _Ready()
 
+INF = float("inf")
+
 # Error codes of poll_wait (Go's pollNoError, pollErrClosing, pollErrTimeout).
 POLL_NO_ERROR = 0
 POLL_ERR_CLOSING = 1
@@ -333,13 +335,16 @@ class Netpoll:
     def set_deadline(self, pd: PollDesc, d: float | None, read: bool, write: bool) -> None:
         """set_deadline sets the read and/or write deadline of ``pd`` to clock time ``d``.
 
-        ``None`` clears it; a time not after now expires it at once (sticky
-        until the next call) and wakes a goroutine parked on that side.
+        ``None`` (or ``inf``) clears it; a time not after now expires it at
+        once (sticky until the next call) and wakes a goroutine parked on that
+        side. ``ValueError`` for NaN.
         """
+        if d is not None and d != d:
+            raise ValueError("gonet: deadline must be a time, not NaN")
         if pd.closing:
             return
         rt = self.rt
-        if d is None:
+        if d is None or d == INF:
             dl = 0.0
         elif d <= rt.clock.now():
             dl = -1.0

@@ -56,7 +56,7 @@ from .g import (
 )
 from .goexit import goexit_body
 from .netpoll import Netpoll
-from .timers import Clock, MonotonicClock, TimerHeap
+from .timers import Clock, MonotonicClock, TimerHeap, check_duration
 
 try:
     import cython
@@ -383,13 +383,22 @@ def gosched() -> None:
 
 
 def sleep(seconds: float) -> None:
-    """sleep parks the goroutine for ``seconds``; ``sleep(0)`` (or less) just yields."""
+    """sleep parks the goroutine for ``seconds``; ``sleep(0)`` (or less) just yields.
+
+    ``ValueError`` for NaN (as ``time.sleep``); ``inf`` parks for ever, with
+    no timer (so a runtime whose every goroutine sleeps for ever is
+    deadlocked).
+    """
     s = getsched()
-    if seconds <= 0:
+    d = check_duration("sleep", seconds)
+    if d is not None and d <= 0:
         s.gosched()
         return
     g = s.checkg()
-    timer = s.timers.add(s.clock.now() + seconds, _sleep_wake, (g, g.parkseq))
+    if d is None:
+        s.gopark(WAIT_SLEEP)
+        return
+    timer = s.timers.add(s.clock.now() + d, _sleep_wake, (g, g.parkseq))
     try:
         s.gopark(WAIT_SLEEP)
     finally:
