@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.netutil import pipe
 
 import gonet
 from gonet.testing import gotest, wait_all_blocked
-from tests.netutil import pipe
 
 NAN = math.nan
 INF = math.inf
@@ -58,9 +58,8 @@ def test_join_rejects_nan() -> None:
 
 @gotest
 def test_dial_rejects_nan() -> None:
-    with gonet.listen("tcp", "127.0.0.1:0") as ln:
-        with pytest.raises(ValueError, match="NaN"):
-            gonet.dial("tcp", str(ln.addr), timeout=NAN)
+    with gonet.listen("tcp", "127.0.0.1:0") as ln, pytest.raises(ValueError, match="NaN"):
+        gonet.dial("tcp", str(ln.addr), timeout=NAN)
     _timers_still_work()
 
 

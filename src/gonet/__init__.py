@@ -29,7 +29,7 @@ from ._build import select_build as _select_build
 COMPILED, BUILD = _select_build()
 
 from ._poll.fd import ClosedError, DeadlineExceededError
-from ._runtime.callin import RuntimeHandle, current_runtime
+from ._runtime.callin import RuntimeHandle, current_runtime, from_thread, from_thread_nowait
 from ._runtime.chan import Chan, ChanClosedError, after
 from ._runtime.debug import dump_all as _dump_all
 from ._runtime.debug import statistics as _statistics
@@ -76,6 +76,8 @@ __all__ = [
     "current_runtime",
     "dial",
     "dump",
+    "from_thread",
+    "from_thread_nowait",
     "go",
     "gosched",
     "join_host_port",

@@ -327,8 +327,9 @@ class Sched:
         g = self.curg
         if threading.get_ident() != self.thread_id:
             raise RuntimeError(
-                "gonet: this object belongs to the runtime of another thread; "
-                "goroutines may only use conns, channels and locks of their own runtime")
+                f"gonet: this object belongs to {getattr(self, 'name', 'a runtime')}, which "
+                "runs on another thread; goroutines may only use conns, channels and locks "
+                "of their own runtime (hand calls over with gonet.from_thread)")
         if g is None or g.glet is not current_glet():
             raise RuntimeError("gonet: cannot block outside a goroutine "
                                "(in the scheduler, a timer callback or at shutdown)")

@@ -1,0 +1,53 @@
+"""An FD used off its runtime's thread: which operations are handed over, which refuse.
+
+A poll.FD belongs to the runtime that created it: its fdMutex, pollDesc and
+deadline timers are that runtime's state, touched only on its thread. From
+any other thread (a plain thread, a ``blocking()`` worker, another runtime):
+
+* ``close`` and the deadline setters are *handed over* (:func:`on_owner`):
+  the owning runtime runs them, so the goroutine parked on the FD wakes at
+  once (through the runtime's eventfd), and the caller waits until it is
+  done. These are the operations a watchdog or a signal-driven shutdown
+  needs; Go allows every operation from every thread, which one OS thread
+  per runtime cannot.
+* every other operation raises ``RuntimeError`` naming the owning runtime
+  (:func:`wrong_thread`), whether or not it would have parked — never a
+  silent success that races the owner.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._runtime.callin import call_in
+from .._runtime.callin import wrong_thread as _wrong_thread
+from .fd import err_closing
+
+if TYPE_CHECKING:
+    from .fd_unix import FD
+
+__all__ = ["on_owner", "wrong_thread"]
+
+
+def wrong_thread(fd: FD, op: str) -> RuntimeError:
+    """wrong_thread is the ``RuntimeError`` for ``op`` on ``fd`` off its runtime's thread."""
+    what = "conn"
+    owner = fd.owner
+    if owner is not None and getattr(owner, "raddr", None) is None:
+        what = "listener" if fd.is_stream else "packet conn"
+    return _wrong_thread(fd.rt, what, op)
+
+
+def on_owner(fd: FD, fn: Any, *args: Any) -> Any:
+    """on_owner runs ``fn(*args)`` (an FD method) on the owning runtime's thread and waits.
+
+    If the owner has shut down, its shutdown has closed the descriptor
+    already: ``ClosedError``.
+    """
+    rt: Any = fd.rt
+    try:
+        return call_in(rt, fn, *args)
+    except RuntimeError:
+        if rt.calls.open:
+            raise
+        raise err_closing() from None
