@@ -38,6 +38,7 @@ from ._runtime.g import Goroutine
 from ._runtime.g import getsched as _getsched
 from ._runtime.proc import blocking, current, go, gosched, run, sleep
 from ._runtime.selectgo import select
+from ._runtime.signals import signal_notify, signal_stop
 from ._runtime.sync import Mutex, WaitGroup
 from .net import (
     Addr,
@@ -86,6 +87,8 @@ __all__ = [
     "monotonic",
     "run",
     "select",
+    "signal_notify",
+    "signal_stop",
     "sleep",
     "split_host_port",
     "stats",

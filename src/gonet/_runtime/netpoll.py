@@ -147,7 +147,8 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "wakefd")
+    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "sigfd",
+                 "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -160,8 +161,19 @@ class Netpoll:
         self.count = 0
         self.epfd = self.backend.fileno()
         self.wakefd = self.backend.wakefd
+        self.sigfd = -1  # the signal wake-up socket, once installed (main thread only)
         self.evbuf = bytearray(MAX_EVENTS * EVENT_SIZE)
         self._seq = 0
+
+    def install_signal_wakeup(self) -> None:
+        """install_signal_wakeup makes signals wake a blocked poll (see the backend's method)."""
+        self.backend.install_signal_wakeup()
+        self.sigfd = self.backend.sigfd
+
+    def restore_signal_wakeup(self) -> None:
+        """restore_signal_wakeup undoes :meth:`install_signal_wakeup`."""
+        self.sigfd = -1
+        self.backend.restore_signal_wakeup()
 
     # --- open / close (poll_runtime_pollOpen / pollClose) -------------------------------
 

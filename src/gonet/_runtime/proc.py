@@ -56,6 +56,7 @@ from .g import (
 )
 from .goexit import goexit_body
 from .netpoll import Netpoll
+from .signals import forget_runtime
 from .timers import Clock, MonotonicClock, TimerHeap, check_duration
 
 try:
@@ -220,6 +221,7 @@ class Runtime(Sched):
         try:
             if in_main_thread:
                 old_handler = _install_sigquit()
+                self.netpoll.install_signal_wakeup()
             if os.environ.get("GONET_SYSMON"):
                 from .sysmon import Sysmon
 
@@ -237,8 +239,11 @@ class Runtime(Sched):
                 self.shutdown()
         finally:
             _tls.sched = None
-            if in_main_thread and old_handler is not None:
-                signal.signal(signal.SIGQUIT, old_handler)
+            if in_main_thread:
+                forget_runtime(self)  # signal_notify relays end with the runtime
+                self.netpoll.restore_signal_wakeup()
+                if old_handler is not None:
+                    signal.signal(signal.SIGQUIT, old_handler)
         if self.fatal_exc is not None:
             exc, self.fatal_exc = self.fatal_exc, None
             raise exc
