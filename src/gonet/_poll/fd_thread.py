@@ -13,6 +13,10 @@ any other thread (a plain thread, a ``blocking()`` worker, another runtime):
 * every other operation raises ``RuntimeError`` naming the owning runtime
   (:func:`wrong_thread`), whether or not it would have parked — never a
   silent success that races the owner.
+
+In a forked child the inherited runtime is abandoned (``_runtime/fork.py``):
+every operation refuses, except ``close``, which closes the child's copy of
+the descriptor.
 """
 
 from __future__ import annotations
@@ -45,9 +49,33 @@ def on_owner(fd: FD, fn: Any, *args: Any) -> Any:
     already: ``ClosedError``.
     """
     rt: Any = fd.rt
+    if rt.abandoned:  # inherited by a forked child (see _runtime/fork.py)
+        if getattr(fn, "__name__", "") == "close":
+            _close_inherited(fd)
+            return None
+        raise _wrong_thread(rt, "conn", getattr(fn, "__name__", "operation"))
     try:
         return call_in(rt, fn, *args)
     except RuntimeError:
         if rt.calls.open:
             raise
         raise err_closing() from None
+
+
+def _close_inherited(fd: FD) -> None:
+    # A forked child closes its copy of the descriptor and nothing else: the
+    # epoll instance is the parent's, so no epoll_ctl, and no goroutine of the
+    # abandoned runtime can be woken.
+    if fd.sysfd < 0:
+        return
+    fd.fdmu.closed = True
+    pd = fd.pd
+    if pd is not None:
+        pd.closing = True
+        pd.rg = pd.wg = None
+        pd.user = None
+    try:
+        fd.sock.close()
+    except OSError:
+        pass
+    fd.sysfd = -1

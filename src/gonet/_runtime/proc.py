@@ -39,6 +39,7 @@ from typing import Any
 
 from greenlet import getcurrent, greenlet
 
+from . import fork
 from .blocking import WorkerPool
 from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
@@ -105,6 +106,8 @@ class Runtime(Sched):
         #: is waiting, not deadlocked.
         self.external_wakers = 0
         self.handle: Any = None
+        #: True in a forked child for a runtime inherited from the parent (fork.py).
+        self.abandoned = False
         self.allgs: dict[int, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
@@ -215,6 +218,7 @@ class Runtime(Sched):
         raise_nofile_limit()
         _tls.sched = self
         self.hub = getcurrent()
+        fork.remember(self)
         old_handler: Any = None
         in_main_thread = threading.current_thread() is threading.main_thread()
         deadlock: DeadlockError | None = None
@@ -239,6 +243,7 @@ class Runtime(Sched):
                 self.shutdown()
         finally:
             _tls.sched = None
+            fork.forget(self)
             if in_main_thread:
                 forget_runtime(self)  # signal_notify relays end with the runtime
                 self.netpoll.restore_signal_wakeup()

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .chan import Chan
     from .proc import Runtime
 
-__all__ = ["forget_runtime", "signal_notify", "signal_stop"]
+__all__ = ["forget_runtime", "reset_after_fork", "signal_notify", "signal_stop"]
 
 #: Signals a program cannot catch, or that Go turns into panics and never relays.
 _NOT_RELAYED = frozenset(
@@ -145,3 +145,15 @@ def _remove(match: Any) -> None:
         if r in _holders and not any(r in chans.values() for chans in _wanted.values()):
             del _holders[r]
             r.external_wakers -= 1
+
+
+def reset_after_fork() -> None:
+    """reset_after_fork ends every relay in a forked child and puts the old handlers back."""
+    for s, old in list(_saved.items()):
+        try:
+            signal.signal(s, old if old is not None else signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
+    _saved.clear()
+    _wanted.clear()
+    _holders.clear()
