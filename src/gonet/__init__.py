@@ -29,6 +29,7 @@ from ._build import select_build as _select_build
 COMPILED, BUILD = _select_build()
 
 from ._poll.fd import ClosedError, DeadlineExceededError
+from ._runtime.blocking import set_max_blocking
 from ._runtime.callin import RuntimeHandle, current_runtime, from_thread, from_thread_nowait
 from ._runtime.chan import Chan, ChanClosedError, after
 from ._runtime.debug import dump_all as _dump_all
@@ -87,6 +88,7 @@ __all__ = [
     "monotonic",
     "run",
     "select",
+    "set_max_blocking",
     "signal_notify",
     "signal_stop",
     "sleep",

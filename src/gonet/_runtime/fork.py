@@ -54,9 +54,10 @@ def remember(rt: Runtime) -> None:
     _running[id(rt)] = rt
 
 
-def forget(rt: Runtime) -> None:
-    """forget drops a runtime that has shut down."""
+def forget(rt: Runtime) -> int:
+    """forget drops a runtime that has shut down; returns how many are still running."""
     _running.pop(id(rt), None)
+    return len(_running)
 
 
 def _after_fork_in_child() -> None:
@@ -68,9 +69,11 @@ def _after_fork_in_child() -> None:
             pass
     _running.clear()
     _tls.sched = None
+    from .rlimit import restore_in_child
     from .signals import reset_after_fork
 
     reset_after_fork()
+    restore_in_child()  # exec'd programs get the original descriptor limit (rlimit.py)
 
 
 def _abandon(rt: Runtime) -> None:

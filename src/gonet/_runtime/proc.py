@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import resource
 import signal
 import sys
 import threading
@@ -57,6 +56,8 @@ from .g import (
 )
 from .goexit import goexit_body
 from .netpoll import Netpoll
+from .rlimit import raise_nofile_limit, restore_nofile_limit
+from .sema import Sema
 from .signals import forget_runtime
 from .timers import Clock, MonotonicClock, TimerHeap, check_duration
 
@@ -70,7 +71,7 @@ if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
-__all__ = ["Runtime", "blocking", "current", "go", "gosched", "run", "sleep"]
+__all__ = ["Runtime", "blocking", "blocking_capped", "current", "go", "gosched", "run", "sleep"]
 
 #: Go's sysmon forces a netpoll when the last one is older than 10 ms.
 FORCE_POLL_INTERVAL = 0.010
@@ -243,7 +244,8 @@ class Runtime(Sched):
                 self.shutdown()
         finally:
             _tls.sched = None
-            fork.forget(self)
+            if fork.forget(self) == 0:
+                restore_nofile_limit()  # the last runtime has ended (rlimit.py)
             if in_main_thread:
                 forget_runtime(self)  # signal_notify relays end with the runtime
                 self.netpoll.restore_signal_wakeup()
@@ -340,16 +342,6 @@ def _install_sigquit() -> Any:
         return None
 
 
-def raise_nofile_limit() -> None:
-    """raise_nofile_limit lifts the soft ``RLIMIT_NOFILE`` to the hard limit, as Go 1.19+ does."""
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if hard == resource.RLIM_INFINITY or soft < hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    except (ValueError, OSError):
-        pass  # best effort, as in Go
-
-
 # --- the public functions (re-exported by gonet) -------------------------------------
 
 
@@ -413,6 +405,26 @@ def sleep(seconds: float) -> None:
         s.gopark(WAIT_SLEEP)
     finally:
         s.timers.cancel(timer)
+
+
+def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
+                    **kwargs: Any) -> Any:
+    """blocking_capped is :func:`blocking` with at most ``cap`` calls of ``group`` running at once.
+
+    Per runtime. Callers beyond the cap park (wait reason ``semacquire``)
+    until one of the group's calls returns, so a group of calls that may get
+    stuck (DNS lookups) cannot take every worker thread of the pool.
+    """
+    s = getsched()
+    rt: Runtime = s  # type: ignore[assignment]
+    sem = rt.pool.caps.get(group)
+    if sem is None:
+        sem = rt.pool.caps[group] = Sema(cap)
+    sem.acquire(s)
+    try:
+        return blocking(fn, *args, **kwargs)
+    finally:
+        sem.release(s)
 
 
 def _sleep_wake(arg: tuple[Goroutine, int]) -> None:
