@@ -97,13 +97,17 @@ __all__ = [
 ]
 
 
-def dump(file: TextIO | None = None) -> None:
+def dump(file: TextIO | None = None, summary: bool | None = None) -> None:
     """dump writes every goroutine — id, state, wait reason, time waited, stack — to ``file``.
 
     Like Go's traceback on ``SIGQUIT`` (which gonet also installs while
-    ``run`` is running on the main thread). Default: stderr.
+    ``run`` is running on the main thread). Default: stderr. ``summary=True``
+    writes Go's ``debug=1`` goroutine profile instead: one entry per distinct
+    wait reason and stack, with its count, most frequent first — fast for
+    100,000 goroutines. ``summary=None`` (the default, and SIGQUIT) picks the
+    summary above 5,000 goroutines.
     """
-    _dump_all(file)
+    _dump_all(file, summary)
 
 
 def stats() -> dict[str, Any]:
