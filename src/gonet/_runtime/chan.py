@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from .callin import owning_runtime
-from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, current_sched, getsched
+from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, _tls, current_sched, getsched
 from .timers import check_duration
 
 __all__ = ["Chan", "ChanClosedError", "Sudog", "after"]
@@ -139,7 +139,7 @@ class Chan(Generic[T]):
 
         Raises :class:`ChanClosedError` on a closed channel.
         """
-        if self._rt is not current_sched():
+        if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "channel", "send")
         if self._closed:
             raise ChanClosedError("send on closed channel")
@@ -160,7 +160,7 @@ class Chan(Generic[T]):
         ``done`` is False when nothing was available; otherwise ``ok`` tells a
         real value from the closed channel's end (``(None, False, True)``).
         """
-        if self._rt is not current_sched():
+        if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "channel", "recv")
         buf = self._buf
         if buf:
@@ -230,7 +230,7 @@ class Chan(Generic[T]):
         Receivers get the buffered values first, then :class:`ChanClosedError`;
         parked senders raise it. A second ``close`` raises it too.
         """
-        if self._rt is not current_sched():
+        if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "channel", "close")
         if self._closed:
             raise ChanClosedError("close of closed channel")

@@ -101,7 +101,15 @@ WAIT_JOIN = "join"
 WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
-_tls = threading.local()
+class _ThreadState(threading.local):
+    """_ThreadState is the per-thread state: the runtime running on the thread, if any."""
+
+    # A class attribute: a thread that never ran a runtime reads None without
+    # a getattr default (the channel ownership check reads it on every operation).
+    sched: Sched | None = None
+
+
+_tls = _ThreadState()
 
 
 def current_sched() -> Sched | None:
