@@ -1,9 +1,10 @@
 """A runtime's objects touched from other threads (issue 6, item 4).
 
 ``close()`` and the deadline setters of conns and listeners are safe from any
-thread and wake the goroutine parked on them at once, with no timer in the
-runtime to lean on; every other operation raises ``RuntimeError`` naming the
-owning runtime, whether or not it would have parked.
+thread: they are handed to the owning runtime (without waiting) and wake the
+goroutine parked on them at once, with no timer in the runtime to lean on;
+every other operation raises ``RuntimeError`` naming the owning runtime,
+whether or not it would have parked.
 """
 
 from __future__ import annotations
@@ -70,17 +71,53 @@ def test_conn_close_from_a_thread_wakes_the_parked_reader_at_once() -> None:
     assert gonet.run(main) < 2.0
 
 
-def test_conn_close_from_a_thread_returns_after_the_descriptor_is_closed() -> None:
+def test_conn_close_from_a_thread_returns_at_once_and_the_owner_finishes_it() -> None:
     def main() -> None:
         c, s = pipe()
-        fd = c._pfd.sysfd
         reader = gonet.go(c.read, 100)
         wait_all_blocked()
-        in_thread(c.close)
-        assert c._pfd.sysfd == -1 and fd >= 0
+        in_thread(c.close)  # queued to the owner: returns without waiting for it
         with pytest.raises(gonet.ClosedError):
             reader.join()
-        in_thread(c.close)  # idempotent from a thread too
+        assert c._pfd.sysfd == -1  # the reader's return released the descriptor
+        in_thread(c.close)  # a second close from a thread: nothing to do
+        s.close()
+
+    gonet.run(main)
+
+
+def test_thread_closing_while_the_runtime_thread_is_blocked_does_not_deadlock() -> None:
+    # A goroutine that blocks the runtime's own thread in t.join() (instead of
+    # gonet.blocking(t.join)) must not deadlock with the closing thread.
+    def main() -> None:
+        c, s = pipe()
+        reader = gonet.go(c.read, 100)
+        wait_all_blocked()
+        t = threading.Thread(target=c.close)
+        t.start()
+        t.join(WAIT)  # the runtime thread is blocked here: nothing of it runs
+        assert not t.is_alive()
+        with pytest.raises(gonet.ClosedError):
+            reader.join()
+        s.close()
+
+    gonet.run(main)
+
+
+def test_from_thread_close_waits_until_the_descriptor_is_closed() -> None:
+    def main() -> None:
+        h = gonet.current_runtime()
+        c, s = pipe()
+        reader = gonet.go(c.read, 100)
+        wait_all_blocked()
+
+        def close_and_look() -> int:
+            gonet.from_thread(h, c.close)
+            return c._pfd.sysfd
+
+        assert in_thread(close_and_look) == -1
+        with pytest.raises(gonet.ClosedError):
+            reader.join()
         s.close()
 
     gonet.run(main)
@@ -135,17 +172,29 @@ def test_write_deadline_from_a_thread_wakes_a_writer_parked_on_a_full_buffer() -
     gonet.run(main)
 
 
-def test_listener_close_from_a_thread_wakes_accept_and_frees_the_port() -> None:
+def test_listener_close_from_a_thread_wakes_accept() -> None:
     def main() -> None:
+        ln = gonet.listen("tcp", "127.0.0.1:0")
+        acceptor = gonet.go(ln.accept)
+        wait_all_blocked()
+        in_thread(ln.close)
+        with pytest.raises(gonet.ClosedError):
+            acceptor.join()
+
+    gonet.run(main)
+
+
+def test_listener_closed_through_from_thread_frees_the_port_before_returning() -> None:
+    def main() -> None:
+        h = gonet.current_runtime()
         ln = gonet.listen("tcp", "127.0.0.1:0")
         port = ln.addr.port
         acceptor = gonet.go(ln.accept)
         wait_all_blocked()
 
         def close_then_bind() -> None:
-            ln.close()
-            # close() returned: the port is free again, at once.
-            with socket.socket() as probe:
+            gonet.from_thread(h, ln.close)
+            with socket.socket() as probe:  # the port is free again, at once
                 probe.bind(("127.0.0.1", port))
                 probe.listen()
 

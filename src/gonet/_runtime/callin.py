@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RuntimeHandle",
-    "call_in",
     "current_runtime",
     "from_thread",
     "from_thread_nowait",
@@ -259,16 +258,6 @@ def _wake_timeout(arg: tuple[Any, int]) -> None:
 
 
 # --- objects used from the wrong thread -------------------------------------------------
-
-
-def call_in(rt: Runtime, fn: Callable[..., Any], /, *args: Any) -> Any:
-    """call_in runs ``fn(*args)`` on ``rt``'s thread for another thread and waits for it.
-
-    Used by the operations that are safe from any thread (``close`` and the
-    deadline setters): the owning runtime does the work, so the goroutine
-    parked on the object wakes at once.
-    """
-    return wait_future(_submit(rt, fn, args, {}), None)
 
 
 def wrong_thread(rt: Runtime, what: str, op: str) -> RuntimeError:
