@@ -214,3 +214,19 @@ def test_signal_notify_on_a_runtime_off_the_main_thread_raises() -> None:
     t.start()
     t.join(WAIT)
     assert len(errors) == 1 and "main thread" in str(errors[0])
+
+
+def test_an_unnamed_real_time_signal_is_relayed_as_its_number() -> None:
+    sig = signal.SIGRTMIN + 1
+
+    def main() -> Any:
+        ch: gonet.Chan[Any] = gonet.Chan(1)
+        gonet.signal_notify(ch, sig)
+        try:
+            os.kill(os.getpid(), sig)
+            return ch.recv()
+        finally:
+            gonet.signal_stop(ch)
+
+    v = gonet.run(main)
+    assert v == sig and type(v) is int

@@ -65,14 +65,18 @@ def _on_signal(signum: int, frame: Any) -> None:
 def _deliver(ch: Chan[Any], signum: int) -> None:
     # On the owning runtime's thread: Go's non-blocking send; a full channel drops it.
     if ch in _wanted.get(signum, ()) and not ch.closed:
-        ch.try_send(signal.Signals(signum))
+        try:
+            sig: int = signal.Signals(signum)
+        except ValueError:  # a real-time signal between SIGRTMIN and SIGRTMAX has no name
+            sig = signum
+        ch.try_send(sig)
 
 
 def signal_notify(ch: Chan[Any], *signals: int) -> None:
     """signal_notify relays the given signals to ``ch`` (Go's ``signal.Notify``).
 
     Each delivery is a non-blocking send of the :class:`signal.Signals`
-    value: when ``ch`` is full the signal is dropped, so give it a buffer
+    value (a plain int for an unnamed real-time signal): when ``ch`` is full the signal is dropped, so give it a buffer
     (``Chan(1)`` is enough for a shutdown signal). With no signals, every
     signal that can be caught is relayed (Go's rule; SIGKILL, SIGSTOP and the
     synchronous SIGSEGV, SIGBUS, SIGFPE, SIGILL never are). Calling it again
