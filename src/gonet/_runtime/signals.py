@@ -76,8 +76,9 @@ def signal_notify(ch: Chan[Any], *signals: int) -> None:
     """signal_notify relays the given signals to ``ch`` (Go's ``signal.Notify``).
 
     Each delivery is a non-blocking send of the :class:`signal.Signals`
-    value (a plain int for an unnamed real-time signal): when ``ch`` is full the signal is dropped, so give it a buffer
-    (``Chan(1)`` is enough for a shutdown signal). With no signals, every
+    value (a plain int for an unnamed real-time signal): when ``ch`` is
+    full the signal is dropped, so give it a buffer (``Chan(1)`` is enough
+    for a shutdown signal). With no signals, every
     signal that can be caught is relayed (Go's rule; SIGKILL, SIGSTOP and the
     synchronous SIGSEGV, SIGBUS, SIGFPE, SIGILL never are). Calling it again
     for the same channel adds signals. The previous handlers come back once
