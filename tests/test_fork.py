@@ -188,3 +188,24 @@ def test_child_of_a_runtime_with_signal_relays_gets_the_old_handlers_back() -> N
             gonet.signal_stop(ch)
 
     assert gonet.run(main) == 0
+
+
+def _square_in_a_runtime(i: int) -> int:
+    def main() -> int:
+        ch: gonet.Chan[int] = gonet.Chan(1)
+        gonet.go(ch.send, i * i)
+        return ch.recv()
+
+    return int(gonet.run(main))
+
+
+def test_multiprocessing_pool_workers_each_run_a_runtime() -> None:
+    # Pool workers are forked from the calling goroutine and, later, from the
+    # pool's own threads: every child gets a clean slate either way.
+    ctx = multiprocessing.get_context("fork")
+
+    def main() -> list[int]:
+        with ctx.Pool(3) as pool:
+            return gonet.blocking(pool.map, _square_in_a_runtime, range(12))  # type: ignore[no-any-return]
+
+    assert gonet.run(main) == [i * i for i in range(12)]
