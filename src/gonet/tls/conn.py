@@ -1,0 +1,637 @@
+"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22).
+
+An :class:`ssl.SSLObject` does the protocol; two :class:`ssl.MemoryBIO`
+carry its ciphertext, and the gonet conn underneath moves it. OpenSSL never
+touches a socket, so TLS never blocks the thread: when it needs input the
+goroutine parks in the inner conn's ``read_into`` like any other reader.
+
+State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
+
+    hs_mu   one handshake at a time; held around the whole handshake
+    in_mu   the read side: the incoming BIO, the record tracker, sticky read error
+    out_mu  the write side: the outgoing BIO's *drain* to the inner conn and
+            the sticky write error; records leave in the order OpenSSL made them
+    lock order: hs_mu -> in_mu -> out_mu (a reader only ever try-locks out_mu)
+
+* The handshake runs on the first read or write (or an explicit
+  :meth:`TLSConn.handshake`) and its error is sticky, as in Go.
+* A write error is sticky (the stream may end mid-record): every later write
+  raises a copy of it (``written == 0``), Go's ``halfConn.setErrorLocked``.
+  A read error is sticky unless it is a timeout (Go keeps ``Temporary``
+  errors retryable; the partial record waits in the BIO).
+* Reading may make OpenSSL queue records of its own (a TLS 1.3 KeyUpdate
+  reply, an alert). Before parking for input the reader sends them, but only
+  if it can take ``out_mu`` at once; otherwise the holder sends them, because
+  every holder of ``out_mu`` drains the outgoing BIO completely before it
+  lets go. So the bytes leave in order and a reader never waits for a writer.
+* EOF: the peer's close_notify reads as ``b""`` (for ever after). A transport
+  EOF without it raises :class:`TruncatedError`; with
+  ``ssl.OP_IGNORE_UNEXPECTED_EOF`` in the context, Go's rule instead: at a
+  record boundary it is a clean EOF, inside a record still an error. The
+  :class:`RecordTracker` knows which (OpenSSL 3 cannot tell them apart).
+* ``close`` sends close_notify within the write deadline or 5 s, whichever
+  comes first (Go's ``closeNotify``), never waits for the peer's, then closes
+  the inner conn. Like Go it skips the alert while a write is in flight.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import errno
+import ssl
+import threading
+from types import TracebackType
+from typing import Any
+
+import gonet
+
+from .errors import TruncatedError
+from .record import RecordTracker
+
+__all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
+
+#: CLOSE_NOTIFY_TIMEOUT bounds sending the close_notify alert (Go's ``closeNotify``: 5 s).
+CLOSE_NOTIFY_TIMEOUT = 5.0
+
+#: Plaintext encrypted per step of a large write: bounds the ciphertext held in memory.
+WRITE_CHUNK = 256 * 1024
+
+#: Ciphertext read from the inner conn at once (four full records).
+READ_CHUNK = 64 * 1024
+
+_EOF: Any = object()  # the sticky read state after close_notify (or Go's boundary EOF)
+
+# One read buffer per thread: ciphertext goes from the socket into it and on
+# into the incoming BIO without the goroutine parking in between, so every
+# conn of a runtime can share it (a runtime lives on one thread).
+_local = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    mv: memoryview | None = getattr(_local, "mv", None)
+    if mv is None:
+        mv = _local.mv = memoryview(bytearray(READ_CHUNK))
+    return mv
+
+
+def _again(err: BaseException) -> BaseException:
+    """A fresh copy of a sticky error (its own traceback, ``written`` 0), chained to the first."""
+    try:
+        e = copy.copy(err)
+    except Exception:  # an exception type copy cannot rebuild: raise the original
+        e = err.with_traceback(None)
+    else:
+        e.__cause__ = err
+    if isinstance(e, OSError):
+        e.written = 0  # type: ignore[attr-defined]
+    return e
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionState:
+    """ConnectionState is a snapshot of a TLS conn's negotiated parameters (Go's ``ConnectionState``)."""
+
+    handshake_complete: bool
+    version: str | None
+    cipher: tuple[str, str, int] | None
+    alpn_protocol: str | None
+    server_hostname: str | None
+    session_reused: bool
+    peer_certificate: dict[str, Any] | None
+
+
+class TLSConn:
+    """TLSConn is a TLS connection over a gonet ``Conn``, with the whole ``Conn`` API.
+
+    Create one with :func:`gonet.tls.server`, :func:`gonet.tls.client`,
+    :func:`gonet.tls.dial` or a :func:`gonet.tls.listen` listener. The
+    handshake runs on the first ``read``/``write`` (or :meth:`handshake`);
+    every call parks only the calling goroutine, and the inner conn's
+    deadlines (set through this conn) cover the handshake too. Usable as a
+    context manager (closes on exit).
+    """
+
+    __slots__ = (
+        "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_hs_done",
+        "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu", "_rd", "_rec",
+        "_rerr", "_go_eof", "_wd", "_werr", "_writers",
+    )
+
+    def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
+                 server_hostname: str | None = None,
+                 session: ssl.SSLSession | None = None) -> None:
+        if not isinstance(context, ssl.SSLContext):
+            raise TypeError(f"context must be an ssl.SSLContext, not {type(context).__name__}")
+        self._conn = conn
+        self._context = context
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        self._obj = context.wrap_bio(self._in, self._out, server_side=server_side,
+                                     server_hostname=server_hostname, session=session)
+        self._mv = _read_buffer()
+        self._rec = RecordTracker()
+        self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
+        self._hs_mu = gonet.Mutex()
+        self._in_mu = gonet.Mutex()
+        self._out_mu = gonet.Mutex()
+        self._hs_done = False
+        self._hs_err: BaseException | None = None
+        self._rerr: Any = None  # None, _EOF or the sticky read error
+        self._werr: BaseException | None = None
+        self._cn_sent = False
+        self._cn_err: BaseException | None = None
+        self._closed = False
+        self._writers = 0  # write() calls in flight (Go's activeCall)
+        self._rd: float | None = None  # the deadlines set through this conn
+        self._wd: float | None = None
+
+    def __repr__(self) -> str:
+        side = "server" if self._obj.server_side else "client"
+        return (f"<gonet.tls.TLSConn {side} {self._conn.local_addr}->{self._conn.remote_addr} "
+                f"{self._obj.version() or 'handshake pending'}>")
+
+    # --- handshake -------------------------------------------------------------------
+
+    def handshake(self) -> None:
+        """handshake runs the TLS handshake if it has not run yet; the first read or write calls it.
+
+        Parks while waiting for the peer, bounded by the conn's deadlines.
+        Its error is sticky: every later call (and every read and write)
+        raises it again. Raises ``ssl.SSLError`` subclasses for protocol
+        failures (a certificate check, garbage instead of a ClientHello ...),
+        :class:`TruncatedError` if the peer hangs up first,
+        ``DeadlineExceededError``, ``ClosedError`` and the inner conn's
+        ``OSError`` subclasses.
+        """
+        if self._hs_done:
+            return
+        self._hs_mu.lock()
+        try:
+            if self._hs_err is not None:
+                raise _again(self._hs_err)
+            if self._hs_done:
+                return
+            if self._closed:
+                raise self._closed_error("handshake")
+            self._in_mu.lock()
+            self._out_mu.lock()
+            try:
+                self._run_handshake()
+            except Exception as e:
+                self._hs_err = e
+                raise
+            finally:
+                self._out_mu.unlock()
+                self._in_mu.unlock()
+        finally:
+            self._hs_mu.unlock()
+
+    def _run_handshake(self) -> None:
+        obj = self._obj
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._drain()
+                n = self._conn.read_into(self._mv)
+                if n == 0:
+                    raise TruncatedError(
+                        "tls: handshake: the peer closed the connection before completing it",
+                        mid_record=not self._rec.at_boundary(), during_handshake=True) from None
+                self._feed(n)
+            except ssl.SSLError:
+                # Send the alert OpenSSL queued, best effort (Go's handshakeContext: c.flush()).
+                try:
+                    self._drain()
+                except OSError:
+                    pass
+                raise
+        self._drain()  # the client's Finished, the server's session tickets
+        self._hs_done = True
+
+    # --- read ------------------------------------------------------------------------
+
+    def read(self, n: int = 65536) -> bytes:
+        """read returns up to ``n`` bytes of plaintext, parking until at least one is available.
+
+        Runs the handshake first if needed. Returns ``b""`` once the peer
+        has sent close_notify. Raises :class:`TruncatedError` if the transport
+        ends without it (see the module docs for ``OP_IGNORE_UNEXPECTED_EOF``),
+        ``ssl.SSLError`` for a protocol failure (sticky),
+        ``DeadlineExceededError`` once the read deadline has passed (not
+        sticky: a later read continues the record), ``ClosedError`` once the
+        conn is closed, and the inner conn's ``OSError`` subclasses.
+        """
+        if not self._hs_done:
+            self.handshake()
+        if n <= 0:
+            if n < 0:
+                raise ValueError(f"read: negative size {n}")
+            return b""  # Go: Read(nil) after the handshake returns 0, nil
+        mu = self._in_mu
+        mu.lock()
+        try:
+            return self._read_locked(n, None)  # type: ignore[no-any-return]
+        finally:
+            mu.unlock()
+
+    def read_into(self, buffer: Any) -> int:
+        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
+        if not self._hs_done:
+            self.handshake()
+        n = memoryview(buffer).nbytes
+        if n == 0:
+            return 0
+        mu = self._in_mu
+        mu.lock()
+        try:
+            return self._read_locked(n, buffer)  # type: ignore[no-any-return]
+        finally:
+            mu.unlock()
+
+    def _read_locked(self, n: int, buffer: Any) -> bytes | int:
+        obj = self._obj
+        inc = self._in
+        rec = self._rec
+        while True:
+            if self._rerr is not None:
+                if self._rerr is _EOF:
+                    return b"" if buffer is None else 0
+                raise _again(self._rerr)
+            if self._closed:
+                raise self._closed_error("read")
+            # Call into OpenSSL only when it can make progress: plaintext left
+            # over, or a complete record in the BIO (see record.py). No
+            # SSLWantReadError is raised per read on the common path.
+            if obj.pending() or inc.pending > rec.partial:
+                try:
+                    data = obj.read(n) if buffer is None else obj.read(n, buffer)
+                except ssl.SSLWantReadError:
+                    pass  # a record without application data (a ticket, a KeyUpdate)
+                except ssl.SSLZeroReturnError:  # close_notify after our own
+                    self._rerr = _EOF
+                    continue
+                except ssl.SSLError as e:
+                    self._rerr = e
+                    self._flush_from_reader()  # the alert OpenSSL queued
+                    raise
+                else:
+                    if self._out.pending:
+                        self._flush_from_reader()
+                    if data:
+                        return data
+                    self._rerr = _EOF  # b"" / 0: the peer's close_notify
+                    continue
+            # Need more ciphertext: send what OpenSSL queued first (it may be
+            # what the peer waits for), then park in the inner conn.
+            if self._out.pending:
+                self._flush_from_reader()
+            mv = self._mv
+            try:
+                k = self._conn.read_into(mv)
+            except gonet.DeadlineExceededError:
+                raise  # retryable: the partial record stays in the BIO (Go: Temporary)
+            except OSError as e:
+                self._rerr = e
+                raise
+            if k == 0:
+                self._transport_eof()
+                continue
+            inc.write(mv[:k])
+            rec.feed(mv, k)
+
+    def _feed(self, n: int) -> None:
+        mv = self._mv
+        self._in.write(mv[:n])
+        self._rec.feed(mv, n)
+
+    def _transport_eof(self) -> None:
+        at_boundary = self._rec.at_boundary()
+        if at_boundary and self._go_eof:
+            self._rerr = _EOF  # Go's rule: EOF at a record boundary is a clean EOF
+            return
+        where = "at a record boundary" if at_boundary else "inside a TLS record"
+        err = TruncatedError(f"tls: unexpected EOF {where}: the connection was closed "
+                             f"without a close_notify alert (the stream may be truncated)",
+                             mid_record=not at_boundary)
+        self._rerr = err
+        raise err
+
+    def _flush_from_reader(self) -> None:
+        """Send what OpenSSL queued while reading, if no one else holds the write side."""
+        mu = self._out_mu
+        if not mu.try_lock():
+            return  # the holder drains the whole outgoing BIO before unlocking
+        try:
+            if self._werr is None:
+                try:
+                    self._drain()
+                except OSError as e:
+                    self._werr = e  # the write side is broken; reads go on
+        finally:
+            mu.unlock()
+
+    # --- write -----------------------------------------------------------------------
+
+    def write(self, data: Any) -> int:
+        """write encrypts and writes all of ``data``; returns ``len(data)`` in bytes.
+
+        Runs the handshake first if needed. Parks while the inner conn's
+        buffer is full, bounded by the write deadline. Every exception it
+        raises has ``written``, the plaintext bytes already sent. An error is
+        sticky (the record stream may be cut mid-record, Go's "the TLS state
+        is corrupt"): every later write raises a copy of it. After
+        :meth:`close_write` it raises ``BrokenPipeError`` ("tls: protocol is
+        shutdown").
+        """
+        self._writers += 1
+        try:
+            if not self._hs_done:
+                try:
+                    self.handshake()
+                except OSError as e:
+                    e.written = 0  # type: ignore[attr-defined]
+                    raise
+            mu = self._out_mu
+            mu.lock()
+            try:
+                return self._write_locked(data)
+            finally:
+                mu.unlock()
+        finally:
+            self._writers -= 1
+
+    def _write_locked(self, data: Any) -> int:
+        if self._werr is not None:
+            raise _again(self._werr)
+        if self._closed:
+            raise self._closed_error("write")
+        if self._cn_sent:
+            err = BrokenPipeError(errno.EPIPE, "tls: protocol is shutdown")
+            err.written = 0  # type: ignore[attr-defined]
+            raise err
+        obj = self._obj
+        if isinstance(data, bytes):
+            total = len(data)
+        else:
+            data = memoryview(data).cast("B")
+            total = data.nbytes
+        if total == 0:
+            return 0  # Go: no record for an empty write
+        off = 0
+        try:
+            if total <= WRITE_CHUNK:
+                obj.write(data)
+                self._drain()
+                return total
+            mv = data if isinstance(data, memoryview) else memoryview(data)
+            while off < total:
+                end = off + WRITE_CHUNK
+                obj.write(mv[off:end])
+                self._drain()
+                off = min(end, total)
+            return total
+        except ssl.SSLWantReadError:
+            # Only a TLS 1.2 renegotiation makes SSL_write wait for input;
+            # like Go's server (and its client by default) gonet refuses it.
+            e2 = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
+            e2.written = off  # type: ignore[attr-defined]
+            self._werr = e2
+            raise e2 from None
+        except OSError as e:
+            e.written = off  # type: ignore[attr-defined]
+            self._werr = e
+            raise
+
+    def _drain(self) -> None:
+        """Write everything in the outgoing BIO to the inner conn (caller holds out_mu)."""
+        out = self._out
+        conn = self._conn
+        while out.pending:
+            conn.write(out.read())
+
+    # --- close -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """close sends close_notify (if the handshake completed) and closes the inner conn; idempotent.
+
+        Sending is bounded by the write deadline or 5 s, whichever is
+        earlier; close never waits for the peer's close_notify (TLS 1.3 peers
+        need not answer). As in Go, the alert is skipped while a write is in
+        flight (close is then what breaks that write) or after a write error.
+        A failure to send it is not raised (Go returns it, adding "but
+        connection was closed anyway"): the conn is closed either way.
+        Goroutines parked in ``read``/``write`` wake with ``ClosedError``.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if (self._hs_done and not self._cn_sent and self._werr is None and self._writers == 0
+                and not self._out_mu.locked()):
+            try:
+                self._close_notify()
+            except OSError:
+                pass
+        self._conn.close()
+
+    def close_write(self) -> None:
+        """close_write sends close_notify: the peer reads EOF, this side can still read.
+
+        As Go's ``CloseWrite``: only after the handshake has completed
+        (before it: ``OSError(ENOTCONN)``), and the inner conn is not shut
+        down. Later writes raise ``BrokenPipeError``. Raises the error of
+        sending the alert (again on a second call).
+        """
+        if not self._hs_done:
+            raise OSError(errno.ENOTCONN, "tls: close_write called before handshake complete")
+        self._close_notify()
+
+    def _close_notify(self) -> None:
+        mu = self._out_mu
+        mu.lock()
+        try:
+            if not self._cn_sent:
+                self._cn_sent = True
+                try:
+                    self._send_close_notify()
+                except OSError as e:
+                    self._cn_err = e
+            if self._cn_err is not None:
+                raise _again(self._cn_err)
+        finally:
+            mu.unlock()
+
+    def _send_close_notify(self) -> None:
+        conn = self._conn
+        if self._werr is not None:
+            raise _again(self._werr)
+        bound = gonet.monotonic() + CLOSE_NOTIFY_TIMEOUT
+        wd = self._wd
+        conn.set_write_deadline(bound if wd is None or wd > bound else wd)
+        try:
+            try:
+                self._obj.unwrap()  # queues close_notify; returns once the peer's arrived
+            except ssl.SSLWantReadError:
+                pass  # the peer's close_notify has not arrived: we do not wait for it
+            self._drain()
+        finally:
+            if not conn.closed():
+                conn.set_write_deadline(wd)
+
+    def _closed_error(self, op: str) -> gonet.ClosedError:
+        c = self._conn
+        return gonet.ClosedError(f"{op} tls {c.local_addr}->{c.remote_addr}: "
+                                 f"use of closed network connection")
+
+    def closed(self) -> bool:
+        """closed reports whether ``close()`` has been called."""
+        return self._closed
+
+    # --- negotiated parameters -------------------------------------------------------
+
+    @property
+    def handshake_complete(self) -> bool:
+        """handshake_complete reports whether the handshake has completed successfully."""
+        return self._hs_done
+
+    @property
+    def server_side(self) -> bool:
+        """server_side is ``True`` for the server end of the connection."""
+        return self._obj.server_side
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """context is the ``SSLContext`` in use (an SNI callback may have switched it)."""
+        return self._obj.context
+
+    @property
+    def server_hostname(self) -> str | None:
+        """server_hostname is the name a client asked for (SNI and certificate check); servers: ``None``."""
+        return self._obj.server_hostname
+
+    @property
+    def alpn_protocol(self) -> str | None:
+        """alpn_protocol is the protocol ALPN selected (``"h2"``, ``"http/1.1"`` ...), or ``None``."""
+        return self._obj.selected_alpn_protocol()
+
+    @property
+    def version(self) -> str | None:
+        """version is the negotiated protocol version (``"TLSv1.3"`` ...); ``None`` before the handshake."""
+        return self._obj.version()
+
+    @property
+    def cipher(self) -> tuple[str, str, int] | None:
+        """cipher is ``(name, protocol, secret bits)`` of the negotiated cipher suite, or ``None``."""
+        return self._obj.cipher()
+
+    @property
+    def peer_certificate(self) -> dict[str, Any] | None:
+        """peer_certificate is the verified peer certificate as ``SSLSocket.getpeercert()`` decodes it.
+
+        ``None`` before the handshake or when the peer sent none; ``{}`` if
+        it was not verified (``CERT_NONE``): then use :attr:`peer_certificate_der`.
+        """
+        if not self._hs_done:
+            return None
+        return self._obj.getpeercert()
+
+    @property
+    def peer_certificate_der(self) -> bytes | None:
+        """peer_certificate_der is the peer certificate in DER form (verified or not), or ``None``."""
+        if not self._hs_done:
+            return None
+        return self._obj.getpeercert(binary_form=True)
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """getpeercert is ``ssl.SSLSocket.getpeercert`` (dict, or DER bytes with ``binary_form``)."""
+        return self.peer_certificate_der if binary_form else self.peer_certificate
+
+    @property
+    def session(self) -> ssl.SSLSession | None:
+        """session is the TLS session, for resuming it: ``client(..., session=conn.session)``.
+
+        With TLS 1.3 the server sends its session tickets after the
+        handshake, so a client has a resumable session only once it has
+        read some data.
+        """
+        return self._obj.session
+
+    @property
+    def session_reused(self) -> bool:
+        """session_reused reports whether the handshake resumed a previous session."""
+        return self._obj.session_reused
+
+    def connection_state(self) -> ConnectionState:
+        """connection_state returns the negotiated parameters at once (Go's ``ConnectionState``)."""
+        return ConnectionState(
+            handshake_complete=self._hs_done, version=self.version, cipher=self.cipher,
+            alpn_protocol=self.alpn_protocol, server_hostname=self.server_hostname,
+            session_reused=self.session_reused, peer_certificate=self.peer_certificate)
+
+    # --- the inner conn ---------------------------------------------------------------
+
+    @property
+    def net_conn(self) -> gonet.Conn:
+        """net_conn is the conn underneath (Go's ``NetConn``); writing to it corrupts the stream."""
+        return self._conn
+
+    @property
+    def local_addr(self) -> gonet.Addr | None:
+        """local_addr is this end's address."""
+        return self._conn.local_addr
+
+    @property
+    def remote_addr(self) -> gonet.Addr | None:
+        """remote_addr is the peer's address."""
+        return self._conn.remote_addr
+
+    @property
+    def network(self) -> str:
+        """network is the inner conn's network (``tcp``, ``unix`` ...)."""
+        return self._conn.network
+
+    def set_deadline(self, t: float | None) -> None:
+        """set_deadline sets the inner conn's read and write deadlines; they cover the handshake.
+
+        ``t`` is an absolute ``gonet.monotonic()`` time or ``None``. After a
+        write has timed out, the TLS stream is corrupt: every later write
+        raises the same error (Go).
+        """
+        self._conn.set_deadline(t)
+        self._rd = self._wd = None if t is None else float(t)
+
+    def set_read_deadline(self, t: float | None) -> None:
+        """set_read_deadline sets the inner conn's read deadline (see :meth:`set_deadline`)."""
+        self._conn.set_read_deadline(t)
+        self._rd = None if t is None else float(t)
+
+    def set_write_deadline(self, t: float | None) -> None:
+        """set_write_deadline sets the inner conn's write deadline; it also bounds close_notify."""
+        self._conn.set_write_deadline(t)
+        self._wd = None if t is None else float(t)
+
+    def set_nodelay(self, flag: bool = True) -> None:
+        """set_nodelay is the inner conn's ``set_nodelay`` (TCP only)."""
+        self._conn.set_nodelay(flag)
+
+    def set_keepalive(self, enable: bool = True, *, idle: float | None = None,
+                      interval: float | None = None, count: int | None = None) -> None:
+        """set_keepalive is the inner conn's ``set_keepalive`` (TCP only)."""
+        self._conn.set_keepalive(enable, idle=idle, interval=interval, count=count)
+
+    def close_read(self) -> None:
+        """close_read shuts down the inner conn's reading side (TLS has no read-side alert)."""
+        self._conn.close_read()
+
+    def fileno(self) -> int:
+        """fileno is the inner conn's descriptor (-1 once closed)."""
+        return self._conn.fileno()
+
+    def __enter__(self) -> TLSConn:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
