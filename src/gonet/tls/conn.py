@@ -123,6 +123,9 @@ class TLSConn:
                  session: ssl.SSLSession | None = None) -> None:
         if not isinstance(context, ssl.SSLContext):
             raise TypeError(f"context must be an ssl.SSLContext, not {type(context).__name__}")
+        if not server_side and context.check_hostname and not server_hostname:
+            # Go: "either ServerName or InsecureSkipVerify must be specified"
+            raise ValueError("tls: check_hostname requires server_hostname")
         self._conn = conn
         self._context = context
         self._in = ssl.MemoryBIO()
