@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Runner  # noqa: E402
-from suite import BUILD, BenchError, ServerSpec, Workload, log  # noqa: E402
+from measure import Runner
+from suite import BUILD, BenchError, ServerSpec, Workload, log
 
 TLS_LOADGEN_SRC = Path(__file__).resolve().parent / "tls_loadgen.c"
 TLS_LOADGEN_BIN = BUILD / "tls_loadgen"
@@ -122,7 +122,7 @@ def table(results: dict[str, dict[str, list[dict[str, object]]]]) -> str:
         base = best.get("tls_gonet")
         for s, runs in by_server.items():
             r = max(runs, key=lambda x: float(x["rps"]))  # type: ignore[arg-type]
-            ratio = f"{base / best[s]:.2f}×" if base else "–"
+            ratio = f"{base / best[s]:.2f}x" if base else "-"
             lines.append(f"| {wname} | {s} | {float(r['rps']):,.0f} | {float(r['mib_s']):.1f} "  # type: ignore[arg-type]
                          f"| {float(r['p99']):.0f} | {float(r['server_cpu']):.0f} "  # type: ignore[arg-type]
                          f"| {float(r['loadgen_cpu']):.0f} | {ratio} |")  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def test_echo_and_negotiated_parameters(certs: Certs) -> None:
                        server_hostname="localhost")
     assert c.handshake_complete  # dial completes the handshake
     assert c.version == "TLSv1.3"
-    name, proto, bits = c.cipher
+    _name, proto, bits = c.cipher
     assert proto == "TLSv1.3" and bits >= 128
     assert c.server_hostname == "localhost"
     assert not c.server_side
@@ -321,7 +321,7 @@ def test_certificate_failure_is_sticky_and_closes(certs: Certs) -> None:
         g = gonet.go(accept_and_fail, ln)
         c = gonet.tls.client(gonet.dial("tcp", str(ln.addr)), certs.client_context(),
                              "wrong.example")
-        with pytest.raises(ssl.SSLCertVerificationError, match="wrong.example|mismatch"):
+        with pytest.raises(ssl.SSLCertVerificationError, match=r"wrong\.example|mismatch"):
             c.handshake()
         with pytest.raises(ssl.SSLCertVerificationError):
             c.handshake()
@@ -491,7 +491,11 @@ def test_close_wakes_parked_reader_and_later_calls_fail(certs: Certs) -> None:
     hs = gonet.go(s.handshake)
     c.handshake()
     hs.join()
-    r = gonet.go(lambda: pytest.raises(gonet.ClosedError, c.read))
+    def parked_reader() -> None:
+        with pytest.raises(gonet.ClosedError):
+            c.read()
+
+    r = gonet.go(parked_reader)
     wait_all_blocked()
     c.close()
     r.join()
@@ -537,11 +541,16 @@ def test_sni_callback_selects_context(certs: Certs) -> None:
         if name == "b.example":
             obj.context = ctx_b
 
+    def accept_and_handshake(ln: gonet.tls.TLSListener) -> gonet.tls.TLSConn:
+        s = ln.accept()
+        s.handshake()
+        return s
+
     default = certs.server_context()
     default.sni_callback = pick
     with gonet.tls.listen("tcp", "127.0.0.1:0", default) as ln:
         for name, want_san in (("localhost", "localhost"), ("b.example", "b.example")):
-            g = gonet.go(lambda: (lambda s: (s.handshake(), s)[1])(ln.accept()))
+            g = gonet.go(accept_and_handshake, ln)
             c = gonet.tls.dial("tcp", str(ln.addr), certs.client_context(alpn=["b-proto"]),
                                server_hostname=name)
             s = g.join()

@@ -113,9 +113,28 @@ class TLSConn:
     """
 
     __slots__ = (
-        "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_hs_done",
-        "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu", "_rd", "_rec",
-        "_rerr", "_go_eof", "_wd", "_werr", "_writers",
+        "__weakref__",
+        "_closed",
+        "_cn_err",
+        "_cn_sent",
+        "_conn",
+        "_context",
+        "_go_eof",
+        "_hs_done",
+        "_hs_err",
+        "_hs_mu",
+        "_in",
+        "_in_mu",
+        "_mv",
+        "_obj",
+        "_out",
+        "_out_mu",
+        "_rd",
+        "_rec",
+        "_rerr",
+        "_wd",
+        "_werr",
+        "_writers",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -254,7 +273,7 @@ class TLSConn:
         finally:
             mu.unlock()
 
-    def _read_locked(self, n: int, buffer: Any) -> bytes | int:
+    def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
         obj = self._obj
         inc = self._in
         rec = self._rec
