@@ -47,7 +47,7 @@ import gonet
 
 from .errors import TruncatedError
 from .info import ConnectionState, ConnInfo
-from .record import RecordTracker
+from .record import HEADER_LEN, RecordTracker
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
 
@@ -101,7 +101,7 @@ class TLSConn(ConnInfo):
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
         "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
-        "_rec", "_rerr", "_werr", "_writers",
+        "_rec", "_rerr", "_ssl", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -118,6 +118,9 @@ class TLSConn(ConnInfo):
         self._out = ssl.MemoryBIO()
         self._obj = context.wrap_bio(self._in, self._out, server_side=server_side,
                                      server_hostname=server_hostname, session=session)
+        # The hot calls (read, write, pending) go to the C object under the
+        # SSLObject: its Python wrappers add a frame each and do nothing else.
+        self._ssl = getattr(self._obj, "_sslobj", self._obj)
         self._mv = _read_buffer()
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
@@ -131,7 +134,6 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
-        self._writers = 0  # write() calls in flight (Go's activeCall)
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -241,7 +243,7 @@ class TLSConn(ConnInfo):
             mu.unlock()
 
     def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
-        obj = self._obj
+        obj = self._ssl
         inc = self._in
         rec = self._rec
         while True:
@@ -254,7 +256,7 @@ class TLSConn(ConnInfo):
             # Call into OpenSSL only when it can make progress: plaintext left
             # over, or a complete record in the BIO (see record.py). No
             # SSLWantReadError is raised per read on the common path.
-            if obj.pending() or inc.pending > rec.partial:
+            if inc.pending > rec.partial or obj.pending():
                 try:
                     data = obj.read(n) if buffer is None else obj.read(n, buffer)
                 except ssl.SSLWantReadError:
@@ -289,7 +291,9 @@ class TLSConn(ConnInfo):
                 self._transport_eof()
                 continue
             inc.write(mv[:k])
-            rec.feed(mv, k)
+            # Exactly one whole record (the common case) leaves the tracker at a boundary.
+            if rec.partial or k < HEADER_LEN or k != ((mv[3] << 8) | mv[4]) + HEADER_LEN:
+                rec.feed(mv, k)
 
     def _feed(self, n: int) -> None:
         mv = self._mv
@@ -335,22 +339,34 @@ class TLSConn(ConnInfo):
         :meth:`close_write` it raises ``BrokenPipeError`` ("tls: protocol is
         shutdown").
         """
-        self._writers += 1
+        if not self._hs_done:
+            try:
+                self.handshake()
+            except OSError as e:
+                e.written = 0  # type: ignore[attr-defined]
+                raise
+        mu = self._out_mu
+        mu.lock()
         try:
-            if not self._hs_done:
+            if (type(data) is bytes and self._werr is None and not self._closed
+                    and not self._cn_sent and 0 < len(data) <= WRITE_CHUNK):
+                # The common case, inlined: one SSL_write, then drain the BIO.
                 try:
-                    self.handshake()
+                    self._ssl.write(data)
+                    out = self._out
+                    conn = self._conn
+                    while out.pending:
+                        conn.write(out.read())
+                except ssl.SSLWantReadError:
+                    self._renegotiation(0)
                 except OSError as e:
                     e.written = 0  # type: ignore[attr-defined]
+                    self._werr = e
                     raise
-            mu = self._out_mu
-            mu.lock()
-            try:
-                return self._write_locked(data)
-            finally:
-                mu.unlock()
+                return len(data)
+            return self._write_locked(data)
         finally:
-            self._writers -= 1
+            mu.unlock()
 
     def _write_locked(self, data: Any) -> int:
         if self._werr is not None:
@@ -361,21 +377,15 @@ class TLSConn(ConnInfo):
             err = BrokenPipeError(errno.EPIPE, "tls: protocol is shutdown")
             err.written = 0  # type: ignore[attr-defined]
             raise err
-        obj = self._obj
-        if isinstance(data, bytes):
-            total = len(data)
-        else:
+        obj = self._ssl
+        if not isinstance(data, bytes):
             data = memoryview(data).cast("B")
-            total = data.nbytes
+        total = len(data)
         if total == 0:
             return 0  # Go: no record for an empty write
+        mv = memoryview(data)
         off = 0
         try:
-            if total <= WRITE_CHUNK:
-                obj.write(data)
-                self._drain()
-                return total
-            mv = data if isinstance(data, memoryview) else memoryview(data)
             while off < total:
                 end = off + WRITE_CHUNK
                 obj.write(mv[off:end])
@@ -383,16 +393,20 @@ class TLSConn(ConnInfo):
                 off = min(end, total)
             return total
         except ssl.SSLWantReadError:
-            # Only a TLS 1.2 renegotiation makes SSL_write wait for input;
-            # like Go's server (and its client by default) gonet refuses it.
-            e2 = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
-            e2.written = off  # type: ignore[attr-defined]
-            self._werr = e2
-            raise e2 from None
+            self._renegotiation(off)
         except OSError as e:
             e.written = off  # type: ignore[attr-defined]
             self._werr = e
             raise
+        raise AssertionError("unreachable")
+
+    def _renegotiation(self, written: int) -> None:
+        # Only a TLS 1.2 renegotiation makes SSL_write wait for input; like
+        # Go's server (and its client by default) gonet refuses it.
+        err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
+        err.written = written  # type: ignore[attr-defined]
+        self._werr = err
+        raise err from None
 
     def _drain(self) -> None:
         """Write everything in the outgoing BIO to the inner conn (caller holds out_mu)."""
@@ -417,7 +431,9 @@ class TLSConn(ConnInfo):
         if self._closed:
             return
         self._closed = True
-        if (self._hs_done and not self._cn_sent and self._werr is None and self._writers == 0
+        # Go's activeCall interlock: a held out_mu is a write in flight (or a
+        # reader's flush); close is then what breaks it, and sends no alert.
+        if (self._hs_done and not self._cn_sent and self._werr is None
                 and not self._out_mu.locked()):
             try:
                 self._close_notify()
