@@ -58,7 +58,12 @@ class TLSListener:
         Parks while none is pending. Raises what ``Listener.accept`` raises
         (``ClosedError`` once closed, ``DeadlineExceededError``, ``OSError``).
         """
-        return TLSConn(self._ln.accept(), self._context, True)
+        conn = self._ln.accept()
+        try:
+            return TLSConn(conn, self._context, True)
+        except BaseException:
+            conn.close()
+            raise
 
     def serve(self, handler: Callable[[TLSConn], Any]) -> None:
         """serve accepts until the listener is closed, running ``handler(conn)`` per TLS conn.
@@ -71,7 +76,7 @@ class TLSListener:
         context = self._context
 
         def serve_tls(conn: gonet.Conn) -> None:
-            tc = TLSConn(conn, context, True)
+            tc = TLSConn(conn, context, True)  # on failure, Listener.serve closes conn
             try:
                 handler(tc)
             finally:
