@@ -36,7 +36,6 @@ State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
 
 from __future__ import annotations
 
-import copy
 import errno
 import ssl
 import threading
@@ -45,7 +44,7 @@ from typing import Any
 
 import gonet
 
-from .errors import TruncatedError
+from .errors import TruncatedError, again
 from .info import ConnectionState, ConnInfo
 from .record import HEADER_LEN, RecordTracker
 
@@ -74,18 +73,6 @@ def _read_buffer() -> memoryview:
         mv = _local.mv = memoryview(bytearray(READ_CHUNK))
     return mv
 
-
-def _again(err: BaseException) -> BaseException:
-    """A fresh copy of a sticky error (its own traceback, ``written`` 0), chained to the first."""
-    try:
-        e = copy.copy(err)
-    except Exception:  # an exception type copy cannot rebuild: raise the original
-        e = err.with_traceback(None)
-    else:
-        e.__cause__ = err
-    if isinstance(e, OSError):
-        e.written = 0  # type: ignore[attr-defined]
-    return e
 
 class TLSConn(ConnInfo):
     """TLSConn is a TLS connection over a gonet ``Conn``, with the whole ``Conn`` API.
@@ -160,7 +147,7 @@ class TLSConn(ConnInfo):
         self._hs_mu.lock()
         try:
             if self._hs_err is not None:
-                raise _again(self._hs_err)
+                raise again(self._hs_err)
             if self._hs_done:
                 return
             if self._closed:
@@ -250,7 +237,7 @@ class TLSConn(ConnInfo):
             if self._rerr is not None:
                 if self._rerr is _EOF:
                     return b"" if buffer is None else 0
-                raise _again(self._rerr)
+                raise again(self._rerr)
             if self._closed:
                 raise self._closed_error("read")
             # Call into OpenSSL only when it can make progress: plaintext left
@@ -370,7 +357,7 @@ class TLSConn(ConnInfo):
 
     def _write_locked(self, data: Any) -> int:
         if self._werr is not None:
-            raise _again(self._werr)
+            raise again(self._werr)
         if self._closed:
             raise self._closed_error("write")
         if self._cn_sent:
@@ -464,14 +451,14 @@ class TLSConn(ConnInfo):
                 except OSError as e:
                     self._cn_err = e
             if self._cn_err is not None:
-                raise _again(self._cn_err)
+                raise again(self._cn_err)
         finally:
             mu.unlock()
 
     def _send_close_notify(self) -> None:
         conn = self._conn
         if self._werr is not None:
-            raise _again(self._werr)
+            raise again(self._werr)
         bound = gonet.monotonic() + CLOSE_NOTIFY_TIMEOUT
         wd = self._wd
         conn.set_write_deadline(bound if wd is None or wd > bound else wd)

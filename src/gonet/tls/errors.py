@@ -8,9 +8,10 @@ failures (a bad ClientHello, a failed certificate check, a bad record MAC).
 
 from __future__ import annotations
 
+import copy
 import ssl
 
-__all__ = ["TruncatedError"]
+__all__ = ["TruncatedError", "again"]
 
 
 class TruncatedError(ssl.SSLEOFError):
@@ -41,3 +42,16 @@ class TruncatedError(ssl.SSLEOFError):
 
 def _rebuild(message: str, mid_record: bool, during_handshake: bool) -> TruncatedError:
     return TruncatedError(message, mid_record=mid_record, during_handshake=during_handshake)
+
+
+def again(err: BaseException) -> BaseException:
+    """again returns a fresh copy of a sticky error (own traceback, ``written`` 0), chained to it."""
+    try:
+        e = copy.copy(err)
+    except Exception:  # an exception type copy cannot rebuild: raise the original
+        e = err.with_traceback(None)
+    else:
+        e.__cause__ = err
+    if isinstance(e, OSError):
+        e.written = 0  # type: ignore[attr-defined]
+    return e
