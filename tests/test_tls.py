@@ -444,6 +444,33 @@ def test_close_does_not_wait_for_the_peers_close_notify(certs: Certs) -> None:
     s.close()
 
 
+def fill_send_buffers(conn: gonet.Conn) -> None:
+    """Write raw bytes until the peer's window and our socket buffer are full."""
+    conn.set_write_deadline(gonet.monotonic() + 0.5)
+    with pytest.raises(gonet.DeadlineExceededError):
+        while True:
+            conn.write(bytes(65536))
+    conn.set_write_deadline(None)
+
+
+@pytest.mark.parametrize("write_deadline", [None, 1.0, 9.0])
+@gotest(clock=MockClock)
+def test_close_notify_is_bounded_by_write_deadline_or_5s(certs: Certs,
+                                                         write_deadline: float | None) -> None:
+    c, s = tls_pair(certs)
+    hs = gonet.go(s.handshake)
+    c.handshake()
+    hs.join()
+    fill_send_buffers(c.net_conn)  # the peer never reads: close_notify cannot leave
+    t0 = gonet.monotonic()
+    if write_deadline is not None:
+        c.set_write_deadline(t0 + write_deadline)
+    c.close()
+    assert gonet.monotonic() - t0 == pytest.approx(min(write_deadline or 5.0, 5.0))
+    assert c.closed() and c.fileno() == -1
+    s.close()
+
+
 @gotest(clock=MockClock)
 def test_close_with_a_passed_write_deadline_still_closes(certs: Certs) -> None:
     c, s = tls_pair(certs)
