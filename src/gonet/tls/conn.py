@@ -56,6 +56,9 @@ CLOSE_NOTIFY_TIMEOUT = 5.0
 #: Plaintext encrypted per step of a large write: bounds the ciphertext held in memory.
 WRITE_CHUNK = 256 * 1024
 
+#: MAX_PLAINTEXT is the most plaintext one TLS record carries (RFC 8446 5.1: 2^14 bytes).
+MAX_PLAINTEXT = 16384
+
 #: Ciphertext read from the inner conn at once (four full records).
 READ_CHUNK = 64 * 1024
 
@@ -208,6 +211,10 @@ class TLSConn(ConnInfo):
             if n < 0:
                 raise ValueError(f"read: negative size {n}")
             return b""  # Go: Read(nil) after the handshake returns 0, nil
+        if n > MAX_PLAINTEXT:
+            # One SSL_read returns at most one record: asking for more only makes
+            # _ssl allocate a larger bytes object and shrink it again.
+            n = MAX_PLAINTEXT
         mu = self._in_mu
         mu.lock()
         try:
