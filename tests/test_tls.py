@@ -671,3 +671,38 @@ def test_concurrent_readers_and_writers_on_one_conn(certs: Certs) -> None:
     c.close()
     srv.join()
     s.close()
+
+
+@gotest(clock=MockClock)
+def test_reader_sends_what_openssl_queued_post_handshake_auth(certs: Certs) -> None:
+    # TLS 1.3 post-handshake auth: the client's *read* processes the server's
+    # CertificateRequest and makes OpenSSL queue Certificate/CertificateVerify/
+    # Finished. The client never writes, so only its reader can send them
+    # (before it parks for more input); otherwise the server never gets them.
+    sctx = certs.server_context()
+    sctx.verify_mode = ssl.CERT_REQUIRED
+    sctx.post_handshake_auth = True
+    certs.ca.configure_trust(sctx)
+    cctx = certs.client_context()
+    cctx.post_handshake_auth = True
+    certs.ca.issue_cert("client.example").configure_cert(cctx)
+    c, s = tls_pair(certs, server_ctx=sctx, client_ctx=cctx)
+
+    def client() -> bytes:
+        data = read_exact(c, 5)  # the request arrives with this data
+        return data + read_exact(c, 3)  # parks: the reply must have gone out first
+
+    cl = gonet.go(client)
+    s.handshake()
+    assert s.peer_certificate is None  # not asked for during the handshake
+    s.verify_client_post_handshake()
+    s.write(b"hello")
+    s.set_read_deadline(gonet.monotonic() + 1.0)
+    with pytest.raises(gonet.DeadlineExceededError):
+        s.read()  # no application data comes, but the certificate did
+    assert ("DNS", "client.example") in s.peer_certificate["subjectAltName"]
+    s.set_read_deadline(None)
+    s.write(b"bye")
+    assert cl.join() == b"hellobye"
+    c.close()
+    s.close()

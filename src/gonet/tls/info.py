@@ -115,6 +115,18 @@ class ConnInfo:
         """session_reused reports whether the handshake resumed a previous session."""
         return self._obj.session_reused
 
+    def verify_client_post_handshake(self) -> None:
+        """verify_client_post_handshake asks a TLS 1.3 client for its certificate now (server side).
+
+        The request goes out with the next write; the client's reader
+        answers it (its read sends the queued reply before parking again),
+        and :attr:`peer_certificate` is set once this side has read the
+        answer. Needs ``post_handshake_auth`` on the client's context and a
+        verifying ``verify_mode`` on the server's. Raises ``ssl.SSLError``
+        otherwise.
+        """
+        self._obj.verify_client_post_handshake()
+
     def connection_state(self) -> ConnectionState:
         """connection_state returns the negotiated parameters at once (Go's ``ConnectionState``)."""
         return ConnectionState(
