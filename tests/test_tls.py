@@ -706,3 +706,26 @@ def test_reader_sends_what_openssl_queued_post_handshake_auth(certs: Certs) -> N
     assert cl.join() == b"hellobye"
     c.close()
     s.close()
+
+
+@pytest.mark.timeout(120)
+@gotest
+def test_200_concurrent_tls_clients(certs: Certs) -> None:
+    n = 200
+    cctx = certs.client_context()
+    with gonet.tls.listen("tcp", "127.0.0.1:0", certs.server_context()) as ln:
+        srv = gonet.go(ln.serve, echo)
+
+        def client(i: int) -> bool:
+            with gonet.tls.dial("tcp", str(ln.addr), cctx, server_hostname="localhost",
+                                timeout=60) as c:
+                for k in range(5):
+                    msg = f"client {i} message {k}".encode() * (1 + i % 7)
+                    c.write(msg)
+                    if read_exact(c, len(msg)) != msg:
+                        return False
+                return True
+
+        clients = [gonet.go(client, i) for i in range(n)]
+        assert all(g.join() for g in clients)
+    srv.join()
