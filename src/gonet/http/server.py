@@ -131,7 +131,7 @@ class ServerConn:
                 elif not header_deadline and idle is not None:
                     now = _monotonic()
                     rdl = self.rdl
-                    if rdl is None or rdl < now + idle:
+                    if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
                         self._set_read_deadline(now + idle * 1.25)
                 try:
                     data = conn.read(65536)
