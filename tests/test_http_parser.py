@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from httputil import CHUNKED, HOSTILE, HOSTILE_BODY
 
 from gonet.http import Headers
 from gonet.http._h1 import (
@@ -16,6 +15,7 @@ from gonet.http._h1 import (
     parse_head,
     response_head,
 )
+from httputil import CHUNKED, HOSTILE, HOSTILE_BODY
 
 
 def parse_all(raw: bytes, **limits: int) -> tuple[object, int]:

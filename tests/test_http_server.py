@@ -14,6 +14,9 @@ from typing import Any
 import h11
 import pytest
 import requests
+
+import gonet
+from gonet.http import Request, ResponseWriter, WSGIHandler
 from httputil import (
     HOSTILE,
     HOSTILE_BODY,
@@ -26,9 +29,6 @@ from httputil import (
     status_of,
 )
 
-import gonet
-from gonet.http import Request, ResponseWriter, WSGIHandler
-
 CURL = shutil.which("curl")
 
 
@@ -37,7 +37,8 @@ def wsgi(app: Any, **kw: Any) -> ServerThread:
 
 
 def h11_request(sock: Any, client: h11.Connection, method: str, target: str,
-                headers: list[tuple[str, str]], body: bytes | list[bytes] = b"") -> tuple[h11.Response, bytes]:
+                headers: list[tuple[str, str]],
+                body: bytes | list[bytes] = b"") -> tuple[h11.Response, bytes]:
     """Send one request with h11 on ``sock`` and read the whole response."""
     out = client.send(h11.Request(method=method, target=target, headers=headers))
     chunks = body if isinstance(body, list) else ([body] if body else [])
@@ -56,9 +57,7 @@ def h11_request(sock: Any, client: h11.Connection, method: str, target: str,
             response = event
         elif isinstance(event, h11.Data):
             data.append(bytes(event.data))
-        elif isinstance(event, h11.EndOfMessage):
-            break
-        elif isinstance(event, h11.ConnectionClosed):
+        elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
             break
     assert response is not None
     return response, b"".join(data)
@@ -115,7 +114,8 @@ def test_h11_chunked_both_ways_keep_alive() -> None:
     with wsgi(app) as st, connect(st.address) as sock:
         client = h11.Connection(h11.CLIENT)
         for _ in range(3):
-            resp, data = h11_request(sock, client, "POST", "/", [("Host", "x"), ("Transfer-Encoding", "chunked")],
+            resp, data = h11_request(sock, client, "POST", "/",
+                                     [("Host", "x"), ("Transfer-Encoding", "chunked")],
                                      [b"ab", b"cd", b"e"])
             assert resp.status_code == 200
             assert (b"transfer-encoding", b"chunked") in resp.headers
@@ -232,7 +232,8 @@ def test_hostile_request_over_socket(name: str, raw: bytes, status: int) -> None
         assert status_of(data) == status
         assert b"Connection: close" in data.split(b"\r\n\r\n")[0]
         # and the server keeps serving
-        assert status_of(exchange(st.address, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 200
+        ok = exchange(st.address, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert status_of(ok) == 200
 
 
 @pytest.mark.parametrize(("name", "raw", "status"), HOSTILE_BODY, ids=[c[0] for c in HOSTILE_BODY])
@@ -247,7 +248,8 @@ def test_large_bodies_both_ways() -> None:
     with wsgi(echo_wsgi) as st:
         r = requests.post(f"http://{st.address}/", data=payload, timeout=30)
         assert r.content == payload
-        r = requests.post(f"http://{st.address}/", data=iter([payload[:1 << 20], payload[1 << 20:]]), timeout=30)
+        pieces = iter([payload[:1 << 20], payload[1 << 20:]])
+        r = requests.post(f"http://{st.address}/", data=pieces, timeout=30)
         assert r.content == payload  # chunked upload
 
 

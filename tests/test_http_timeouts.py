@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from httputil import ServerThread, connect, hello_wsgi, read_to_eof, status_of, wait_until
 
 import gonet
 from gonet.http import Request, ResponseWriter, WSGIHandler
+from httputil import ServerThread, connect, hello_wsgi, read_to_eof, status_of, wait_until
 
 
 @pytest.mark.timeout(60)
