@@ -554,10 +554,12 @@ def test_informational_and_no_body_statuses() -> None:
                 w.write(b"x")
 
     with ServerThread(handler) as st, connect(st.address) as s:
-        s.sendall(b"GET /103 HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET /103 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data = read_to_eof(s)
-    assert data.startswith(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK")
-    first, second = data.split(b"final", 1)
+    assert data.startswith(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                           b"HTTP/1.1 200 OK")
+    _, second = data.split(b"final", 1)
     assert second.startswith(b"HTTP/1.1 204 No Content") and second.endswith(b"\r\n\r\n")
     assert b"Content-Length" not in second
 
