@@ -19,7 +19,7 @@ from ._h1 import ChunkedDecoder, ProtocolError, check_header
 
 if TYPE_CHECKING:
     from ._h1 import RequestHead
-    from .server import ServerConn
+    from .conn import ServerConn
 
 __all__ = ["Body", "Headers", "Request"]
 

@@ -26,7 +26,7 @@ from .request import Headers
 
 if TYPE_CHECKING:
     from .request import Request
-    from .server import ServerConn
+    from .conn import ServerConn
 
 __all__ = ["BodyNotAllowedError", "ContentLengthError", "ResponseWriter"]
 
