@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import gonet
 
 from ._h1 import ProtocolError, parse_head, response_head
-from .request import Body, Request
+from .request import EMPTY_BODY, Body, Request
 from .response import DISCARD_MAX, ResponseWriter
 from .status import status_text
 
@@ -78,6 +78,8 @@ class ServerConn:
         idle = srv.idle_timeout
         handler = srv.handler
         limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
+        policy = srv.trust_forwarded
+        trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
         if rht is not None:
             self._set_read_deadline(_monotonic() + rht)
         header_deadline = True
@@ -127,10 +129,10 @@ class ServerConn:
                 self.fail(413, "request body too large")
                 return
             self.close_after = srv.shutting_down or not head.keep_alive
-            body = Body(self, cl, head.chunked, head.expect_continue)
+            body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
             req = Request(head, body, self.remote, "http")
-            if srv.trust_forwarded is not None:
-                srv.trust_forwarded(req)
+            if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
+                policy(req)  # type: ignore[misc]
             w = ResponseWriter(self, req)
             self.writer = w
             start = _monotonic() if srv.access_log is not None else 0.0

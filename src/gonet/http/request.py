@@ -305,6 +305,10 @@ class Body:
         sc.fill_body()
 
 
+#: EMPTY_BODY is the body of every request without one (stateless: every read returns b"").
+EMPTY_BODY = Body(None, 0, False, False)
+
+
 class Request:
     """Request is an HTTP request as the server received it (Go's ``http.Request``).
 

@@ -250,7 +250,11 @@ class Server:
 
 
 def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], None] | None:
-    """Return a function applying X-Forwarded-For/-Proto for requests from trusted peers."""
+    """Return a function applying X-Forwarded-For/-Proto to a request (None: trust no one).
+
+    The function has a ``trusts(addr)`` attribute: the connection asks it once
+    whether its peer is trusted, and calls the function only for those peers.
+    """
     if allow is None:
         return None
     if isinstance(allow, str):
@@ -260,13 +264,14 @@ def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], 
         return None
     trust_all = "*" in trusted
 
+    def trusts(peer: gonet.Addr | None) -> bool:
+        return peer is not None and (trust_all or peer.host in trusted)
+
     def apply(req: Request) -> None:
         peer = req.remote_addr
-        if peer is None or not (trust_all or peer.host in trusted):
-            return
         index = req.headers._lookup()
         xff = index.get("x-forwarded-for")
-        if xff is not None:
+        if xff is not None and peer is not None:
             hops = [h.strip() for h in xff.split(",") if h.strip()]
             client = None
             for hop in reversed(hops):  # the nearest untrusted hop is the client (uvicorn's rule)
@@ -281,4 +286,5 @@ def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], 
             if p in ("http", "https"):
                 req.scheme = p
 
+    apply.trusts = trusts  # type: ignore[attr-defined]
     return apply
