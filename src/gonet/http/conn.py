@@ -114,6 +114,7 @@ class ServerConn:
                     return
                 self.state = ACTIVE
                 self.buf = self.buf + data if self.buf else data
+                data = b""
                 try:
                     parsed = parse_head(self.buf, *limits)
                 except ProtocolError as e:
@@ -166,6 +167,9 @@ class ServerConn:
             self.state = IDLE
             if srv.shutting_down:
                 return
+            # An idle connection keeps nothing of its last request alive while it parks.
+            self.writer = None
+            del w, req, body, head, parsed
 
     # --- helpers the body and the writer call ---------------------------------------------
 
