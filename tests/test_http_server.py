@@ -581,3 +581,21 @@ def test_native_streaming_and_content_length_errors() -> None:
         assert r.headers["Transfer-Encoding"] == "chunked" and r.content == b"012"
         r = requests.get(f"http://{st.address}/declared", timeout=10)
         assert r.content == b"abc"
+
+
+def test_serve_wsgi_in_a_goroutine() -> None:
+    def main() -> bytes:
+        ln = gonet.listen("tcp", "127.0.0.1:0")
+        g = gonet.go(gonet.http.serve_wsgi, hello_wsgi, ln, script_name="/app")
+        c = gonet.dial("tcp", str(ln.addr))
+        c.write(b"GET /app/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while data := c.read():
+            got += data
+        c.close()
+        ln.close()
+        srv = g.join()
+        assert isinstance(srv, gonet.http.Server) and srv.shutdown(1)
+        return got
+
+    assert gonet.run(main).endswith(b"Hello, world!")
