@@ -269,3 +269,16 @@ def test_emfile_backs_off_and_recovers() -> None:
         if p.poll() is None:
             p.kill()
             p.communicate()
+
+
+def test_no_idle_timeout_keeps_the_connection_past_the_header_timeout() -> None:
+    with ServerThread(WSGIHandler(hello_wsgi), read_header_timeout=0.2, idle_timeout=None) as st, \
+            connect(st.address) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).endswith(b"Hello, world!")
+        s.settimeout(0.6)  # three header timeouts later the idle connection is still open
+        with pytest.raises(TimeoutError):
+            s.recv(4096)
+        s.settimeout(10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).endswith(b"Hello, world!")

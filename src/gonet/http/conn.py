@@ -97,11 +97,14 @@ class ServerConn:
                     if not header_deadline and rht is not None:
                         self._set_read_deadline(_monotonic() + rht)
                         header_deadline = True
-                elif not header_deadline and idle is not None:
-                    now = _monotonic()
-                    rdl = self.rdl
-                    if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
-                        self._set_read_deadline(now + idle * 1.25)
+                elif not header_deadline:
+                    if idle is not None:
+                        now = _monotonic()
+                        rdl = self.rdl
+                        if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
+                            self._set_read_deadline(now + idle * 1.25)
+                    elif self.rdl is not None:
+                        self._set_read_deadline(None)  # no idle timeout: wait for ever
                 try:
                     data = conn.read(65536)
                 except _DEADLINE:
@@ -164,7 +167,7 @@ class ServerConn:
             if not body.done and not self.discard_body(body):
                 self.close_write_and_wait()
                 return
-            self.state = IDLE
+            self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
             if srv.shutting_down:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
