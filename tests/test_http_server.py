@@ -599,3 +599,32 @@ def test_serve_wsgi_in_a_goroutine() -> None:
         return got
 
     assert gonet.run(main).endswith(b"Hello, world!")
+
+
+def test_sendfile_parks_on_eagain_and_resumes(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other os.sendfile call reports EAGAIN: the piece goes through conn.write, sendfile resumes."""
+    import gonet.http.conn as conn_module
+
+    real = os.sendfile
+    calls = {"sendfile": 0, "eagain": 0}
+
+    def flaky_sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls["sendfile"] += 1
+        if calls["sendfile"] % 2:
+            calls["eagain"] += 1
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real(out_fd, in_fd, offset, min(count, 1 << 20))
+
+    monkeypatch.setattr(conn_module.os, "sendfile", flaky_sendfile)
+    data = os.urandom(3 << 20)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Length", str(len(data)))])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    with wsgi(app) as st:
+        r = requests.get(f"http://{st.address}/", timeout=30)
+        assert r.content == data
+    assert calls["eagain"] >= 2 and calls["sendfile"] > calls["eagain"]

@@ -229,9 +229,15 @@ class ServerConn:
         ``conn.write`` (which parks on the netpoller under the write deadline)
         and ``sendfile`` resumes after it.
         """
-        sock = self.conn.fileno()
         end = offset + count
         while offset < end:
+            # Asked afresh each time: os.sendfile is not one of the conn's tracked
+            # operations, so after a close elsewhere (while conn.write parked) the
+            # number could already belong to another connection. -1 once closed.
+            sock = self.conn.fileno()
+            if sock < 0:
+                self.broken = True
+                raise gonet.ClosedError()
             try:
                 n = os.sendfile(sock, fd, offset, min(end - offset, 1 << 22))
             except BlockingIOError:
