@@ -628,3 +628,20 @@ def test_sendfile_parks_on_eagain_and_resumes(tmp_path: Any, monkeypatch: pytest
         r = requests.get(f"http://{st.address}/", timeout=30)
         assert r.content == data
     assert calls["eagain"] >= 2 and calls["sendfile"] > calls["eagain"]
+
+
+@pytest.mark.parametrize(("target", "path", "query"), [
+    ("http://example.com/p/q?x=1", "/p/q", "x=1"),
+    ("http://example.com", "/", ""),
+    ("http://example.com?y", "/", "y"),
+    ("*", "*", ""),
+    ("/a%2Fb%C3%A9?z", "/a/b\xc3\xa9", "z"),
+])
+def test_request_target_forms(target: str, path: str, query: str) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [f"{environ['PATH_INFO']}|{environ['QUERY_STRING']}|{environ['RAW_URI']}".encode("latin-1")]
+
+    with wsgi(app) as st:
+        data = exchange(st.address, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert data.split(b"\r\n\r\n", 1)[1] == f"{path}|{query}|{target}".encode("latin-1")
