@@ -45,8 +45,8 @@ _DEADLINE = gonet.DeadlineExceededError
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "wdl",
-                 "writer", "wsgi_base")
+    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "tls",
+                 "wdl", "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -61,6 +61,9 @@ class ServerConn:
         self.writer: ResponseWriter | None = None
         #: wsgi_base: the WSGI environ entries shared by this connection's requests.
         self.wsgi_base: dict[str, Any] | None = None
+        #: tls: the conn is a TLS conn (gonet.tls.TLSConn: it has a handshake), not a plain one.
+        #: Its fileno() is the socket under the encryption: never sendfile to it.
+        self.tls = type(conn) is not gonet.Conn and hasattr(conn, "handshake")
 
     # --- deadlines -----------------------------------------------------------------------
 
@@ -80,6 +83,8 @@ class ServerConn:
         limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
         policy = srv.trust_forwarded
         trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
+        tls = self.tls
+        scheme = "https" if tls else "http"
         if rht is not None:
             self._set_read_deadline(_monotonic() + rht)
         header_deadline = True
@@ -134,7 +139,7 @@ class ServerConn:
                 return
             self.close_after = srv.shutting_down or not head.keep_alive
             body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
-            req = Request(head, body, self.remote, "http")
+            req = Request(head, body, self.remote, scheme, tls)
             if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
                 policy(req)  # type: ignore[misc]
             w = ResponseWriter(self, req)
@@ -230,6 +235,16 @@ class ServerConn:
         and ``sendfile`` resumes after it.
         """
         end = offset + count
+        if type(self.conn) is not gonet.Conn:  # TLS (or another wrapper): the bytes must go through it
+            while offset < end:
+                piece = os.pread(fd, min(end - offset, 262144), offset)
+                if not piece:
+                    self.broken = True
+                    self.close_after = True
+                    raise EOFError(f"http: file ended {end - offset} bytes early in sendfile")
+                self.write(piece)
+                offset += len(piece)
+            return
         while offset < end:
             # Asked afresh each time: os.sendfile is not one of the conn's tracked
             # operations, so after a close elsewhere (while conn.write parked) the
