@@ -645,3 +645,22 @@ def test_request_target_forms(target: str, path: str, query: str) -> None:
     with wsgi(app) as st:
         data = exchange(st.address, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert data.split(b"\r\n\r\n", 1)[1] == f"{path}|{query}|{target}".encode("latin-1")
+
+
+WRK = shutil.which("wrk")
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk is not installed")
+@pytest.mark.timeout(60)
+def test_wrk_keep_alive_load_has_no_errors() -> None:
+    assert WRK is not None
+    with wsgi(hello_wsgi) as st:
+        out = subprocess.run([WRK, "-t1", "-c50", "-d1s", "--timeout", "5s", f"http://{st.address}/"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert st.srv is not None
+        served = st.srv.requests
+    text = out.stdout
+    assert "Socket errors" not in text and "Non-2xx" not in text, text
+    done = int(text.split(" requests in ")[0].split()[-1])
+    assert done > 0 and served >= done  # every request wrk counted was answered by the server
