@@ -75,10 +75,46 @@ class ServeOptions:
     bind_names: list[str] = field(default_factory=list)
 
 
+#: How often the stand-in relay looks for caught signals (without gonet.signal_notify).
+SIGNAL_POLL_INTERVAL = 0.05
+
+
 def notify_signals(ch: gonet.Chan[Any], *sigs: int) -> Callable[[], None]:
-    """notify_signals relays ``sigs`` to ``ch`` (``gonet.signal_notify``); returns the stop call."""
-    gonet.signal_notify(ch, *sigs)  # type: ignore[attr-defined]
-    return lambda: gonet.signal_stop(ch)  # type: ignore[attr-defined]
+    """notify_signals relays ``sigs`` to ``ch`` (Go's ``signal.Notify``); returns the stop call.
+
+    Uses ``gonet.signal_notify``. Where the runtime has none yet, a stand-in:
+    Python handlers record the signal and a goroutine relays it every
+    SIGNAL_POLL_INTERVAL seconds (a signal handler must not touch a channel:
+    it runs between two bytecodes of whatever goroutine is running).
+    """
+    notify = getattr(gonet, "signal_notify", None)
+    if notify is not None:
+        notify(ch, *sigs)
+        return lambda: gonet.signal_stop(ch)  # type: ignore[attr-defined]
+    caught: list[int] = []
+    old = {sig: signal.signal(sig, lambda n, _f: caught.append(n)) for sig in sigs}
+    stopped = False
+
+    def relay() -> None:
+        while not stopped:
+            gonet.sleep(SIGNAL_POLL_INTERVAL)
+            while caught and not stopped:
+                try:
+                    ch.send(signal.Signals(caught.pop(0)))
+                except gonet.ChanClosedError:
+                    return
+
+    relayer = gonet.go(relay)
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        if not relayer.done():
+            gonet.gosched()
+
+    return stop
 
 
 def _say(line: str) -> None:
@@ -275,7 +311,7 @@ class Master:
                 os.close(ready_w)
 
             code = serve_process(self.opts, self.socks, reuse_port_binds=self.reuse_port_binds,
-                                 ready=ready, master_pid=self.pid, close_originals=False)
+                                 ready=ready, master_pid=self.pid)
         except BaseException as e:  # a worker must never return into the master's code
             _say(f"worker failed: {e!r}")
         finally:
@@ -360,6 +396,10 @@ class Master:
             _say(f"{name}: stopping {len(self.workers)} workers gracefully")
             self.kill_at = time.monotonic() + self.opts.graceful_timeout + KILL_MARGIN
             self._signal_all(signal.SIGTERM)
+            # The master's copies would keep the port accepting into a queue nobody
+            # serves any more: close them, so new connections are refused.
+            for s in self.socks:
+                s.close()
         else:
             _say(f"{name} again: workers stop at once")
             self._signal_all(signal.SIGTERM)  # their second signal: close everything
