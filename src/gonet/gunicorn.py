@@ -95,13 +95,19 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
             if self.nr >= self.max_requests and self.alive:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
+                self._stop()  # stop accepting as soon as this goroutine parks
             return app(environ, start_response)
 
         return counted
 
+    def _stop(self) -> None:
+        gonet.select((self._stop_ch, None), default=True)
+
     def _serve(self) -> None:
         from .http import Server, WSGIHandler
 
+        self._stop_ch: gonet.Chan[None] = gonet.Chan(1)
+        self._done = False
         tls = None
         if self.cfg.is_ssl:
             from gunicorn.sock import ssl_context
@@ -116,7 +122,8 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
         if tls is not None:
             lns = [_TLSListener(ln, tls) for ln in lns]
         serving = [gonet.go(srv.serve, ln) for ln in lns]
-        self._heartbeat()
+        heartbeat = gonet.go(self._heartbeat)
+        self._stop_ch.recv()
         graceful = float(self.cfg.graceful_timeout)
         if not srv.shutdown(timeout=graceful):
             self.log.warning("gonet worker: requests still running after %g s; closing them",
@@ -124,14 +131,22 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
             srv.close()
         for g in serving:
             g.join(timeout=5.0)
+        self._done = True
+        heartbeat.join(timeout=5.0)
+        sys.stdout.flush()
 
     def _heartbeat(self) -> None:
-        """Tell the master we are alive until told to stop (or orphaned)."""
+        """Tell the master we are alive until the worker exits; start the stop once told to.
+
+        It keeps beating through the graceful shutdown: draining requests is
+        not being stuck.
+        """
         interval = max(0.01, min(HEARTBEAT_MAX, float(self.timeout) / 2.0))
-        while self.alive:
+        while not self._done:
             self.notify()
-            if self.ppid != os.getppid():
+            if self.alive and self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
-                break
+                self.alive = False
+            if not self.alive:
+                self._stop()
             gonet.sleep(interval)
-        sys.stdout.flush()
