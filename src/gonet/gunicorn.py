@@ -65,8 +65,8 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
     def _server_kwargs(self) -> dict[str, Any]:
         cfg = self.cfg
         kw: dict[str, Any] = {}
-        if cfg.keepalive is not None:
-            kw["idle_timeout"] = float(cfg.keepalive) if cfg.keepalive > 0 else 0.0
+        if cfg.keepalive and cfg.keepalive > 0:  # 0 (keep-alive off) keeps the Server's default
+            kw["idle_timeout"] = float(cfg.keepalive)
         if cfg.limit_request_line:
             kw["max_request_line"] = int(cfg.limit_request_line)
         if cfg.limit_request_fields:
