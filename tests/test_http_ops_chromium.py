@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from http_ops_support import need_binary, serve, write_app
 
 # An app whose parked goroutines carry markup in their stack (the source line).

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from http_ops_support import serve, write_app
 
 pytest.importorskip("flask", reason="flask is in the test extra")

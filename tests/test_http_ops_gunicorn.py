@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from http_ops_support import wait_until, write_app
 
 pytest.importorskip("gunicorn", reason="gunicorn is in the test extra")

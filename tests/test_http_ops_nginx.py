@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from http_ops_support import need_binary, serve, wait_until, write_app
 
 APP = '''

@@ -85,7 +85,7 @@ def test_goroutines_are_grouped_by_reason_and_stack() -> None:
     assert (top.count, top.reason) == (1000, "chan receive")
     assert "ch.recv()" in top.stack
     assert sum(g.count for g in groups) == gonet.stats()["goroutines"]
-    status, headers, text = call(DebugPage(), "/debug/gonet/goroutines", "debug=1")
+    _, headers, text = call(DebugPage(), "/debug/gonet/goroutines", "debug=1")
     assert headers["Content-Type"].startswith("text/plain")
     assert text.startswith(f"goroutine profile: total {gonet.stats()['goroutines']}\n")
     assert "\n1000 @ [chan receive" in text

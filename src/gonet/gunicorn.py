@@ -43,7 +43,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gunicorn.workers.base import Worker as _GunicornWorker
+from gunicorn.workers.base import Worker as _GunicornWorker  # type: ignore[import-untyped]
 
 import gonet
 
@@ -92,7 +92,7 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
     def _count_requests(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             self.nr += 1
-            if self.nr >= self.max_requests and self.alive:
+            if self.nr >= self.max_requests and self.alive:  # type: ignore[has-type]
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
                 self._stop()  # stop accepting as soon as this goroutine parks
@@ -110,7 +110,7 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
         self._done = False
         tls = None
         if self.cfg.is_ssl:
-            from gunicorn.sock import ssl_context
+            from gunicorn.sock import ssl_context  # type: ignore[import-untyped]
 
             from .http.prefork import _TLSListener
 

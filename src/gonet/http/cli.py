@@ -125,6 +125,7 @@ def _tcp_socket(address: str, reuse_port: bool) -> tuple[socket.socket, str]:
         port = int(port_s)
     except (gonet.AddrError, ValueError) as e:
         raise AppError(f"--bind {address}: {e}") from None
+    sa: Any
     if host == "":
         family, sa, v6only = (socket.AF_INET6, ("::", port), False) if socket.has_ipv6 \
             else (socket.AF_INET, ("0.0.0.0", port), False)
@@ -227,9 +228,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"(default {DEFAULT_BIND})")
     p.add_argument("-w", "--workers", type=int, default=1,
                    help="processes to pre-fork, supervised by a master (default 1: no master)")
-    p.add_argument("--reuse-port", action="store_true",
-                   help="with --workers: one SO_REUSEPORT socket per worker instead of one "
-                        "shared listening socket")
+    p.add_argument("--reuse-port", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --workers: each worker listens on its own SO_REUSEPORT socket "
+                        "(the default: the kernel spreads connections evenly); "
+                        "--no-reuse-port shares one listening socket")
     p.add_argument("--access-log", action="store_true",
                    help="log every request to stdout (combined log format)")
     p.add_argument("--debug-page", action="store_true",
