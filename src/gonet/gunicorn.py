@@ -112,7 +112,7 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
         if self.cfg.is_ssl:
             from gunicorn.sock import ssl_context  # type: ignore[import-untyped]
 
-            from .http.prefork import _TLSListener
+            from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
 
             tls = ssl_context(self.cfg)
         handler = WSGIHandler(self._count_requests(self.wsgi),
@@ -120,7 +120,7 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
         srv = Server(handler, **self._server_kwargs())
         lns: list[Any] = [gonet.file_listener(s) for s in self.sockets]
         if tls is not None:
-            lns = [_TLSListener(ln, tls) for ln in lns]
+            lns = [gonet_tls.TLSListener(ln, tls) for ln in lns]
         serving = [gonet.go(srv.serve, ln) for ln in lns]
         heartbeat = gonet.go(self._heartbeat)
         self._stop_ch.recv()

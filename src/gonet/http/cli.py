@@ -254,12 +254,14 @@ def _tls_context(certfile: str | None, keyfile: str | None) -> ssl.SSLContext | 
     if certfile is None:
         raise AppError("--keyfile needs --certfile")
     try:
-        import gonet.tls  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+        from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         raise AppError("TLS needs gonet.tls, which this installation does not have") from None
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
-        ctx.load_cert_chain(certfile, keyfile)
+        # go_eof: a client hanging up without close_notify is a clean EOF, as in Go's
+        # net/http (browsers and curl often do).
+        ctx: ssl.SSLContext = gonet_tls.server_context(certfile, keyfile,
+                                                       alpn_protocols=["http/1.1"], go_eof=True)
     except (OSError, ssl.SSLError) as e:
         raise AppError(f"--certfile {certfile}: {e}") from None
     return ctx
@@ -301,6 +303,8 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"gonet serve: listen: {e}\n")
         return 1
     names = bound.names
+    if opts.tls_context is not None:
+        names = [n.replace("http://", "https://", 1) for n in names]
     opts.bind_names = names
     try:
         if args.workers == 1:

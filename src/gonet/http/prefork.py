@@ -127,34 +127,6 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
-class _TLSListener:
-    """A listener whose accepted conns are TLS server conns (``gonet.tls.server``).
-
-    The handshake happens on the connection's own goroutine (at its first
-    read or write), never in the accept loop, as Go's ``tls.NewListener``.
-    """
-
-    def __init__(self, ln: gonet.Listener, context: Any) -> None:
-        import gonet.tls  # type: ignore[import-not-found,unused-ignore]
-
-        self._ln = ln
-        self._server = gonet.tls.server
-        self._context = context
-
-    @property
-    def addr(self) -> gonet.Addr | None:
-        return self._ln.addr
-
-    def accept(self) -> Any:
-        return self._server(self._ln.accept(), self._context)
-
-    def close(self) -> None:
-        self._ln.close()
-
-    def fileno(self) -> int:
-        return self._ln.fileno()
-
-
 def _open_listeners(socks: list[socket.socket], reuse_port_binds: list[str],
                     close_originals: bool) -> list[gonet.Listener]:
     lns: list[gonet.Listener] = []
@@ -201,7 +173,11 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket], reuse_port_binds
     stop_notify = notify_signals(sigch, *_STOP_SIGNALS)
     lns = _open_listeners(socks, reuse_port_binds, close_originals)
     if opts.tls_context is not None:
-        lns = [_TLSListener(ln, opts.tls_context) for ln in lns]  # type: ignore[misc]
+        from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
+
+        # The handshake runs on each connection's goroutine (its first read), never in
+        # the accept loop (Go's tls.NewListener).
+        lns = [gonet_tls.TLSListener(ln, opts.tls_context) for ln in lns]
     serving = [gonet.go(srv.serve, ln) for ln in lns]
     if access is not None:
         gonet.go(access.run)
