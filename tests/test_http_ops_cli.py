@@ -78,23 +78,27 @@ def test_load_app_errors(app_dir: Path, spec: str, message: str) -> None:
     assert message in str(ei.value)
 
 
-def test_open_sockets_listens_shared_or_reserves_for_reuse_port(tmp_path: Path) -> None:
+def test_open_sockets_shared_or_one_reuse_port_socket_per_worker(tmp_path: Path) -> None:
     b = open_sockets(["127.0.0.1:0", f"unix:{tmp_path}/s.sock"])
     try:
-        assert len(b.listening) == 2 and not b.reserved
-        tcp = b.listening[0]
+        assert len(b.shared) == 2 and not b.per_worker
+        tcp = b.shared[0]
         assert tcp.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
         assert b.names[0] == f"http://127.0.0.1:{tcp.getsockname()[1]}"
         assert b.names[1] == f"unix:{tmp_path}/s.sock"
     finally:
         b.close()
     assert not (tmp_path / "s.sock").exists()
-    r = open_sockets(["127.0.0.1:0"], reuse_port=True)
+    r = open_sockets(["127.0.0.1:0", f"unix:{tmp_path}/t.sock"], reuse_port_workers=3)
     try:
-        s = r.reserved[0]
-        assert not s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)  # bound, not listening
-        assert s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
-        assert r.reuse_port_addresses == [f"127.0.0.1:{s.getsockname()[1]}"]
+        assert len(r.per_worker) == 3 and all(len(slot) == 1 for slot in r.per_worker)
+        ports = {slot[0].getsockname()[1] for slot in r.per_worker}
+        assert len(ports) == 1  # three listening sockets on one port
+        for slot in r.per_worker:
+            assert slot[0].getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+            assert slot[0].getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        assert len(r.shared) == 1 and r.shared[0].family == socket.AF_UNIX  # unix: shared
+        assert r.names[0] == f"http://127.0.0.1:{ports.pop()}"
     finally:
         r.close()
     with pytest.raises(AppError, match="missing port"):

@@ -204,3 +204,16 @@ def test_workers_finish_in_flight_requests_on_sigterm(slow_app: Path) -> None:
         t.join(30)
         assert result == {"status": 200, "body": "finished"}
         assert srv.wait(30) == 0
+
+
+@pytest.mark.timeout(60)
+def test_workers_stop_when_the_master_is_killed(slow_app: Path) -> None:
+    with serve("slowapp:app", "--bind", "127.0.0.1:0", "--workers", "2", cwd=slow_app) as srv:
+        workers = wait_until(lambda: (w := descendants(srv.pid)) and len(w) == 2 and w, 20,
+                             "two workers")
+        os.kill(srv.pid, signal.SIGKILL)
+        srv.wait(10)
+        # Orphaned, each worker notices its parent changed and shuts down gracefully.
+        wait_until(lambda: all(_is_zombie_or_gone(p) for p in workers), 20,
+                   "the orphaned workers to exit")
+        assert "is gone: shutting down" in srv.stderr()

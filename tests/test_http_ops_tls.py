@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from http_ops_support import need_binary, serve, write_app
 
 pytest.importorskip("gonet.tls", reason="gonet.tls lands with the tls branch")

@@ -119,22 +119,24 @@ def _somaxconn() -> int:
         return socket.SOMAXCONN
 
 
-def _tcp_socket(address: str, reuse_port: bool) -> tuple[socket.socket, str]:
+def _resolve_bind(address: str) -> tuple[int, Any, bool]:
     try:
         host, port_s = gonet.split_host_port(address)
         port = int(port_s)
     except (gonet.AddrError, ValueError) as e:
         raise AppError(f"--bind {address}: {e}") from None
-    sa: Any
     if host == "":
-        family, sa, v6only = (socket.AF_INET6, ("::", port), False) if socket.has_ipv6 \
-            else (socket.AF_INET, ("0.0.0.0", port), False)
-    else:
-        try:
-            ai = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        except socket.gaierror as e:
-            raise AppError(f"--bind {address}: {e}") from None
-        family, sa, v6only = ai[0][0], ai[0][4], ai[0][0] == socket.AF_INET6
+        if socket.has_ipv6:
+            return socket.AF_INET6, ("::", port), False  # dual-stack, as Go's ":port"
+        return socket.AF_INET, ("0.0.0.0", port), False
+    try:
+        ai = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise AppError(f"--bind {address}: {e}") from None
+    return ai[0][0], ai[0][4], ai[0][0] == socket.AF_INET6
+
+
+def _tcp_socket(family: int, sa: Any, v6only: bool, reuse_port: bool) -> socket.socket:
     s = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -143,45 +145,42 @@ def _tcp_socket(address: str, reuse_port: bool) -> tuple[socket.socket, str]:
         if reuse_port:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         s.bind(sa)
-        if not reuse_port:
-            s.listen(_somaxconn())
+        s.listen(_somaxconn())
     except OSError:
         s.close()
         raise
-    bound = s.getsockname()
-    return s, gonet.join_host_port(bound[0], bound[1])
+    return s
 
 
 @dataclass
 class Bound:
     """Bound is what :func:`open_sockets` opened for the ``--bind`` addresses."""
 
-    listening: list[socket.socket] = field(default_factory=list)  # shared by every worker
-    reserved: list[socket.socket] = field(default_factory=list)  # bound only (reuse_port)
-    reuse_port_addresses: list[str] = field(default_factory=list)
+    shared: list[socket.socket] = field(default_factory=list)  # served by every worker
+    per_worker: list[list[socket.socket]] = field(default_factory=list)  # [slot] (reuse_port)
     names: list[str] = field(default_factory=list)  # URLs for the "listening on" line
     unix_paths: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         """close closes every socket and removes the unix socket files."""
-        for s in (*self.listening, *self.reserved):
+        for s in (*self.shared, *(s for slot in self.per_worker for s in slot)):
             s.close()
         for p in self.unix_paths:
             _unlink(p)
 
 
-def open_sockets(binds: list[str], *, reuse_port: bool = False) -> Bound:
+def open_sockets(binds: list[str], *, reuse_port_workers: int = 0) -> Bound:
     """open_sockets opens the ``--bind`` addresses in this process, before any fork.
 
-    TCP sockets listen (``SO_REUSEADDR``, backlog ``somaxconn``) unless
-    ``reuse_port``: then they are only bound with ``SO_REUSEPORT`` (reserving
-    the port, never receiving a connection: only listening sockets join the
-    kernel's group) and each worker listens on ``reuse_port_addresses``
-    itself. ``unix:PATH`` binds a unix socket (always shared). Raises
+    Every socket listens (``SO_REUSEADDR``, backlog ``somaxconn``). With
+    ``reuse_port_workers`` N > 0 each TCP address gets N ``SO_REUSEPORT``
+    sockets on one port, ``per_worker[i]`` for worker slot i (the kernel
+    spreads connections across them); otherwise one socket in ``shared``.
+    ``unix:PATH`` binds a unix socket, always shared. Raises
     :class:`AppError` for a malformed address and ``OSError``
     (``EADDRINUSE`` ...) for a failed bind.
     """
-    out = Bound()
+    out = Bound(per_worker=[[] for _ in range(reuse_port_workers)])
     try:
         for b in binds:
             if b.startswith("unix:"):
@@ -195,17 +194,23 @@ def open_sockets(binds: list[str], *, reuse_port: bool = False) -> Bound:
                 except OSError:
                     s.close()
                     raise
-                out.listening.append(s)
+                out.shared.append(s)
                 out.unix_paths.append(path)
                 out.names.append(f"unix:{path}")
                 continue
-            s, bound = _tcp_socket(b, reuse_port)
-            if reuse_port:
-                out.reserved.append(s)
-                out.reuse_port_addresses.append(bound)
+            family, sa, v6only = _resolve_bind(b)
+            if reuse_port_workers:
+                first = _tcp_socket(family, sa, v6only, True)
+                out.per_worker[0].append(first)
+                sa = first.getsockname()  # the real port, for port 0
+                for slot in out.per_worker[1:]:
+                    slot.append(_tcp_socket(family, sa, v6only, True))
+                bound = first.getsockname()
             else:
-                out.listening.append(s)
-            out.names.append(f"http://{bound}")
+                s = _tcp_socket(family, sa, v6only, False)
+                out.shared.append(s)
+                bound = s.getsockname()
+            out.names.append(f"http://{gonet.join_host_port(bound[0], bound[1])}")
     except BaseException:
         out.close()
         raise
@@ -293,9 +298,9 @@ def main(args: argparse.Namespace) -> int:
             raise AppError("--graceful-timeout must not be negative")
         app = load_app(args.app) if args.app else None
         binds = args.bind or [DEFAULT_BIND]
-        reuse = args.reuse_port and args.workers > 1
+        reuse = args.workers if args.reuse_port and args.workers > 1 else 0
         opts = _options(args, app, [])
-        bound = open_sockets(binds, reuse_port=reuse)
+        bound = open_sockets(binds, reuse_port_workers=reuse)
     except AppError as e:
         sys.stderr.write(f"gonet serve: {e}\n")
         return 2
@@ -308,9 +313,8 @@ def main(args: argparse.Namespace) -> int:
     opts.bind_names = names
     try:
         if args.workers == 1:
-            return serve_process(opts, bound.listening, ready=lambda _: _announce(names))
-        master = Master(opts, bound.listening, args.workers,
-                        reuse_port_binds=bound.reuse_port_addresses,
+            return serve_process(opts, bound.shared, ready=lambda _: _announce(names))
+        master = Master(opts, bound.shared, args.workers, per_worker=bound.per_worker,
                         announce=lambda: _announce(names))
         return master.run()
     finally:

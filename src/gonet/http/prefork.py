@@ -25,17 +25,19 @@ which passes it on once (the workers would otherwise see it twice); a worker
 whose master is gone (``getppid`` changed) shuts down on its own.
 
 How the workers share the port — measured (``docs/serve.md``: wrk -t1 -c100,
-2 workers, 4 runs each), the default is ``SO_REUSEPORT``: each worker opens
-its own listening socket on the port and the kernel hashes connections
-across them (48/52 to 50/50 in every run); the master only holds a bound,
-non-listening socket that reserves the port (only listening sockets join the
-kernel's group, so the master is never handed a connection). The
-alternative (``reuse_port_binds`` empty) is one listening socket opened by
-the master and served by every worker through a copy
-(:func:`gonet.file_listener`): one accept queue that survives a worker's
-``kill -9``, but with edge-triggered epoll in every worker whoever wakes
-first accepts the whole burst — the split was 0/100, 69/31 and 49/51 in
-three runs. Unix sockets are always shared this way.
+2 workers), the default is ``SO_REUSEPORT``: the master opens, per TCP
+address, one listening socket per worker *slot*, all bound to the same port
+with ``SO_REUSEPORT``, and worker i serves slot i's socket (through
+:func:`gonet.file_listener`). The kernel hashes connections across them
+(48/52 to 50/50 in every run). The master keeps its copies open, so when a
+worker is killed its socket — and every connection queued on it — survives
+until the replacement for that slot accepts them: nothing is reset, the port
+never stops answering. (Sockets opened by the workers themselves would die
+with them, resetting their queues.) With ``--no-reuse-port`` every worker
+serves a copy of one shared socket: one accept queue, but with
+edge-triggered epoll in every worker whoever wakes first accepts the whole
+burst — the split was 0/100, 69/31 and 49/51 in three runs. Unix sockets are
+always shared.
 """
 
 from __future__ import annotations
@@ -127,16 +129,13 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
-def _open_listeners(socks: list[socket.socket], reuse_port_binds: list[str],
-                    close_originals: bool) -> list[gonet.Listener]:
+def _open_listeners(socks: list[socket.socket], close_originals: bool) -> list[gonet.Listener]:
     lns: list[gonet.Listener] = []
     try:
         for s in socks:
             lns.append(gonet.file_listener(s))
             if close_originals:
                 s.close()
-        for address in reuse_port_binds:
-            lns.append(gonet.listen("tcp", address, reuse_port=True))
     except BaseException:
         for ln in lns:
             ln.close()
@@ -144,7 +143,7 @@ def _open_listeners(socks: list[socket.socket], reuse_port_binds: list[str],
     return lns
 
 
-def _serve_main(opts: ServeOptions, socks: list[socket.socket], reuse_port_binds: list[str],
+def _serve_main(opts: ServeOptions, socks: list[socket.socket],
                 ready: Callable[[list[gonet.Listener]], None] | None,
                 master_pid: int | None, close_originals: bool) -> int:
     from . import Server, WSGIHandler
@@ -171,7 +170,7 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket], reuse_port_binds
     srv = Server(handler, **kwargs)
     sigch: gonet.Chan[Any] = gonet.Chan(4)
     stop_notify = notify_signals(sigch, *_STOP_SIGNALS)
-    lns = _open_listeners(socks, reuse_port_binds, close_originals)
+    lns = _open_listeners(socks, close_originals)
     if opts.tls_context is not None:
         from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
 
@@ -230,43 +229,43 @@ def _watch_master(master_pid: int, sigch: gonet.Chan[Any]) -> None:
 
 
 def serve_process(opts: ServeOptions, socks: list[socket.socket], *,
-                  reuse_port_binds: list[str] | None = None,
                   ready: Callable[[list[gonet.Listener]], None] | None = None,
                   master_pid: int | None = None, close_originals: bool = True) -> int:
     """serve_process serves ``opts.app`` on ``socks`` until a signal; returns the exit status.
 
     Runs a gonet runtime on the calling thread (``gonet.run``). ``socks`` are
-    listening sockets (each served through :func:`gonet.file_listener`;
-    ``close_originals`` closes them once copied); ``reuse_port_binds`` are
-    TCP addresses this process listens on itself with ``SO_REUSEPORT``.
-    ``ready(listeners)`` is called once serving. Status 0 when a graceful
-    shutdown finished every request, 1 when requests were cut.
+    listening sockets, each served through :func:`gonet.file_listener`
+    (``close_originals`` closes them once copied). ``ready(listeners)`` is
+    called once serving. Status 0 when a graceful shutdown finished every
+    request, 1 when requests were cut.
     """
-    result: int = gonet.run(_serve_main, opts, socks, list(reuse_port_binds or ()), ready,
-                            master_pid, close_originals)
+    result: int = gonet.run(_serve_main, opts, socks, ready, master_pid, close_originals)
     return result
 
 
 class Master:
     """Master forks ``workers`` serving processes over shared sockets and keeps them running.
 
-    ``socks`` are the master's listening sockets (inherited by every worker),
-    or, with ``reuse_port_binds``, the bound sockets reserving those ports.
-    ``announce()`` runs once every first worker is serving.
+    ``shared`` sockets are served by every worker; ``per_worker[i]`` (the
+    ``SO_REUSEPORT`` sockets of slot i) only by the worker in slot i. The
+    master keeps all of them open until it stops. ``announce()`` runs once
+    every first worker is serving.
     """
 
-    def __init__(self, opts: ServeOptions, socks: list[socket.socket], workers: int, *,
-                 reuse_port_binds: list[str] | None = None,
+    def __init__(self, opts: ServeOptions, shared: list[socket.socket], workers: int, *,
+                 per_worker: list[list[socket.socket]] | None = None,
                  announce: Callable[[], None] | None = None) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.opts = opts
-        self.socks = socks
+        self.shared = shared
         self.nworkers = workers
-        self.reuse_port_binds = list(reuse_port_binds or ())
+        self.per_worker = per_worker or []
+        if self.per_worker and len(self.per_worker) != workers:
+            raise ValueError(f"per_worker has {len(self.per_worker)} slots for {workers} workers")
         self.announce = announce
         self.pid = os.getpid()
-        self.workers: dict[int, float] = {}  # pid -> start time
+        self.workers: dict[int, tuple[float, int]] = {}  # pid -> (start time, slot)
         self.stopping = False
         self.kill_at: float | None = None
         self.failures = 0  # consecutive workers that died young
@@ -276,9 +275,17 @@ class Master:
 
     # --- the worker's side -------------------------------------------------------------
 
-    def _child(self, ready_w: int) -> None:
+    def _slot_socks(self, slot: int) -> list[socket.socket]:
+        return [*self.shared, *(self.per_worker[slot] if self.per_worker else [])]
+
+    def _child(self, slot: int, ready_w: int) -> None:
         code = 1
         try:
+            mine = self._slot_socks(slot)
+            for i, socks in enumerate(self.per_worker):
+                if i != slot:
+                    for s in socks:
+                        s.close()  # the other slots' sockets are not this worker's
             os.setpgid(0, 0)  # the terminal's Ctrl-C goes to the master only
             for sig in (*_STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD):
                 signal.signal(sig, signal.SIG_DFL)
@@ -291,8 +298,7 @@ class Master:
                     pass
                 os.close(ready_w)
 
-            code = serve_process(self.opts, self.socks, reuse_port_binds=self.reuse_port_binds,
-                                 ready=ready, master_pid=self.pid)
+            code = serve_process(self.opts, mine, ready=ready, master_pid=self.pid)
         except BaseException as e:  # a worker must never return into the master's code
             _say(f"worker failed: {e!r}")
         finally:
@@ -302,17 +308,17 @@ class Master:
 
     # --- the master's side -------------------------------------------------------------
 
-    def spawn(self) -> tuple[int, int]:
-        """spawn forks one worker; returns its pid and the read end of its ready pipe."""
+    def spawn(self, slot: int) -> tuple[int, int]:
+        """spawn forks the worker of ``slot``; returns its pid and the read end of its ready pipe."""
         ready_r, ready_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             os.close(ready_r)
-            self._child(ready_w)
+            self._child(slot, ready_w)
         os.close(ready_w)
-        self.workers[pid] = time.monotonic()
+        self.workers[pid] = (time.monotonic(), slot)
         return pid, ready_r
 
     def _wait_ready(self, pid: int, ready_r: int) -> bool:
@@ -333,8 +339,8 @@ class Master:
         watched: set[int] = {*_STOP_SIGNALS, signal.SIGCHLD, signal.SIGHUP}
         old_mask = self.old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
         try:
-            for _ in range(self.nworkers):
-                pid, ready_r = self.spawn()
+            for slot in range(self.nworkers):
+                pid, ready_r = self.spawn(slot)
                 if not self._wait_ready(pid, ready_r):
                     _say(f"worker {pid} did not start; stopping")
                     self._signal_all(signal.SIGKILL)
@@ -342,7 +348,7 @@ class Master:
                     return 1
             if self.announce is not None:
                 self.announce()
-            how = "SO_REUSEPORT sockets" if self.reuse_port_binds else "one listening socket"
+            how = "SO_REUSEPORT sockets" if self.per_worker else "one listening socket"
             _say(f"master: {self.nworkers} workers ({', '.join(map(str, self.workers))}) "
                  f"sharing {how}")
             return self._supervise(watched)
@@ -365,7 +371,9 @@ class Master:
                 self._signal_all(signal.SIGKILL)
                 self.kill_at = None
             if not self.stopping and len(self.workers) < self.nworkers and now >= self.restart_at:
-                pid, ready_r = self.spawn()
+                used = {slot for _, slot in self.workers.values()}
+                slot = min(set(range(self.nworkers)) - used)
+                pid, ready_r = self.spawn(slot)
                 os.close(ready_r)  # no need to wait: the others keep the port answering
                 _say(f"started worker {pid}")
         return 0 if all(s == 0 for s in self.statuses) else 1
@@ -379,12 +387,15 @@ class Master:
             self._signal_all(signal.SIGTERM)
             # The master's copies would keep the port accepting into a queue nobody
             # serves any more: close them, so new connections are refused.
-            for s in self.socks:
+            for s in self._all_socks():
                 s.close()
         else:
             _say(f"{name} again: workers stop at once")
             self._signal_all(signal.SIGTERM)  # their second signal: close everything
             self.kill_at = time.monotonic() + KILL_MARGIN
+
+    def _all_socks(self) -> list[socket.socket]:
+        return [*self.shared, *(s for slot in self.per_worker for s in slot)]
 
     def _signal_all(self, sig: int) -> None:
         for pid in list(self.workers):
@@ -402,9 +413,10 @@ class Master:
                 return
             if pid == 0:
                 return
-            started = self.workers.pop(pid, None)
-            if started is None:
+            entry = self.workers.pop(pid, None)
+            if entry is None:
                 continue
+            started = entry[0]
             code = os.waitstatus_to_exitcode(status)
             if self.stopping:
                 self.statuses.append(code)
