@@ -93,8 +93,15 @@ class Gunicorn:
 
 @pytest.mark.timeout(60)
 def test_serves_with_the_gonet_worker(tmp_path: Path) -> None:
-    with Gunicorn(tmp_path, "--workers", "2") as g:
+    access = tmp_path / "access.log"
+    with Gunicorn(tmp_path, "--workers", "2", "--access-logfile", str(access)) as g:
         assert "Using worker: gonet.gunicorn.Worker" in g.text()
+        r = requests.get(g.url + "/?q=1", headers={"User-Agent": "ua-gunicorn"}, timeout=10)
+        assert r.status_code == 200
+        wait_until(lambda: access.exists() and "ua-gunicorn" in access.read_text(), 10,
+                   "the access log line")
+        assert re.search(r'^127\.0\.0\.1 - - \[.+\] "GET /\?q=1 HTTP/1\.1" 200 \d+ "-" '
+                         r'"ua-gunicorn"$', access.read_text(), re.M), access.read_text()
         pids = {g.pid_of_reply() for _ in range(20)}
         assert g.proc.pid not in pids and pids
         # Concurrency inside one worker: parked requests do not hold each other up.

@@ -69,6 +69,8 @@ def test_builtin_page_and_debug_page_answer_curl() -> None:
         assert prof.startswith("goroutine profile: total ")
         assert "@ [IO wait" in prof  # the accept loop parked on the listener
         assert "404 page not found" in curl(srv.url + "/nope")
+        head = curl(srv.url + "/", "-I")
+        assert head.startswith("HTTP/1.1 200 OK") and "text/html" in head
         assert srv.stop() == 0
 
 
