@@ -7,14 +7,18 @@ answer but the server keeps serving TLS clients.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from http_ops_support import need_binary, serve, write_app
+from http_ops_support import need_binary, serve, wait_until, write_app
 
 pytest.importorskip("gonet.tls", reason="gonet.tls lands with the tls branch")
 trustme = pytest.importorskip("trustme", reason="trustme is in the test extra")
@@ -27,17 +31,19 @@ def app(environ, start_response):
 '''
 
 
-@pytest.mark.timeout(60)
-def test_https_with_certfile_and_keyfile(tmp_path: Path) -> None:
+def make_certs(d: Path) -> tuple[Path, Path, Path]:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
-    certfile, keyfile, cafile = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for extra in cert.cert_chain_pems[1:]:
-        with open(certfile, "ab") as f:
-            f.write(extra.bytes())
+    certfile, keyfile, cafile = d / "cert.pem", d / "key.pem", d / "ca.pem"
+    certfile.write_bytes(b"".join(p.bytes() for p in cert.cert_chain_pems))
     cert.private_key_pem.write_to_path(str(keyfile))
     ca.cert_pem.write_to_path(str(cafile))
+    return certfile, keyfile, cafile
+
+
+@pytest.mark.timeout(60)
+def test_https_with_certfile_and_keyfile(tmp_path: Path) -> None:
+    certfile, keyfile, cafile = make_certs(tmp_path)
     write_app(tmp_path, "tlsapp", APP)
     with serve("tlsapp:app", "--bind", "127.0.0.1:0", "--certfile", str(certfile),
                "--keyfile", str(keyfile), cwd=tmp_path) as srv:
@@ -58,3 +64,29 @@ def test_https_with_certfile_and_keyfile(tmp_path: Path) -> None:
                               str(cafile), url], capture_output=True, text=True, timeout=20)
         assert out.returncode == 0 and out.stdout == "https", out.stderr
         assert srv.stop() == 0
+
+
+@pytest.mark.timeout(60)
+def test_gunicorn_worker_serves_https(tmp_path: Path) -> None:
+    pytest.importorskip("gunicorn", reason="gunicorn is in the test extra")
+    certfile, keyfile, cafile = make_certs(tmp_path)
+    write_app(tmp_path, "tlsapp", APP)
+    log = tmp_path / "g.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "gonet.gunicorn.Worker", "-b", "127.0.0.1:0",
+         "--certfile", str(certfile), "--keyfile", str(keyfile), "--error-logfile", str(log),
+         "tlsapp:app"], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        m = wait_until(lambda: log.exists() and re.search(r"Listening at: https?://(\S+)",
+                                                          log.read_text()), 30, "gunicorn")
+        wait_until(lambda: "Booting worker" in log.read_text(), 30, "a worker")
+        r = requests.get(f"https://{m[1]}/", verify=str(cafile), timeout=10)
+        assert r.status_code == 200 and r.text == "https"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
