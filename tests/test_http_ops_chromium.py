@@ -70,7 +70,9 @@ def test_chromium_renders_the_builtin_page_and_the_debug_page(tmp_path: Path) ->
         assert "<title>gonet debug</title>" in dbg
         t = text_of(dbg)
         assert re.search(r"goroutines: \d+ in \d+ groups", t), t
-        assert re.search(r"netpoll_fds\s+\d+", t) and "IO wait" in t
+        # The serving process's main goroutine waits for a signal on a channel. (The
+        # accept loop may be runnable: Chromium opens speculative connections.)
+        assert re.search(r"netpoll_fds\s+\d+", t) and "chan receive" in t
         assert srv.stop() == 0
 
 
