@@ -94,10 +94,12 @@ def notify_signals(ch: gonet.Chan[Any], *sigs: int) -> Callable[[], None]:
     SIGNAL_POLL_INTERVAL seconds (a signal handler must not touch a channel:
     it runs between two bytecodes of whatever goroutine is running).
     """
+    # getattr: the same code type-checks before and after the runtime has them.
     notify = getattr(gonet, "signal_notify", None)
-    if notify is not None:
+    signal_stop = getattr(gonet, "signal_stop", None)
+    if notify is not None and signal_stop is not None:
         notify(ch, *sigs)
-        return lambda: gonet.signal_stop(ch)  # type: ignore[attr-defined]
+        return lambda: signal_stop(ch)
     caught: list[int] = []
     old = {sig: signal.signal(sig, lambda n, _f: caught.append(n)) for sig in sigs}
     stopped = False
@@ -180,7 +182,8 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket],
     serving = [gonet.go(srv.serve, ln) for ln in lns]
     if access is not None:
         gonet.go(access.run)
-    watcher = gonet.go(_watch_master, master_pid, sigch) if master_pid is not None else None
+    if master_pid is not None:
+        gonet.go(_watch_master, master_pid, sigch)
     if ready is not None:
         ready(lns)
     status = 0
@@ -202,9 +205,7 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket],
         for g in serving:
             g.join(timeout=5.0)
     finally:
-        stop_notify()
-        if watcher is not None and not watcher.done():
-            sigch.close()  # ends the watcher's send with ChanClosedError
+        stop_notify()  # the watcher, if any, ends with the runtime
         if access is not None:
             access.close()
     return status
@@ -222,10 +223,7 @@ def _watch_master(master_pid: int, sigch: gonet.Chan[Any]) -> None:
     while os.getppid() == master_pid:
         gonet.sleep(ORPHAN_CHECK_INTERVAL)
     _say(f"master {master_pid} is gone: shutting down")
-    try:
-        sigch.send(signal.SIGTERM)
-    except gonet.ChanClosedError:
-        pass
+    sigch.send(signal.SIGTERM)
 
 
 def serve_process(opts: ServeOptions, socks: list[socket.socket], *,
