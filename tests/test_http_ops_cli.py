@@ -119,6 +119,10 @@ def test_bad_arguments_exit_2_with_a_message(app_dir: Path) -> None:
     assert r.returncode == 2 and "--workers must be at least 1" in r.stderr
     r = _serve("--bind", "nonsense")
     assert r.returncode == 2 and "--bind nonsense" in r.stderr
+    for bad in (["--idle-timeout", "0"], ["--read-header-timeout", "nan"],
+                ["--graceful-timeout", "-1"], ["--max-conns", "0"]):
+        r = _serve(*bad)
+        assert r.returncode == 2 and f"{bad[0]} must be" in r.stderr, (bad, r.stderr)
     r = _serve("--keyfile", "k.pem")
     assert r.returncode == 2 and "--keyfile needs --certfile" in r.stderr
 

@@ -246,9 +246,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "trusted, '*' for all (default 127.0.0.1)")
     p.add_argument("--graceful-timeout", type=float, default=30.0, metavar="SECONDS",
                    help="on SIGTERM/SIGINT, how long requests in flight may finish (default 30)")
-    p.add_argument("--read-header-timeout", type=float, default=None, metavar="SECONDS")
-    p.add_argument("--idle-timeout", type=float, default=None, metavar="SECONDS")
-    p.add_argument("--max-conns", type=int, default=None, metavar="N")
+    p.add_argument("--read-header-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time a client has to send the request headers (default 10: then 408)")
+    p.add_argument("--idle-timeout", type=float, default=None, metavar="SECONDS",
+                   help="how long an idle keep-alive connection stays open (default 60)")
+    p.add_argument("--max-conns", type=int, default=None, metavar="N",
+                   help="connections open at once per process; past it, stop accepting "
+                        "(default: no limit)")
     p.add_argument("--certfile", default=None, help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--keyfile", default=None, help="the certificate's private key (PEM)")
 
@@ -294,8 +298,14 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.workers < 1:
             raise AppError(f"--workers must be at least 1, got {args.workers}")
-        if args.graceful_timeout < 0:
-            raise AppError("--graceful-timeout must not be negative")
+        if not args.graceful_timeout >= 0:
+            raise AppError("--graceful-timeout must be a number of seconds >= 0")
+        for opt in ("read_header_timeout", "idle_timeout"):
+            v = getattr(args, opt)
+            if v is not None and not v > 0:
+                raise AppError(f"--{opt.replace('_', '-')} must be a number of seconds > 0")
+        if args.max_conns is not None and args.max_conns < 1:
+            raise AppError("--max-conns must be at least 1")
         app = load_app(args.app) if args.app else None
         binds = args.bind or [DEFAULT_BIND]
         reuse = args.workers if args.reuse_port and args.workers > 1 else 0
