@@ -60,12 +60,13 @@ def park_receivers(n: int) -> gonet.Chan[None]:
 @gotest
 def test_default_page_shows_live_numbers_and_links_the_debug_page() -> None:
     ch = park_receivers(7)
-    app = make_default_app(server_stats=lambda: {"conns": 3, "requests": 41})
+    app = make_default_app(server_stats=lambda: {"conns": 3, "active": 1, "idle": 2,
+                                                 "requests": 41})
     status, headers, body = call(app, "/")
     assert status == "200 OK" and headers["Content-Type"].startswith("text/html")
     assert "<h1>gonet is serving</h1>" in body
     assert re.search(r"<td>goroutines</td><td class=\"n\">8</td>", body), body
-    assert '<td>connections</td><td class="n">3</td>' in body
+    assert '<td>connections</td><td class="n">3 (1 active, 2 idle)</td>' in body
     assert '<td>requests served</td><td class="n">41</td>' in body
     assert "7 chan receive" in body
     assert 'href="/debug/gonet/"' in body

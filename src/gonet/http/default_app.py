@@ -35,6 +35,9 @@ def _conns(server: dict[str, Any]) -> str:
     for key in ("conns", "connections", "conns_active", "active"):
         v = server.get(key)
         if isinstance(v, int):
+            if key == "conns" and isinstance(server.get("active"), int) \
+                    and isinstance(server.get("idle"), int):
+                return f"{v} ({server['active']} active, {server['idle']} idle)"
             return str(v)
         if isinstance(v, dict) and v:
             return " + ".join(f"{n} {k}" for k, n in v.items())
