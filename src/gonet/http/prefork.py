@@ -55,7 +55,7 @@ import gonet
 
 from .accesslog import AccessLog
 
-__all__ = ["Master", "ServeOptions", "notify_signals", "serve_process"]
+__all__ = ["Master", "ServeOptions", "serve_process"]
 
 #: How often a worker checks that its master is still there, in seconds.
 ORPHAN_CHECK_INTERVAL = 1.0
@@ -80,50 +80,6 @@ class ServeOptions:
     debug_page: bool = False
     tls_context: Any = None  # an ssl.SSLContext when serving HTTPS (gonet.tls)
     bind_names: list[str] = field(default_factory=list)
-
-
-#: How often the stand-in relay looks for caught signals (without gonet.signal_notify).
-SIGNAL_POLL_INTERVAL = 0.05
-
-
-def notify_signals(ch: gonet.Chan[Any], *sigs: int) -> Callable[[], None]:
-    """notify_signals relays ``sigs`` to ``ch`` (Go's ``signal.Notify``); returns the stop call.
-
-    Uses ``gonet.signal_notify``. Where the runtime has none yet, a stand-in:
-    Python handlers record the signal and a goroutine relays it every
-    SIGNAL_POLL_INTERVAL seconds (a signal handler must not touch a channel:
-    it runs between two bytecodes of whatever goroutine is running).
-    """
-    # getattr: the same code type-checks before and after the runtime has them.
-    notify = getattr(gonet, "signal_notify", None)
-    signal_stop = getattr(gonet, "signal_stop", None)
-    if notify is not None and signal_stop is not None:
-        notify(ch, *sigs)
-        return lambda: signal_stop(ch)
-    caught: list[int] = []
-    old = {sig: signal.signal(sig, lambda n, _f: caught.append(n)) for sig in sigs}
-    stopped = False
-
-    def relay() -> None:
-        while not stopped:
-            gonet.sleep(SIGNAL_POLL_INTERVAL)
-            while caught and not stopped:
-                try:
-                    ch.send(signal.Signals(caught.pop(0)))
-                except gonet.ChanClosedError:
-                    return
-
-    relayer = gonet.go(relay)
-
-    def stop() -> None:
-        nonlocal stopped
-        stopped = True
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-        if not relayer.done():
-            gonet.gosched()
-
-    return stop
 
 
 def _say(line: str) -> None:
@@ -171,7 +127,7 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket],
     handler = WSGIHandler(app, url_scheme="https" if opts.tls_context is not None else "http")
     srv = Server(handler, **kwargs)
     sigch: gonet.Chan[Any] = gonet.Chan(4)
-    stop_notify = notify_signals(sigch, *_STOP_SIGNALS)
+    gonet.signal_notify(sigch, *_STOP_SIGNALS)
     lns = _open_listeners(socks, close_originals)
     if opts.tls_context is not None:
         from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
@@ -205,7 +161,7 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket],
         for g in serving:
             g.join(timeout=5.0)
     finally:
-        stop_notify()  # the watcher, if any, ends with the runtime
+        gonet.signal_stop(sigch)
         if access is not None:
             access.close()
     return status
