@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import socket
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
 from .._types import Buffer, WritableBuffer
 from .addr import Addr
+from .errors import op_error
 from .sockopt import set_keepalive, set_no_delay
 
 if TYPE_CHECKING:
@@ -104,14 +105,14 @@ class Conn:
         try:
             self._pfd.shutdown(socket.SHUT_WR)
         except OSError as e:
-            raise self._fd.wrap("close_write", e) from e
+            raise self._fd.wrap("close", e, "shutdown") from e  # Go: CloseWrite's op is "close"
 
     def close_read(self) -> None:
         """close_read shuts down the reading side; this side can still write."""
         try:
             self._pfd.shutdown(socket.SHUT_RD)
         except OSError as e:
-            raise self._fd.wrap("close_read", e) from e
+            raise self._fd.wrap("close", e, "shutdown") from e
 
     def closed(self) -> bool:
         """closed reports whether ``close()`` has been called."""
@@ -136,7 +137,7 @@ class Conn:
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines (see :meth:`set_read_deadline`)."""
-        self._set_deadline("set_deadline", t, True, True)
+        self._set_deadline(t, True, True)
 
     def set_read_deadline(self, t: float | None) -> None:
         """set_read_deadline sets the time after which reads fail with ``DeadlineExceededError``.
@@ -146,27 +147,24 @@ class Conn:
         takes effect at once. Once it has passed, reads fail immediately
         without touching data, until a new deadline is set.
         """
-        self._set_deadline("set_read_deadline", t, True, False)
+        self._set_deadline(t, True, False)
 
     def set_write_deadline(self, t: float | None) -> None:
         """set_write_deadline is :meth:`set_read_deadline` for writes."""
-        self._set_deadline("set_write_deadline", t, False, True)
+        self._set_deadline(t, False, True)
 
-    def _set_deadline(self, op: str, t: float | None, read: bool, write: bool) -> None:
+    def _set_deadline(self, t: float | None, read: bool, write: bool) -> None:
         d = check_deadline(t)
         try:
             self._pfd.set_deadline(d, read, write)
         except OSError as e:
-            raise self._fd.wrap(op, e) from e
+            # Go's conn.SetDeadline: op "set", the local address only.
+            fd = self._fd
+            raise op_error("set", fd.net, None, fd.laddr, e) from e
 
     def set_nodelay(self, flag: bool = True) -> None:
         """set_nodelay turns Nagle's algorithm off (``True``, the default for TCP) or on."""
-        self._tcp_only("set_nodelay")
-        self._pfd.incref()
-        try:
-            set_no_delay(self._pfd.sock, flag)
-        finally:
-            self._pfd.decref()
+        self._set_option("set_nodelay", set_no_delay, flag)
 
     def set_keepalive(self, enable: bool = True, *, idle: float | None = None,
                       interval: float | None = None, count: int | None = None) -> None:
@@ -174,19 +172,21 @@ class Conn:
 
         Like Go's ``KeepAliveConfig``; times are in seconds.
         """
-        self._tcp_only("set_keepalive")
-        self._pfd.incref()
-        try:
-            set_keepalive(self._pfd.sock, enable, idle, interval, count)
-        finally:
-            self._pfd.decref()
+        self._set_option("set_keepalive", set_keepalive, enable, idle, interval, count)
 
-    def _tcp_only(self, op: str) -> None:
-        if self._fd.family not in (socket.AF_INET, socket.AF_INET6) or \
-                self._fd.sotype != socket.SOCK_STREAM:
-            raise ValueError(f"{op}: not a TCP connection ({self._fd.net})")
-        if self._pfd.fdmu.closed:
-            raise self._fd.wrap(op, ClosedError())
+    def _set_option(self, method: str, setter: Any, *args: Any) -> None:
+        fd = self._fd
+        if fd.family not in (socket.AF_INET, socket.AF_INET6) or fd.sotype != socket.SOCK_STREAM:
+            raise ValueError(f"{method}: not a TCP connection ({fd.net})")
+        try:
+            self._pfd.incref()
+            try:
+                setter(self._pfd.sock, *args)
+            finally:
+                self._pfd.decref()
+        except OSError as e:
+            # Go's TCPConn.SetNoDelay/SetKeepAlive: op "set", the setsockopt syscall named.
+            raise fd.wrap("set", e, "setsockopt") from e
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""
