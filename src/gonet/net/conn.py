@@ -14,8 +14,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
+from .._poll.fd_unix import MAX_RW
 from .._types import Buffer, WritableBuffer
 from .addr import Addr
+from .args import check_readable, check_size, check_writable
 from .errors import op_error
 from .sockopt import set_keepalive, set_no_delay
 
@@ -62,15 +64,25 @@ class Conn:
         """read returns up to ``n`` bytes, parking until at least one is available.
 
         Returns ``b""`` at EOF. On a datagram conn it returns one datagram,
-        truncated to ``n`` bytes. Raises ``ClosedError`` if the conn is closed
+        truncated to ``n`` bytes. ``n`` is an int >= 0 (``ValueError`` if
+        negative, ``TypeError`` if not an int; more than 1 GiB reads at most
+        1 GiB). Raises ``ClosedError`` if the conn is closed
         (before or while parked), ``DeadlineExceededError`` once the read
         deadline has passed, and the errno's ``OSError`` subclass otherwise
         (``ConnectionResetError`` ...).
         """
+        if type(n) is not int or n < 0 or n > MAX_RW:
+            n = check_size("read", n)  # TypeError / ValueError, the same in both builds
         return self._pfd.read(n)  # errors come formatted by the netFD (poll.FD.error)
 
     def read_into(self, buffer: WritableBuffer) -> int:
-        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
+        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF.
+
+        ``TypeError`` if ``buffer`` is not a writable, C-contiguous bytes-like
+        object (``bytes`` is read-only).
+        """
+        if type(buffer) is not bytearray:
+            buffer = check_writable("read_into", buffer)
         return self._pfd.read_into(buffer)  # errors come formatted by the netFD (poll.FD.error)
 
     def write(self, data: Buffer) -> int:
@@ -80,8 +92,11 @@ class Conn:
         On a datagram conn each call sends one datagram (``b""`` sends an
         empty one). Every exception it raises has ``written``: the bytes
         already written (``ClosedError``, ``DeadlineExceededError``,
-        ``BrokenPipeError``, ``ConnectionResetError`` ...).
+        ``BrokenPipeError``, ``ConnectionResetError`` ...). ``TypeError`` if
+        ``data`` is not a C-contiguous bytes-like object.
         """
+        if type(data) is not bytes and type(data) is not bytearray:
+            data = check_readable("write", data)
         return self._pfd.write(data)  # errors come formatted by the netFD (poll.FD.error)
 
     # --- close -------------------------------------------------------------------------

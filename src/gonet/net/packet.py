@@ -14,8 +14,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
+from .._poll.fd_unix import MAX_RW
 from .._types import Buffer
 from .addr import Addr, AddrError
+from .args import check_readable, check_size
 from .conn import check_deadline
 from .errors import addr_op_error, op_error
 from .lookup import resolve
@@ -49,8 +51,10 @@ class PacketConn:
 
         A datagram longer than ``n`` is truncated to ``n`` bytes without error.
         Raises ``ClosedError`` and ``DeadlineExceededError`` as ``Conn.read``
-        does.
+        does, and ``ValueError``/``TypeError`` for a bad ``n`` as it does.
         """
+        if type(n) is not int or n < 0 or n > MAX_RW:
+            n = check_size("read_from", n)
         fd = self._fd
         try:
             data, sa = self._pfd.recvfrom(n)
@@ -64,8 +68,11 @@ class PacketConn:
         ``addr`` is an :class:`Addr`, a ``host:port`` string, a ``(host, port)``
         tuple or, for unixgram, a path. A host name is resolved off the
         runtime thread. A malformed ``addr`` raises :class:`AddrError` (a
-        ``ValueError``), one of the wrong type ``TypeError``.
+        ``ValueError``), one of the wrong type ``TypeError``; ``data`` must be
+        a bytes-like object (``TypeError``).
         """
+        if type(data) is not bytes and type(data) is not bytearray:
+            data = check_readable("write_to", data)
         fd = self._fd
         sa, target = self._sockaddr(addr)
         try:
