@@ -1,0 +1,130 @@
+"""Name resolution off the thread: ``getaddrinfo`` & co. through ``gonet.blocking()``.
+
+The libc functions themselves run (on a worker thread), so results, errors
+and ``/etc/hosts``/``nsswitch.conf`` semantics are exactly the standard
+library's — unlike resolvers that reimplement DNS. Numeric hosts never leave
+the thread (nothing would block). Lookups of one runtime are capped at
+:data:`MAX_LOOKUPS` at a time, like Go's ``net`` package caps its cgo
+lookups (``net/net.go`` ``threadLimit``): a burst of slow lookups waits for a
+slot instead of occupying every ``blocking()`` worker.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .._runtime.proc import blocking
+from .._runtime.sema import Sema
+from ._g import current_g
+
+__all__ = ["MAX_LOOKUPS", "PATCHES"]
+
+#: Concurrent lookups per runtime (Go's cgo resolver uses a similar bound).
+MAX_LOOKUPS = 16
+
+_orig_getaddrinfo = socket.getaddrinfo
+_orig_gethostbyname = socket.gethostbyname
+_orig_gethostbyname_ex = socket.gethostbyname_ex
+_orig_gethostbyaddr = socket.gethostbyaddr
+_orig_getnameinfo = socket.getnameinfo
+
+_local = threading.local()
+
+
+def _slots(rt: Any) -> Sema:
+    """The lookup semaphore of ``rt`` (kept per thread: one runtime per thread at a time)."""
+    sema: Sema | None = getattr(_local, "sema", None)
+    if sema is None or getattr(_local, "rt", None) is not rt:
+        sema = Sema(MAX_LOOKUPS)
+        _local.sema = sema
+        _local.rt = rt
+    return sema
+
+
+def _numeric(host: Any) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        try:
+            host = host.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+    if not isinstance(host, str):
+        return True  # a type error: let the C function raise it at once
+    if host == "" or host == "<broadcast>":
+        return True
+    addr = host.partition("%")[0]
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, addr)
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def _numeric_port(port: Any) -> bool:
+    if port is None or isinstance(port, int):
+        return True
+    if isinstance(port, bytes):
+        return port.isdigit()
+    return isinstance(port, str) and port.isdigit()
+
+
+def _lookup(fn: Callable[..., Any], *args: Any) -> Any:
+    g = current_g()
+    rt: Any = g.sched  # type: ignore[union-attr]
+    sema = _slots(rt)
+    sema.acquire(rt)
+    try:
+        return blocking(fn, *args)
+    finally:
+        sema.release(rt)
+
+
+def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
+                flags: int = 0) -> list[tuple[Any, ...]]:
+    """getaddrinfo is ``socket.getaddrinfo``; a goroutine resolves names off the thread."""
+    if current_g() is None or (_numeric(host) and _numeric_port(port)):
+        return _orig_getaddrinfo(host, port, family, type, proto, flags)
+    return _lookup(_orig_getaddrinfo, host, port, family, type, proto, flags)  # type: ignore[no-any-return]
+
+
+def gethostbyname(hostname: str) -> str:
+    """gethostbyname is ``socket.gethostbyname``; a goroutine resolves names off the thread."""
+    if current_g() is None or _numeric(hostname):
+        return _orig_gethostbyname(hostname)
+    return _lookup(_orig_gethostbyname, hostname)  # type: ignore[no-any-return]
+
+
+def gethostbyname_ex(hostname: str) -> tuple[str, list[str], list[str]]:
+    """gethostbyname_ex is ``socket.gethostbyname_ex``, off the thread in a goroutine."""
+    if current_g() is None or _numeric(hostname):
+        return _orig_gethostbyname_ex(hostname)
+    return _lookup(_orig_gethostbyname_ex, hostname)  # type: ignore[no-any-return]
+
+
+def gethostbyaddr(ip_address: str) -> tuple[str, list[str], list[str]]:
+    """gethostbyaddr is ``socket.gethostbyaddr`` (a reverse lookup: always off the thread)."""
+    if current_g() is None:
+        return _orig_gethostbyaddr(ip_address)
+    return _lookup(_orig_gethostbyaddr, ip_address)  # type: ignore[no-any-return]
+
+
+def getnameinfo(sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
+    """getnameinfo is ``socket.getnameinfo``; only numeric requests stay on the thread."""
+    numeric = (flags & socket.NI_NUMERICHOST) and (flags & socket.NI_NUMERICSERV)
+    if current_g() is None or numeric:
+        return _orig_getnameinfo(sockaddr, flags)
+    return _lookup(_orig_getnameinfo, sockaddr, flags)  # type: ignore[no-any-return]
+
+
+#: (attribute of the socket module, replacement)
+PATCHES: list[tuple[str, Any]] = [
+    ("getaddrinfo", getaddrinfo), ("gethostbyname", gethostbyname),
+    ("gethostbyname_ex", gethostbyname_ex), ("gethostbyaddr", gethostbyaddr),
+    ("getnameinfo", getnameinfo),
+]
