@@ -64,6 +64,7 @@ def _entries(part: str) -> list[tuple[Any, str, Any]]:
             (_thread, "allocate", locks.Lock),
             (_thread, "RLock", locks.RLock),
             (_threading_mod.Thread, "join", locks.thread_join),
+            (_threading_mod.Thread, "start", locks.thread_start),
         ]
     if part == "queue":
         return [(_queue_mod, "SimpleQueue", locks.SimpleQueue)]

@@ -106,12 +106,16 @@ class Waiters:
                     self._withdraw(g, entry)
                     return False
                 timer = rt.timers.add(deadline, _timeout_wake, entry)
+            # Any thread may release the primitive: while we wait, the runtime must
+            # not call "all goroutines are asleep" (callin.py's external wakers).
+            rt.external_wakers += 1
             try:
                 rt.gopark(reason)
             except BaseException:
                 self._withdraw(g, entry)
                 raise
             finally:
+                rt.external_wakers -= 1
                 if timer is not None:
                     rt.timers.cancel(timer)
             if attempt():

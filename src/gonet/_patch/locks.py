@@ -31,16 +31,18 @@ import threading
 import types
 from typing import Any
 
+from .._runtime.g import _tls
 from .._runtime.proc import blocking
 from ._g import Waiters, current_g
 
-__all__ = ["Lock", "RLock", "SimpleQueue", "thread_join"]
+__all__ = ["Lock", "RLock", "SimpleQueue", "thread_join", "thread_start"]
 
 _allocate = _thread.allocate_lock
 _CSimpleQueue = _queue.SimpleQueue
 _Empty = _queue.Empty
 _get_ident = _thread.get_ident
 _orig_join = threading.Thread.join
+_orig_start = threading.Thread.start
 
 
 def _check_acquire_args(blocking: bool, timeout: float) -> None:
@@ -272,3 +274,22 @@ def thread_join(self: threading.Thread, timeout: float | None = None) -> None:
     if self is threading.current_thread():
         raise RuntimeError("cannot join current thread")
     return blocking(_orig_join, self, timeout)  # type: ignore[no-any-return]
+
+
+def thread_start(self: threading.Thread) -> None:
+    """thread_start is ``Thread.start``; it blocks even a goroutine, as briefly as the original.
+
+    ``start`` waits only for the new OS thread to say it runs. Letting a
+    goroutine park there would let it park while holding whatever lock its
+    caller holds around ``start()`` (gonet's own ``blocking()`` pool does),
+    and another goroutine of the thread could then block the thread on that
+    lock. So the runtime is hidden from the hybrid primitives for this call.
+    """
+    sched = getattr(_tls, "sched", None)
+    if sched is None:
+        return _orig_start(self)
+    _tls.sched = None
+    try:
+        return _orig_start(self)
+    finally:
+        _tls.sched = sched
