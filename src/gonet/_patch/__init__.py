@@ -81,6 +81,13 @@ _SCANNED = {
 }
 
 
+#: Global names under which a copy is rebound automatically (see refs.py).
+_ALIASES = {
+    "Lock": frozenset({"Lock", "allocate_lock", "_allocate_lock", "allocate"}),
+    "_CRLock": frozenset({"RLock", "_CRLock"}),
+}
+
+
 def patched() -> frozenset[str]:
     """patched returns the parts currently applied."""
     return frozenset(_applied)
@@ -96,7 +103,7 @@ def patch(*, socket: bool = True, ssl: bool = True, time: bool = True, select: b
     if not todo:
         return
     entries = [(part, e) for part in todo for e in _entries(part)]
-    replacements: dict[int, tuple[Any, Any, str]] = {}
+    replacements: dict[int, tuple[Any, Any, str, frozenset[str]]] = {}
     skip: set[tuple[str, str]] = {("_thread", "allocate_lock"), ("_thread", "allocate"),
                                   ("_thread", "RLock"), ("_queue", "SimpleQueue"),
                                   ("_socket", "gethostbyname"), ("_socket", "gethostbyname_ex"),
@@ -109,7 +116,8 @@ def patch(*, socket: bool = True, ssl: bool = True, time: bool = True, select: b
         skip.add((modname, attr))
         if (modname, attr) in _SCANNED:
             orig = getattr(owner, attr)
-            replacements[id(orig)] = (orig, new, f"{modname}.{attr}")
+            names = _ALIASES.get(attr, frozenset({attr}))
+            replacements[id(orig)] = (orig, new, f"{modname}.{attr}", names)
     findings = refs.find(replacements, skip)
     remaining = list(findings.remaining)
     if "queue" in todo:

@@ -5,15 +5,19 @@ import time; patching the module attribute afterwards does not reach the
 copy. :func:`find` looks for every copy of an original (one
 ``gc.get_referrers`` pass over all of them):
 
-* a **module global** is rebound to the replacement — always safe, since every
-  replacement behaves exactly as the original outside a goroutine;
-* a copy gonet cannot rebind — a class attribute, a default argument, a
-  closure cell, a subclass of a replaced class — is reported, naming where
-  it is; ``gonet.patch()`` warns with the list and ``patch(check=True)``
+* a **module global under the original's own name** (``sleep``, ``Lock``,
+  ``select``, ``getaddrinfo`` …: the ``from time import sleep`` pattern) is
+  rebound to the replacement — safe, since every replacement behaves exactly
+  as the original outside a goroutine;
+* every other copy is reported, naming where it is: a global under another
+  name (``_real_sleep = time.sleep`` is usually kept on purpose), a class
+  attribute, a default argument, a closure cell, a subclass of a replaced
+  class; ``gonet.patch()`` warns with the list and ``patch(check=True)``
   raises :class:`EarlyBindingError` before changing anything.
 
 Modules that keep originals on purpose (gonet itself, other monkey-patching
-libraries) are left alone.
+libraries, ``selectors``, whose explicit classes stay the originals) are left
+alone.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 __all__ = ["EarlyBindingError", "Findings", "find"]
 
 #: Module name prefixes whose copies of the originals are deliberate.
-EXEMPT = ("gonet", "gevent", "eventlet")
+EXEMPT = ("gonet", "gevent", "eventlet", "selectors")
 
 
 class EarlyBindingError(RuntimeError):
@@ -57,15 +61,18 @@ def _module_of(d: dict[str, Any]) -> str | None:
     return None
 
 
-def find(replacements: dict[int, tuple[Any, Any, str]],
+def find(replacements: dict[int, tuple[Any, Any, str, frozenset[str]]],
          skip: set[tuple[str, str]]) -> Findings:
-    """find locates the copies of each original in ``replacements`` (id → (original, new, name)).
+    """find locates the copies of each original in ``replacements``.
+
+    ``replacements`` maps ``id(original)`` to ``(original, replacement,
+    label, names)``; ``names`` are the global names rebound automatically.
 
     ``skip`` holds ``(module, attribute)`` pairs that ``patch`` handles itself
     (the canonical homes such as ``time.sleep``).
     """
     out = Findings()
-    originals = [orig for orig, _, _ in replacements.values()]
+    originals = [entry[0] for entry in replacements.values()]
     if not originals:
         return out
     referrers = gc.get_referrers(*originals)
@@ -79,9 +86,12 @@ def find(replacements: dict[int, tuple[Any, Any, str]],
                 if modname is not None:
                     if (modname, key) in skip or _exempt(modname):
                         continue
-                    out.rebind.append((r, key, entry[1]))
+                    if key in entry[3]:
+                        out.rebind.append((r, key, entry[1]))
+                    else:
+                        out.remaining.append(f"{modname}.{key} (a copy of {entry[2]})")
                     continue
-                owner = _class_owning(r)
+                owner = _class_owning(r, key, value)
                 if owner is not None:
                     if _exempt(owner.__module__):
                         continue
@@ -110,14 +120,11 @@ def find(replacements: dict[int, tuple[Any, Any, str]],
     return out
 
 
-def _class_owning(d: dict[str, Any]) -> type | None:
+def _class_owning(d: dict[str, Any], key: str, value: Any) -> type | None:
+    """The class whose ``__dict__`` is ``d`` (a type references its dict)."""
     for r in gc.get_referrers(d):
-        if isinstance(r, type) and r.__dict__.get("__qualname__", None) is not None:
-            try:
-                if vars(r) is not None and all(r.__dict__.get(k) is v for k, v in list(d.items())[:3]):
-                    return r
-            except Exception:
-                continue
+        if isinstance(r, type) and r.__dict__.get(key) is value and len(r.__dict__) == len(d):
+            return r
     return None
 
 
