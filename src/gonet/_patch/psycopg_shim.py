@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import select
 import sys
+import time
 import warnings
 from typing import Any
 
@@ -46,18 +47,21 @@ def _make(waiting: Any, orig_wait: Any, orig_wait_conn: Any) -> tuple[Any, Any]:
     Ready, Wait = waiting.Ready, waiting.Wait
     wait_r, wait_w = Wait.R, Wait.W
     ready_none, ready_r, ready_w, ready_rw = Ready.NONE, Ready.R, Ready.W, Ready.RW
+    errors = sys.modules.get("psycopg.errors")
+    wait_timeout = getattr(errors, "_WaitTimeout", None)
 
-    def wait_ready(fileno: int, s: Any, interval: float | None) -> Any:
+    def wait_ready(fileno: int, s: Any, seconds: float | None) -> Any:
+        """Park until ``fileno`` is ready as ``s`` asks, or ``seconds`` pass (Ready.NONE)."""
         g = current_g()
         rt: Any = g.sched  # type: ignore[union-attr]
-        deadline = rt.clock.now() + interval if interval else None
+        deadline = rt.clock.now() + seconds if seconds is not None else None
         if s == wait_r or s == wait_w:
             write = s == wait_w
             if wait_fd(fileno, write, deadline) != WAIT_OK:
                 return ready_none
             return ready_w if write else ready_r
         # Both directions: a large query being sent while the server talks back.
-        if not wait_events({fileno: select.EPOLLIN | select.EPOLLOUT}, interval or None):
+        if not wait_events({fileno: select.EPOLLIN | select.EPOLLOUT}, seconds):
             return ready_none
         p = select.poll()
         p.register(fileno, select.POLLIN | select.POLLOUT)
@@ -67,25 +71,56 @@ def _make(waiting: Any, orig_wait: Any, orig_wait_conn: Any) -> tuple[Any, Any]:
         w = (ev & select.POLLOUT) != 0
         return ready_rw if r and w else ready_r if r else ready_w if w else ready_none
 
-    def wait(gen: Any, fileno: int, interval: float | None = 0.0) -> Any:
+    def step(interval: float | None, deadline: float | None) -> float | None:
+        """How long one wait may last: psycopg's interval, never past its deadline."""
+        t = interval if interval else None
+        if deadline is not None:
+            left = max(0.0, deadline - time.monotonic())
+            t = left if t is None else min(t, left)
+        return t
+
+    def expired(deadline: float | None) -> None:
+        # Checked after resuming the generator, as psycopg does, so data that
+        # is already there is processed and a timeout of 0 polls once.
+        if deadline is not None and time.monotonic() >= deadline:
+            if wait_timeout is None:
+                raise TimeoutError("wait timeout expired")
+            raise wait_timeout("wait timeout expired")
+
+    def wait(gen: Any, fileno: int, interval: float | None = 0.0,
+             timeout: float | None = None) -> Any:
         """wait consumes a psycopg generator; a goroutine parks on the connection's socket."""
         if current_g() is None:
-            return orig_wait(gen, fileno, interval=interval)
+            if timeout is None:
+                return orig_wait(gen, fileno, interval=interval)
+            return orig_wait(gen, fileno, interval=interval, timeout=timeout)
+        deadline = time.monotonic() + timeout if timeout is not None else None
         try:
             s = next(gen)
             while True:
-                s = gen.send(wait_ready(fileno, s, interval))
+                ready = wait_ready(fileno, s, step(interval, deadline))
+                nxt = gen.send(ready)
+                if ready != ready_none:
+                    s = nxt
+                expired(deadline)
         except StopIteration as ex:
             return ex.value
 
-    def wait_conn(gen: Any, interval: float | None = 0.0) -> Any:
+    def wait_conn(gen: Any, interval: float | None = 0.0, timeout: float | None = None) -> Any:
         """wait_conn consumes a connection generator (whose socket may change) cooperatively."""
         if current_g() is None:
-            return orig_wait_conn(gen, interval=interval)
+            if timeout is None:
+                return orig_wait_conn(gen, interval=interval)
+            return orig_wait_conn(gen, interval=interval, timeout=timeout)
+        deadline = time.monotonic() + timeout if timeout is not None else None
         try:
             fileno, s = next(gen)
             while True:
-                fileno, s = gen.send(wait_ready(fileno, s, interval))
+                ready = wait_ready(fileno, s, step(interval, deadline))
+                nxt = gen.send(ready)
+                if ready != ready_none:
+                    fileno, s = nxt
+                expired(deadline)
         except StopIteration as ex:
             return ex.value
 
