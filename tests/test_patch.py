@@ -16,15 +16,15 @@ import warnings
 from typing import Any
 
 import pytest
-from patchpeers import patched
 
 import gonet
 from gonet._patch import EarlyBindingError, PatchWarning
+from patchpeers import patched
 
 __all__ = ["patched"]
 
-import gonet._patch.locks as _locks  # noqa: E402
-import gonet._patch.waiting as _waiting  # noqa: E402
+import gonet._patch.locks as _locks
+import gonet._patch.waiting as _waiting
 
 # The originals, read through gonet's own (exempt) copies: a copy in this module
 # would itself be an early-bound reference that patch() warns about.
@@ -108,6 +108,10 @@ def test_unrebindable_copies_are_named_in_a_warning_and_check_raises() -> None:
     finally:
         gonet.unpatch()
         del sys.modules[mod.__name__]
+        mod.__dict__.clear()  # the copies must not haunt later tests' patch() calls
+        import gc
+
+        gc.collect()
 
 
 # --- outside a runtime: exactly the standard library ----------------------------------------

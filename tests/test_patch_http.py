@@ -9,9 +9,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from patchpeers import http_server, patched
 
 import gonet
+from patchpeers import http_server, patched
 
 requests = pytest.importorskip("requests")
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from patchpeers import patched, redis_server
 
 import gonet
+from patchpeers import patched, redis_server
 
 redis = pytest.importorskip("redis")
 from redis._parsers import _HiredisParser, _RESP2Parser  # noqa: E402

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from patchpeers import patched
 
 import gonet
+from patchpeers import patched
 
 trustme = pytest.importorskip("trustme")
 

@@ -58,7 +58,7 @@ RUNNER = textwrap.dedent('''
 
 def _has_stdlib_tests() -> bool:
     try:
-        import test.lock_tests  # noqa: F401
+        import test.lock_tests
         import test.test_queue  # noqa: F401
     except ImportError:
         return False

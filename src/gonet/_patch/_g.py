@@ -47,7 +47,8 @@ def current_g() -> Goroutine | None:
 def current_runtime() -> Runtime | None:
     """current_runtime is the runtime of the calling goroutine, or None (see :func:`current_g`)."""
     g = current_g()
-    return None if g is None else g.sched  # type: ignore[no-any-return]
+    rt: Any = None if g is None else g.sched
+    return rt  # type: ignore[no-any-return]
 
 
 def ready(g: Goroutine, seq: int) -> None:
@@ -57,8 +58,9 @@ def ready(g: Goroutine, seq: int) -> None:
     wake is posted to that runtime. A runtime that has ended drops it.
     """
     rt: Any = g.sched
-    if getattr(_tls, "sched", None) is rt:
-        rt.goready(g, seq)
+    here: Any = getattr(_tls, "sched", None)
+    if here is not None and here is rt:
+        here.goready(g, seq)
         return
     try:
         rt.post(rt.goready, g, seq)

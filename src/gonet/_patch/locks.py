@@ -212,10 +212,10 @@ class SimpleQueue:
 
     __slots__ = ("__weakref__", "_q", "_waiters")
 
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__: Any = classmethod(types.GenericAlias)
 
     def __init__(self) -> None:
-        self._q = _CSimpleQueue()
+        self._q: _queue.SimpleQueue[Any] = _CSimpleQueue()
         self._waiters = Waiters()
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
@@ -269,7 +269,8 @@ class SimpleQueue:
 
 def thread_join(self: threading.Thread, timeout: float | None = None) -> None:
     """thread_join is ``Thread.join``; a goroutine waits through ``gonet.blocking()``."""
-    if current_g() is None or (self._started.is_set() and not self.is_alive()):
+    started = self._started.is_set()  # type: ignore[attr-defined]
+    if current_g() is None or (started and not self.is_alive()):
         return _orig_join(self, timeout)
     if self is threading.current_thread():
         raise RuntimeError("cannot join current thread")

@@ -55,7 +55,7 @@ def _make(waiting: Any, orig_wait: Any, orig_wait_conn: Any) -> tuple[Any, Any]:
         g = current_g()
         rt: Any = g.sched  # type: ignore[union-attr]
         deadline = rt.clock.now() + seconds if seconds is not None else None
-        if s == wait_r or s == wait_w:
+        if s in (wait_r, wait_w):
             write = s == wait_w
             if wait_fd(fileno, write, deadline) != WAIT_OK:
                 return ready_none

@@ -134,7 +134,7 @@ def _twin(rc: RawConn, sock: socket.socket) -> Any:
 
 
 def _deadline(g: Goroutine, timeout: float | None) -> float | None:
-    return None if timeout is None else g.sched.clock.now() + timeout  # type: ignore[no-any-return]
+    return None if timeout is None else g.sched.clock.now() + timeout
 
 
 def _wait(rc: RawConn, write: bool, deadline: float | None) -> None:
@@ -228,12 +228,12 @@ def sendto(self: socket.socket, data: Any, flags_or_addr: Any, addr: Any = None)
     g = current_g()
     if g is None:
         if addr is None:
-            return _sendto(self, data, flags_or_addr)  # type: ignore[no-any-return]
-        return _sendto(self, data, flags_or_addr, addr)  # type: ignore[no-any-return]
+            return _sendto(self, data, flags_or_addr)
+        return _sendto(self, data, flags_or_addr, addr)
     address = resolve_address(self, address)
 
     def sendto_flags(target: Any, d: Any, a: Any, f: int) -> int:
-        return _sendto(target, d, f, a)  # type: ignore[no-any-return]
+        return _sendto(target, d, f, a)
 
     return _io(self, True, sendto_flags, (data, address), flags,  # type: ignore[no-any-return]
                lambda: _sendto(self, data, flags, address))
@@ -247,8 +247,8 @@ def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0
 
     def sendmsg_flags(target: Any, b: Any, a: Any, f: int) -> int:
         if address is None:
-            return _sendmsg(target, b, a, f)  # type: ignore[no-any-return]
-        return _sendmsg(target, b, a, f, address)  # type: ignore[no-any-return]
+            return _sendmsg(target, b, a, f)
+        return _sendmsg(target, b, a, f, address)
 
     return _io(self, True, sendmsg_flags, (bufs, anc), flags,  # type: ignore[no-any-return]
                lambda: sendmsg_flags(self, bufs, anc, flags))
@@ -259,10 +259,10 @@ def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
     g = current_g()
     timeout = _gettimeout(self) if g is not None else 0.0
     if g is None or timeout == 0.0:
-        return _sendall(self, data, flags)  # type: ignore[no-any-return]
+        return _sendall(self, data, flags)
     rc = _conn(g, self)
     if rc is None:
-        return _sendall(self, data, flags)  # type: ignore[no-any-return]
+        return _sendall(self, data, flags)
     target = self if timeout is None else _twin(rc, self)
     deadline = _deadline(g, timeout)
     with memoryview(data) as view, view.cast("B") as mv:
@@ -371,7 +371,7 @@ def connect(self: socket.socket, address: Any) -> None:
     g = current_g()
     timeout = _gettimeout(self) if g is not None else 0.0
     if g is None or timeout == 0.0:
-        return _connect(self, address)  # type: ignore[no-any-return]
+        return _connect(self, address)
     try:
         err = _connect_coop(g, self, address, timeout)
     except TimeoutError:
@@ -386,7 +386,7 @@ def connect_ex(self: socket.socket, address: Any) -> int:
     g = current_g()
     timeout = _gettimeout(self) if g is not None else 0.0
     if g is None or timeout == 0.0:
-        return _connect_ex(self, address)  # type: ignore[no-any-return]
+        return _connect_ex(self, address)
     try:
         return _connect_coop(g, self, address, timeout)
     except TimeoutError:

@@ -36,7 +36,7 @@ _Base = ssl.SSLSocket
 def _run(sock: SSLSocket, op: Any, args: tuple[Any, ...], what: str) -> Any:
     g = current_g()
     timeout = _gettimeout(sock) if g is not None else 0.0
-    if g is None or timeout == 0.0 or sock._sslobj is None:
+    if g is None or timeout == 0.0 or sock._sslobj is None:  # type: ignore[attr-defined]
         return op(*args)
     rc = sockets._conn(g, sock)
     if rc is None:
@@ -63,7 +63,8 @@ class SSLSocket(_Base):
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:
         """read is ``SSLSocket.read``; a goroutine parks until a record has arrived."""
-        if buffer is None and self._sslobj is not None and self._sslobj.pending():
+        sslobj = self._sslobj  # type: ignore[attr-defined]
+        if buffer is None and sslobj is not None and sslobj.pending():
             return super().read(len)  # decrypted data waits: no I/O
         return _run(self, super().read, (len, buffer), "read")
 

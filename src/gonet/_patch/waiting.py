@@ -141,17 +141,17 @@ class _Poll:
     def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
         """poll waits up to ``timeout`` milliseconds (None or negative: forever)."""
         if current_g() is None or timeout == 0:
-            return self._inner.poll(timeout)  # type: ignore[no-any-return]
+            return self._inner.poll(timeout)
         res = self._inner.poll(0)
         if res:
-            return res  # type: ignore[no-any-return]
+            return res
         if timeout is not None:
             ms = float(timeout)  # the C call accepts any number of milliseconds
             t = None if ms < 0 else math.ceil(ms) / 1000.0
         else:
             t = None
         if t == 0:
-            return res  # type: ignore[no-any-return]
+            return res
         if not self._fds:
             _gonet_sleep(t if t is not None else 1e9)
             return []
@@ -165,7 +165,7 @@ class _Poll:
             ready = wait_events(masks, left)
             res = self._inner.poll(0)
             if res or not ready:
-                return res  # type: ignore[no-any-return]
+                return res
 
 
 def poll() -> Any:
