@@ -33,8 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["Waiters", "current_g", "current_runtime", "ready"]
 
 
-def current_g() -> Goroutine | None:
-    """current_g returns the running goroutine if the caller is one (on its runtime's thread)."""
+def current_g(_tls: Any = _tls, getcurrent: Any = getcurrent) -> Goroutine | None:
+    """current_g returns the running goroutine if the caller is one (on its runtime's thread).
+
+    Called on every patched call: the globals it needs are bound as defaults.
+    """
     s = getattr(_tls, "sched", None)
     if s is None:
         return None

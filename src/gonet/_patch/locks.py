@@ -69,6 +69,8 @@ class Lock:
         ``timeout`` seconds). Arguments are checked as the C lock checks them.
         """
         inner = self._inner
+        if blocking is True and timeout == -1 and inner.acquire(False):
+            return True  # uncontended, default arguments: the same for everyone
         g = current_g()
         if g is None:
             return inner.acquire(blocking, timeout)  # exactly the standard library

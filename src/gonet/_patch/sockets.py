@@ -264,10 +264,17 @@ def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
     if rc is None:
         return _sendall(self, data, flags)
     target = self if timeout is None else _twin(rc, self)
+    sent = 0
+    if type(data) is bytes:  # the common case: often one send does it all
+        try:
+            sent = _send(target, data, flags | DONTWAIT)
+        except BlockingIOError:
+            sent = 0
+        if sent == len(data):
+            return None
     deadline = _deadline(g, timeout)
     with memoryview(data) as view, view.cast("B") as mv:
         total = len(mv)
-        sent = 0
         while sent < total:
             try:
                 sent += _send(target, mv[sent:], flags | DONTWAIT)
