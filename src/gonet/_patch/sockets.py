@@ -40,7 +40,7 @@ import socket
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, lookup, open_raw
+from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
 from .._runtime.g import current_sched
 from ._g import current_g
 
@@ -101,9 +101,13 @@ def _conn(g: Goroutine, sock: socket.socket) -> RawConn | None:
     if fd < 0:
         return None
     rt: Any = g.sched
-    rc = lookup(rt, fd)
-    if rc is not None and rc.owner is not None and rc.owner() is sock:
-        return rc
+    fdtab = rt.netpoll.fdtab
+    if fd < len(fdtab):  # rawconn.lookup, inlined: this runs on every patched call
+        pd = fdtab[fd]
+        if pd is not None:
+            rc = pd.user
+            if type(rc) is RawConn and rc.owner is not None and rc.owner() is sock:
+                return rc
     rc = open_raw(rt, fd, None)
     rc.owner = weakref.ref(sock, _on_socket_collected(rc))
     regs = _regs.get(fd)

@@ -126,7 +126,7 @@ class _Poll:
     def register(self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT) -> None:
         """register adds ``fd`` (an int or an object with ``fileno()``)."""
         self._inner.register(fd, eventmask)
-        self._fds[_fd(fd)] = eventmask
+        self._fds[fd if type(fd) is int else _fd(fd)] = eventmask
 
     def modify(self, fd: Any, eventmask: int) -> None:
         """modify changes the events of a registered ``fd``."""
