@@ -474,3 +474,76 @@ def test_patch_keeps_warnings_quiet_without_early_copies() -> None:
         warnings.simplefilter("error", PatchWarning)
         gonet.patch()
         gonet.unpatch()
+
+
+def test_udp_sendto_recvfrom_and_msg_calls(patched: None) -> None:
+    def main() -> None:
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with a, b:
+            a.bind(("127.0.0.1", 0))
+            b.bind(("127.0.0.1", 0))
+            gonet.go(lambda: (time.sleep(0.02), b.sendto(b"ping", a.getsockname())))
+            data, addr = a.recvfrom(100)  # parks until the datagram arrives
+            assert (data, addr) == (b"ping", b.getsockname())
+            buf = bytearray(10)
+            gonet.go(lambda: (time.sleep(0.02), b.sendto(b"into", 0, a.getsockname())))
+            n, addr = a.recvfrom_into(buf)
+            assert bytes(buf[:n]) == b"into"
+            gonet.go(lambda: (time.sleep(0.02), b.sendmsg([b"m", b"sg"], [], 0, a.getsockname())))
+            msg, anc, flags, addr = a.recvmsg(100)
+            assert msg == b"msg" and addr == b.getsockname()
+
+    gonet.run(main)
+
+
+def test_sendfile_and_unix_stream_sockets(patched: None, tmp_path: Any) -> None:
+    path = tmp_path / "f.bin"
+    payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffers hold
+    path.write_bytes(payload)
+    sock_path = f"/tmp/gpt{id(path) % 100000}.sock"
+
+    def main() -> None:
+        ln = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ln.bind(sock_path)
+        ln.listen()
+        got = bytearray()
+
+        def reader() -> None:
+            c, _ = ln.accept()
+            with c:
+                while chunk := c.recv(65536):
+                    got.extend(chunk)
+
+        g = gonet.go(reader)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(sock_path)
+            with open(path, "rb") as f:
+                assert s.sendfile(f) == len(payload)
+        g.join()
+        ln.close()
+        assert bytes(got) == payload
+
+    try:
+        gonet.run(main)
+    finally:
+        import os
+
+        if os.path.exists(sock_path):
+            os.unlink(sock_path)
+
+
+def test_socket_closed_from_another_thread_wakes_the_goroutine(patched: None) -> None:
+    def main() -> type:
+        a, b = socket.socketpair()
+        threading.Timer(0.05, a.close).start()
+        try:
+            a.recv(10)
+        except OSError as e:
+            return type(e)
+        finally:
+            b.close()
+        return type(None)
+
+    # The close is posted to the runtime; the parked recv sees a closed socket.
+    assert issubclass(gonet.run(main), OSError)
