@@ -90,6 +90,9 @@ class RawConn:
         if pd is None or pd.closing:
             return WAIT_CLOSED
         rt = self.rt
+        # One waiter per direction (see the module docstring): a goroutine that
+        # finds the side taken queues on the semaphore and, once through,
+        # returns without waiting so that its caller tries the syscall first.
         sema = self.wsema if write else self.rsema
         if sema is None:
             sema = Sema(1)
@@ -97,21 +100,22 @@ class RawConn:
                 self.wsema = sema
             else:
                 self.rsema = sema
-        queued = sema.count == 0
-        sema.acquire(rt)  # outside the try: a goroutine thrown out of it holds nothing
+        if sema.count == 0:
+            sema.acquire(rt)
+            sema.release(rt)
+            return WAIT_CLOSED if pd.closing else WAIT_OK
+        sema.count = 0  # uncontended acquire, inlined
         try:
-            if queued:
-                # Another goroutine waited before us: let our caller retry first.
-                return WAIT_CLOSED if pd.closing else WAIT_OK
-            if deadline is not None and deadline <= rt.clock.now():
+            if deadline is None:
+                return rt.netpoll.wait(pd, write)
+            if deadline <= rt.clock.now():
                 return WAIT_TIMEOUT
             np = rt.netpoll
-            if deadline is not None:
-                np.set_deadline(pd, deadline, not write, write)
+            np.set_deadline(pd, deadline, not write, write)
             try:
                 return np.wait(pd, write)
             finally:
-                if deadline is not None and not pd.closing:
+                if not pd.closing:
                     np.set_deadline(pd, None, not write, write)
         finally:
             sema.release(rt)
