@@ -547,3 +547,37 @@ def test_socket_closed_from_another_thread_wakes_the_goroutine(patched: None) ->
 
     # The close is posted to the runtime; the parked recv sees a closed socket.
     assert issubclass(gonet.run(main), OSError)
+
+
+def test_blocking_workers_and_the_scheduler_get_the_stdlib_path(patched: None) -> None:
+    """Inside blocking() and in a posted call (the hub), patched calls block their thread."""
+    a, b = socket.socketpair()
+
+    def in_worker() -> tuple[bytes, bool]:
+        from gonet._patch._g import current_g
+
+        b.sendall(b"w")
+        return a.recv(1), current_g() is None  # a plain blocking recv on the worker thread
+
+    def main() -> tuple[Any, list[bool]]:
+        got = gonet.blocking(in_worker)
+        seen: list[bool] = []
+
+        def posted() -> None:
+            from gonet._patch._g import current_g
+
+            time.sleep(0.001)  # the hub: the original sleep, no parking
+            seen.append(current_g() is None)
+
+        gonet.current_runtime().post(posted)
+        while not seen:
+            time.sleep(0.005)
+        return got, seen
+
+    try:
+        got, seen = gonet.run(main)
+    finally:
+        a.close()
+        b.close()
+    assert got == (b"w", True)
+    assert seen == [True]
