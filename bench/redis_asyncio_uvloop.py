@@ -9,9 +9,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import redis.asyncio as aredis  # noqa: E402
-import uvloop  # noqa: E402
-from redis_common import KEY, VALUE, parse_args, report  # noqa: E402
+import redis.asyncio as aredis
+import uvloop
+
+from redis_common import KEY, VALUE, parse_args, report
 
 
 async def amain() -> None:

@@ -2,8 +2,8 @@
 
 Starts a throw-away ``redis-server`` (pinned to one CPU with ``taskset``
 when available, the client to another), runs each contender in its own
-process, prints one line per contender and the ratios. Target: gonet ≥ 1.0×
-redis.asyncio on uvloop and ≥ 1.5× gevent-patched redis-py. Run from the
+process, prints one line per contender and the ratios. Target: gonet ≥ 1.0x
+redis.asyncio on uvloop and ≥ 1.5x gevent-patched redis-py. Run from the
 checkout's virtualenv::
 
     .venv/bin/python bench/redis_compare.py --seconds 3

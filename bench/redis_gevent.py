@@ -15,6 +15,7 @@ import gevent  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import redis  # noqa: E402
+
 from redis_common import KEY, VALUE, parse_args, report  # noqa: E402
 
 

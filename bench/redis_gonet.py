@@ -8,11 +8,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import gonet  # noqa: E402
+import gonet
 
 gonet.patch()
 
 import redis  # noqa: E402
+
 from redis_common import KEY, VALUE, parse_args, report  # noqa: E402
 
 

@@ -491,7 +491,7 @@ def test_udp_sendto_recvfrom_and_msg_calls(patched: None) -> None:
             n, addr = a.recvfrom_into(buf)
             assert bytes(buf[:n]) == b"into"
             gonet.go(lambda: (time.sleep(0.02), b.sendmsg([b"m", b"sg"], [], 0, a.getsockname())))
-            msg, anc, flags, addr = a.recvmsg(100)
+            msg, _anc, _flags, addr = a.recvmsg(100)
             assert msg == b"msg" and addr == b.getsockname()
 
     gonet.run(main)
