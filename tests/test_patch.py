@@ -581,3 +581,35 @@ def test_blocking_workers_and_the_scheduler_get_the_stdlib_path(patched: None) -
         b.close()
     assert got == (b"w", True)
     assert seen == [True]
+
+
+def test_lookups_are_capped_per_runtime(patched: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most MAX_LOOKUPS libc lookups of one runtime run at once; the rest wait for a slot."""
+    from gonet._patch import dns
+
+    real = dns._orig_getaddrinfo
+    state = {"now": 0, "peak": 0}
+    guard = threading.Lock()
+
+    def counting(*args: Any) -> Any:  # the real libc call, with its concurrency counted
+        with guard:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        try:
+            _waiting._orig_sleep(0.02)
+            return real(*args)
+        finally:
+            with guard:
+                state["now"] -= 1
+
+    monkeypatch.setattr(dns, "MAX_LOOKUPS", 3)
+    monkeypatch.setattr(dns, "_orig_getaddrinfo", counting)
+
+    def main() -> list[Any]:
+        gs = [gonet.go(socket.getaddrinfo, "localhost", 80, socket.AF_INET, socket.SOCK_STREAM)
+              for _ in range(12)]
+        return [g.join() for g in gs]
+
+    results = gonet.run(main)
+    assert all(r == real("localhost", 80, socket.AF_INET, socket.SOCK_STREAM) for r in results)
+    assert state["peak"] == 3
