@@ -176,16 +176,67 @@ def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flag
 # --- reads ---------------------------------------------------------------------------
 
 
+def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int, want: int,
+                 fallback: Any) -> Any:
+    """A stream read (recv, recv_into): ``_io`` plus Go's short-read rule (fd_unix.py).
+
+    A read that returned fewer bytes than asked for proves the receive queue
+    was empty at that moment, so the next read waits first instead of paying
+    for a syscall that fails with ``EAGAIN``: any data that arrived since has
+    produced an edge, which is latched (READY) or wakes the wait. A peek
+    proves nothing (the data stays), so it never sets the flag.
+    """
+    g = current_g()
+    if g is None:
+        return fallback()
+    timeout = _gettimeout(sock)
+    if timeout == 0.0 or sock.type != socket.SOCK_STREAM:
+        return _io(sock, False, orig, args, flags, fallback) if timeout != 0.0 else fallback()
+    rc = _conn(g, sock)
+    if rc is None:
+        return fallback()
+    target = sock if timeout is None else _twin(rc, sock)
+    deadline = _deadline(g, timeout)
+    peek = flags & socket.MSG_PEEK
+    flags |= DONTWAIT
+    if not rc.must_try_first():
+        _wait(rc, False, deadline)
+    while True:
+        try:
+            got = orig(target, *args, flags)
+        except BlockingIOError:
+            rc.rdrained = False
+            _wait(rc, False, deadline)
+            continue
+        except BaseException:
+            rc.rdrained = False
+            raise
+        n = got if type(got) is int else len(got)
+        rc.rdrained = not peek and 0 < n < want
+        return got
+
+
 def recv(self: socket.socket, bufsize: int, flags: int = 0) -> bytes:
     """recv is ``socket.recv``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recv, (bufsize,), flags,  # type: ignore[no-any-return]
-               lambda: _recv(self, bufsize, flags))
+    return _read_stream(self, _recv, (bufsize,), flags, bufsize,  # type: ignore[no-any-return]
+                        lambda: _recv(self, bufsize, flags))
 
 
 def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
     """recv_into is ``socket.recv_into``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recv_into, (buffer, nbytes), flags,  # type: ignore[no-any-return]
-               lambda: _recv_into(self, buffer, nbytes, flags))
+    def fallback() -> int:
+        return _recv_into(self, buffer, nbytes, flags)
+
+    if nbytes < 0:
+        return fallback()  # the C call raises ValueError
+    want = nbytes
+    if want == 0:
+        try:
+            want = memoryview(buffer).nbytes
+        except TypeError:
+            return fallback()  # not a buffer: the C call raises
+    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want,  # type: ignore[no-any-return]
+                        fallback)
 
 
 def recvfrom(self: socket.socket, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:

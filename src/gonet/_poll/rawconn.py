@@ -59,7 +59,7 @@ WAIT_TIMEOUT = POLL_ERR_TIMEOUT
 class RawConn:
     """RawConn is one runtime's registration of a descriptor it borrows (never closes)."""
 
-    __slots__ = ("__weakref__", "fd", "owner", "pd", "rsema", "rt", "shadow", "wsema")
+    __slots__ = ("__weakref__", "fd", "owner", "pd", "rdrained", "rsema", "rt", "shadow", "wsema")
 
     #: Leak checks skip pollDescs whose user is borrowed (see the module docstring).
     borrowed = True
@@ -71,6 +71,9 @@ class RawConn:
         self.owner = owner
         #: A helper object of the owner's (gonet.patch keeps a syscall twin of a socket here).
         self.shadow: Any = None
+        #: The owner's last stream read was short: the receive queue was empty then
+        #: (fd_unix.py's rule; the caller may wait before trying the next read).
+        self.rdrained = False
         self.rsema: Sema | None = None
         self.wsema: Sema | None = None
         self.pd: PollDesc | None = rt.netpoll.open(fd, self)
@@ -119,6 +122,15 @@ class RawConn:
                     np.set_deadline(pd, None, not write, write)
         finally:
             sema.release(rt)
+
+    def must_try_first(self) -> bool:
+        """must_try_first is False when a read may wait before its syscall (see ``rdrained``).
+
+        A hang-up or an error makes reads return at once without a new edge,
+        so it always forces a try (``pd.hup``, sticky).
+        """
+        pd = self.pd
+        return not self.rdrained or pd is None or pd.hup
 
     def unblock(self) -> None:
         """unblock wakes goroutines parked in :meth:`wait` with ``WAIT_CLOSED`` (before close)."""
