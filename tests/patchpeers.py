@@ -23,6 +23,7 @@ import pytest
 
 import gonet
 
+
 def _pg_bin() -> Path:
     """The newest Debian PostgreSQL's bin directory (15 on bookworm), or a missing path."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),

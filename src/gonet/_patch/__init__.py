@@ -26,7 +26,7 @@ import time as _time_mod
 import warnings
 from typing import Any
 
-from . import dns, locks, psycopg_shim, refs, sockets, tls, waiting
+from . import connecting, dns, locks, psycopg_shim, refs, sockets, tls, waiting
 from .refs import EarlyBindingError
 
 __all__ = ["PARTS", "EarlyBindingError", "PatchWarning", "patch", "patched", "unpatch"]
@@ -46,7 +46,8 @@ class PatchWarning(UserWarning):
 def _entries(part: str) -> list[tuple[Any, str, Any]]:
     """(owner, attribute, replacement) for one part."""
     if part == "socket":
-        return [(_socket_mod.socket, name, fn) for name, fn in sockets.PATCHES]
+        return [(_socket_mod.socket, name, fn)
+                for name, fn in [*sockets.PATCHES, *connecting.PATCHES]]
     if part == "ssl":
         return list(tls.PATCHES)
     if part == "time":

@@ -20,7 +20,7 @@ from .._runtime.proc import blocking
 from .._runtime.sema import Sema
 from ._g import current_g
 
-__all__ = ["MAX_LOOKUPS", "PATCHES"]
+__all__ = ["MAX_LOOKUPS", "PATCHES", "resolve_address"]
 
 #: Concurrent lookups per runtime (Go's cgo resolver uses a similar bound).
 MAX_LOOKUPS = 16
@@ -120,6 +120,38 @@ def getnameinfo(sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
     if current_g() is None or numeric:
         return _orig_getnameinfo(sockaddr, flags)
     return _lookup(_orig_getnameinfo, sockaddr, flags)  # type: ignore[no-any-return]
+
+
+def resolve_address(sock: socket.socket, address: Any) -> Any:
+    """resolve_address resolves a host name in an IP address tuple through ``getaddrinfo``.
+
+    CPython's C calls would resolve it on the thread; the patched
+    ``socket.getaddrinfo`` runs it through ``gonet.blocking()``. Numeric
+    hosts and other families pass through unchanged.
+    """
+    family = sock.family
+    if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return address
+    if len(address) < 2 or not isinstance(address[0], (str, bytes)):
+        return address
+    host = address[0]
+    if isinstance(host, bytes):
+        host = host.decode("idna")
+    if host in ("", "<broadcast>") or _is_numeric(host, family):
+        return address
+    infos = socket.getaddrinfo(host, address[1], family, sock.type)
+    sa = infos[0][4]
+    if family == socket.AF_INET6 and len(address) == 4:
+        return (sa[0], sa[1], address[2], address[3])
+    return sa
+
+
+def _is_numeric(host: str, family: int) -> bool:
+    try:
+        socket.inet_pton(family, host.partition("%")[0])
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 #: (attribute of the socket module, replacement)

@@ -20,10 +20,7 @@ C never see a surprise ``EAGAIN``):
   through a *twin*, a second ``_socket.socket`` object over the same
   descriptor with timeout 0 (so nothing about the descriptor changes),
   detached, never closed, when the socket is;
-* ``connect`` and ``accept`` have no per-call flag: the descriptor is made
-  non-blocking for that one syscall and its mode restored right after
-  (``connect`` continues asynchronously; its outcome is read with
-  ``SO_ERROR`` once the socket is writable, as Go's ``net/fd_unix.go`` does).
+* ``connect`` and ``accept`` (:mod:`.connecting`) have no per-call flag.
 
 ``settimeout(t)`` becomes a deadline over the whole call, as for CPython's
 ``sendall`` and ``connect``; expiry raises ``socket.timeout("timed out")``.
@@ -43,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
 from .._runtime.g import current_sched
 from ._g import current_g
+from .dns import resolve_address
 
 if TYPE_CHECKING:
     from .._runtime.g import Goroutine
@@ -64,9 +62,6 @@ _send = _ss.send
 _sendto = _ss.sendto
 _sendmsg = _ss.sendmsg
 _sendall = _ss.sendall
-_connect = _ss.connect
-_connect_ex = _ss.connect_ex
-_accept = _ss._accept  # type: ignore[attr-defined]
 _orig_real_close = socket.socket._real_close  # type: ignore[attr-defined]
 _orig_detach = socket.socket.detach
 _orig_sendfile = socket.socket.sendfile
@@ -351,138 +346,6 @@ def sendfile(self: socket.socket, file: Any, offset: int = 0, count: int | None 
     return self._sendfile_use_send(file, offset, count)  # type: ignore[attr-defined, no-any-return]
 
 
-# --- connect and accept --------------------------------------------------------------
-
-
-def resolve_address(sock: socket.socket, address: Any) -> Any:
-    """resolve_address resolves a host name in an IP address tuple through ``getaddrinfo``.
-
-    CPython's C calls would resolve it on the thread; the patched
-    ``socket.getaddrinfo`` runs it through ``gonet.blocking()``. Numeric
-    hosts and other families pass through unchanged.
-    """
-    family = sock.family
-    if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
-        return address
-    if len(address) < 2 or not isinstance(address[0], (str, bytes)):
-        return address
-    host = address[0]
-    if isinstance(host, bytes):
-        host = host.decode("idna")
-    if host in ("", "<broadcast>") or _is_numeric(host, family):
-        return address
-    infos = socket.getaddrinfo(host, address[1], family, sock.type)
-    sa = infos[0][4]
-    if family == socket.AF_INET6 and len(address) == 4:
-        return (sa[0], sa[1], address[2], address[3])
-    return sa
-
-
-def _is_numeric(host: str, family: int) -> bool:
-    try:
-        socket.inet_pton(family, host.partition("%")[0])
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def _nonblocking_twin(sock: socket.socket) -> Any:
-    """A timeout-0 twin: makes the (shared) descriptor non-blocking; detach it after use."""
-    twin = _ss(sock.family, sock.type, sock.proto, _fileno(sock))
-    twin.settimeout(0.0)
-    return twin
-
-
-def _connect_coop(g: Goroutine, sock: socket.socket, address: Any, timeout: float | None) -> int:
-    """Connect without blocking the thread; returns the errno (0 when connected)."""
-    deadline = _deadline(g, timeout)
-    address = resolve_address(sock, address)
-    twin = _nonblocking_twin(sock)
-    try:
-        err = _connect_ex(twin, address)
-    finally:
-        twin.detach()
-        if timeout is None:
-            os.set_blocking(_fileno(sock), True)  # as CPython had it
-    if err == errno.EAGAIN and sock.family == socket.AF_UNIX:
-        # A unix listener's backlog is full: the C call would block until it
-        # drains; do exactly that, off the thread.
-        from .._runtime.proc import blocking
-
-        return blocking(_connect_ex, sock, address)  # type: ignore[no-any-return]
-    if err not in (errno.EINPROGRESS, errno.EALREADY, errno.EINTR):
-        return err
-    rc = _conn(g, sock)
-    if rc is None:
-        return errno.EBADF
-    while True:
-        _wait(rc, True, deadline)
-        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if err:
-            return err
-        try:
-            sock.getpeername()  # SO_ERROR reads 0 before the connection exists (Go's fd_unix.go)
-            return 0
-        except OSError as e:
-            if e.errno != errno.ENOTCONN:
-                return e.errno or errno.EIO
-
-
-def connect(self: socket.socket, address: Any) -> None:
-    """connect is ``socket.connect``; a goroutine parks until the connection is established."""
-    g = current_g()
-    timeout = _gettimeout(self) if g is not None else 0.0
-    if g is None or timeout == 0.0:
-        return _connect(self, address)
-    try:
-        err = _connect_coop(g, self, address, timeout)
-    except TimeoutError:
-        raise TimeoutError("timed out") from None
-    if err:
-        raise OSError(err, os.strerror(err))
-    return None
-
-
-def connect_ex(self: socket.socket, address: Any) -> int:
-    """connect_ex is ``socket.connect_ex``: connect, returning an errno instead of raising."""
-    g = current_g()
-    timeout = _gettimeout(self) if g is not None else 0.0
-    if g is None or timeout == 0.0:
-        return _connect_ex(self, address)
-    try:
-        return _connect_coop(g, self, address, timeout)
-    except TimeoutError:
-        return errno.EAGAIN  # what CPython's connect_ex returns when its timeout passes
-
-
-def _accept_patched(self: socket.socket) -> tuple[int, Any]:
-    """_accept is the C accept that ``socket.accept`` calls; a goroutine parks until one is pending."""
-    g = current_g()
-    timeout = _gettimeout(self) if g is not None else 0.0
-    if g is None or timeout == 0.0:
-        return _accept(self)  # type: ignore[no-any-return]
-    rc = _conn(g, self)
-    if rc is None:
-        return _accept(self)  # type: ignore[no-any-return]
-    deadline = _deadline(g, timeout)
-    while True:
-        if timeout is None:
-            twin = _nonblocking_twin(self)
-            try:
-                return _accept(twin)  # type: ignore[no-any-return]
-            except BlockingIOError:
-                pass
-            finally:
-                twin.detach()
-                os.set_blocking(rc.fd, True)
-        else:
-            try:
-                return _accept(_twin(rc, self))  # type: ignore[no-any-return]
-            except BlockingIOError:
-                pass
-        _wait(rc, False, deadline)
-
-
 # --- close and detach ----------------------------------------------------------------
 
 
@@ -518,6 +381,5 @@ PATCHES: list[tuple[str, Any]] = [
     ("recv", recv), ("recv_into", recv_into), ("recvfrom", recvfrom),
     ("recvfrom_into", recvfrom_into), ("recvmsg", recvmsg), ("recvmsg_into", recvmsg_into),
     ("send", send), ("sendto", sendto), ("sendmsg", sendmsg), ("sendall", sendall),
-    ("sendfile", sendfile), ("connect", connect), ("connect_ex", connect_ex),
-    ("_accept", _accept_patched), ("_real_close", _real_close), ("detach", detach),
+    ("sendfile", sendfile), ("_real_close", _real_close), ("detach", detach),
 ]
