@@ -5,44 +5,32 @@ and ``/etc/hosts``/``nsswitch.conf`` semantics are exactly the standard
 library's — unlike resolvers that reimplement DNS. Numeric hosts never leave
 the thread (nothing would block). Lookups of one runtime are capped at
 :data:`MAX_LOOKUPS` at a time, like Go's ``net`` package caps its cgo
-lookups (``net/net.go`` ``threadLimit``): a burst of slow lookups waits for a
-slot instead of occupying every ``blocking()`` worker.
+lookups (``acquireThread`` in ``net/net.go``): a burst of slow lookups waits
+for a slot instead of occupying every ``blocking()`` worker. The slots are
+the runtime's ``"dns"`` group of ``blocking_capped`` — the same budget
+``gonet.dial``'s own resolver (:mod:`gonet.net.lookup`) draws from.
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from .._runtime.proc import blocking
-from .._runtime.sema import Sema
+from .._runtime.proc import blocking_capped
+from ..net import lookup as _net_lookup
 from ._g import current_g
 
 __all__ = ["MAX_LOOKUPS", "PATCHES", "resolve_address"]
 
-#: Concurrent lookups per runtime (Go's cgo resolver uses a similar bound).
-MAX_LOOKUPS = 16
+#: Concurrent lookups per runtime: gonet's own resolver's cap (one budget for both).
+MAX_LOOKUPS = _net_lookup.MAX_LOOKUPS
 
 _orig_getaddrinfo = socket.getaddrinfo
 _orig_gethostbyname = socket.gethostbyname
 _orig_gethostbyname_ex = socket.gethostbyname_ex
 _orig_gethostbyaddr = socket.gethostbyaddr
 _orig_getnameinfo = socket.getnameinfo
-
-_local = threading.local()
-
-
-def _slots(rt: Any) -> Sema:
-    """The lookup semaphore of ``rt`` (kept per thread: one runtime per thread at a time)."""
-    sema: Sema | None = getattr(_local, "sema", None)
-    if sema is None or getattr(_local, "rt", None) is not rt:
-        sema = Sema(MAX_LOOKUPS)
-        _local.sema = sema
-        _local.rt = rt
-    return sema
-
 
 def _numeric(host: Any) -> bool:
     if host is None:
@@ -75,14 +63,7 @@ def _numeric_port(port: Any) -> bool:
 
 
 def _lookup(fn: Callable[..., Any], *args: Any) -> Any:
-    g = current_g()
-    rt: Any = g.sched  # type: ignore[union-attr]
-    sema = _slots(rt)
-    sema.acquire(rt)
-    try:
-        return blocking(fn, *args)
-    finally:
-        sema.release(rt)
+    return blocking_capped("dns", MAX_LOOKUPS, fn, *args)
 
 
 def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
