@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import types
-import warnings
 from typing import Any
 
 import pytest
