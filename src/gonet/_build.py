@@ -48,6 +48,12 @@ COMPILED_MODULES = (
     "gonet._poll.fd_mutex",
     "gonet._poll.fd_unix",
     "gonet.net.conn",
+    # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
+    "gonet.http._h1.parse",
+    "gonet.http.request",
+    "gonet.http.response",
+    "gonet.http.conn",
+    "gonet.http.wsgi",
 )
 
 #: The file, beside the extensions, where the build records the digests of their sources.

@@ -1,0 +1,18 @@
+# Cython declarations augmenting conn.py (pure-Python mode). See setup.py.
+# Attributes are C struct fields (direct access from the class's own methods); they stay
+# untyped objects so that both builds accept exactly the same values.
+
+
+cdef class ServerConn:
+    cdef public object broken
+    cdef public object buf
+    cdef public object close_after
+    cdef public object conn
+    cdef public object rdl
+    cdef public object remote
+    cdef public object srv
+    cdef public object state
+    cdef public object tls
+    cdef public object wdl
+    cdef public object writer
+    cdef public object wsgi_base

@@ -1,0 +1,1 @@
+# Cython declarations augmenting wsgi.py (pure-Python mode). See setup.py.
