@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, "src")
 
-import gonet  # noqa: E402
-from gonet.http import Server  # noqa: E402
-from gonet.http.wsgi import WSGIHandler  # noqa: E402
+import gonet
+from gonet.http import Server
+from gonet.http.wsgi import WSGIHandler
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
 BODY = b"Hello, World!"
