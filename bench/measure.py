@@ -3,15 +3,16 @@
 :class:`Runner` holds what stays fixed for one invocation of the suite; it starts
 a server (``READY <port>``), runs the native load generator against it and reads
 the server's CPU from /proc on the ``@start``/``@end`` markers, and opens and
-releases idle connections. :func:`run_echo`, :func:`run_idle` and
-:func:`run_http` are the three kinds of workload built on it.
+releases idle connections. :func:`run_echo` and :func:`run_idle` are two kinds of
+workload built on it; ``httpload.py`` adds ``http``, and :func:`register_kind` any
+other (the extension point for TLS and redis rows).
 """
 
 import contextlib
 import json
 import math
 import os
-import resource
+import socket
 import subprocess
 import threading
 import time
@@ -23,13 +24,14 @@ from procs import (
     CLK_TCK,
     LineReader,
     cpu_stat,
+    nofile_limits,
     other_load,
     proc_cpu_ticks,
     proc_fd_count,
     proc_rss_kib,
     stop_process,
 )
-from report import si
+from report import KIND_METRICS, Metric, si
 from suite import (
     BUILD,
     LOAD_CPU,
@@ -54,8 +56,9 @@ class Runner:
     seconds: float
     busy_poll: bool = False
     wrk: str = ""
-    go_bin: Path | None = None
+    go_bins: dict[str, Path] = field(default_factory=dict)  # go_prog -> binary
     gonet_env: dict[str, str] = field(default_factory=dict)
+    fill: dict[str, str] = field(default_factory=dict)  # {name} in args/cmd -> value
     log_dir: Path = BUILD / "logs"
     on_progress: Callable[[str], None] = lambda _s: None
 
@@ -63,12 +66,18 @@ class Runner:
         return ["taskset", "-c", cpu, *argv] if self.pin else argv
 
     # ---- servers
-    def server_argv(self, spec: ServerSpec) -> list[str]:
+    def server_argv(self, spec: ServerSpec, port: int = 0) -> list[str]:
+        """The server's command line; `port` is used by kind "cmd" only (others pick one)."""
+        fill = {"python": self.python, "bin": str(Path(self.python).parent), "host": "127.0.0.1",
+                "port": str(port), "servers": str(SERVERS_DIR), "backlog": str(somaxconn()),
+                **self.fill}
+        if spec.kind == "cmd":
+            return [a.format(**fill) for a in spec.cmd]
+        args = [a.format(**fill) for a in spec.args]
         if spec.kind == "go":
-            assert self.go_bin is not None
-            return [str(self.go_bin), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+            return [str(self.go_bins[spec.go_prog]), *args, "--host", "127.0.0.1", "--port", "0"]
         script = SERVERS_DIR / spec.script
-        return [self.python, str(script), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+        return [self.python, str(script), *args, "--host", "127.0.0.1", "--port", "0"]
 
     @contextlib.contextmanager
     def server(self, spec: ServerSpec, tag: str, extra: tuple[str, ...] = ()
@@ -79,10 +88,12 @@ class Runner:
         env = dict(os.environ)
         if spec.kind == "go":
             env["GOMAXPROCS"] = "1"
-        if spec.name == "gonet":
+        if "gonet" in spec.modules:
             env.update(self.gonet_env)
+        cmd_port = free_port() if spec.kind == "cmd" else 0
         with open(logpath, "wb") as logf:
-            proc = subprocess.Popen(self.pinned(SERVER_CPU, [*self.server_argv(spec), *extra]),
+            proc = subprocess.Popen(self.pinned(SERVER_CPU, [*self.server_argv(spec, cmd_port),
+                                                             *extra]),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=logf, env=env, start_new_session=True)
         reader = LineReader(proc)
@@ -90,7 +101,9 @@ class Runner:
         try:
             port = 0
             deadline = time.monotonic() + 30
-            while (line := reader.readline(deadline)) is not None:
+            if cmd_port:  # a command prints no READY: wait until its port accepts
+                port = cmd_port if wait_accepting(proc, cmd_port, deadline) else 0
+            while not port and (line := reader.readline(deadline)) is not None:
                 if line.startswith("READY"):
                     port = int(line.split()[1])
                     break
@@ -252,6 +265,33 @@ def _drain(reader: LineReader, logpath: Path) -> None:
             f.write(line + "\n")
 
 
+def free_port() -> int:
+    """A loopback port the kernel just handed out (for servers that must be told one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_accepting(proc: subprocess.Popen[bytes], port: int, deadline: float) -> bool:
+    """Poll until something accepts on 127.0.0.1:`port` (False if `proc` exits or time is up)."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as s:
+            s.settimeout(1.0)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def somaxconn() -> int:
+    """The listen backlog every server gets (Go's): net.core.somaxconn."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 4096
+
+
 def connect_timeout(conns: int) -> float:
     return 20.0 + conns / 1000.0
 
@@ -303,55 +343,23 @@ def run_idle(r: Runner, spec: ServerSpec, w: Workload, tag: str, fd_chunk: int) 
     }
 
 
-def parse_wrk(text: str) -> Json:
-    """Requests/s and latency percentiles (µs) from `wrk --latency` output."""
-    units = {"us": 1.0, "ms": 1e3, "s": 1e6}
-    out: Json = {"errors": 0}
-    in_dist = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("Requests/sec:"):
-            out["rps"] = float(line.split()[1])
-        elif line.startswith("Latency Distribution"):
-            in_dist = True
-        elif in_dist and line[:3] in ("50%", "75%", "90%", "99%"):
-            val = line.split()[1]
-            num = val.rstrip("usm")
-            out["p" + line[:2]] = float(num) * units[val[len(num):]]
-        elif line.startswith("Socket errors:"):
-            out["errors"] += sum(int(x.strip(" ,")) for x in line.split()[3::2])
-        elif line.startswith("Non-2xx"):
-            out["errors"] += int(line.split()[-1])
-        elif "requests in" in line:
-            out["requests"] = int(line.split()[0])
-    if "rps" not in out:
-        raise BenchError(f"could not parse wrk output: {text.strip()[-200:]}")
-    return out
+# --------------------------------------------------------------------------- kinds of workload
+
+RunFn = Callable[[Runner, ServerSpec, Workload, str], Json]
+KINDS: dict[str, RunFn] = {}
 
 
-def run_http(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
-    """wrk, keep-alive, against a server started with its `http_args` (HTTP issue hook)."""
-    assert spec.http_args is not None and r.wrk
-    with r.server(spec, tag, spec.http_args) as (pid, port):
-        url = f"http://127.0.0.1:{port}/"
-        base = r.pinned(LOAD_CPU, [r.wrk, "-t1", f"-c{w.conns}", "--latency"])
-        if r.warmup > 0:
-            subprocess.run([*base, f"-d{max(1, round(r.warmup))}s", url], capture_output=True,
-                           timeout=r.warmup + 60, check=False)
-        secs = max(1, round(r.seconds))
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu0, t0 = proc_cpu_ticks(pid), time.monotonic()
-        res = subprocess.run([*base, f"-d{secs}s", url], capture_output=True, text=True,
-                             timeout=secs + 60, check=False)
-        cpu1, t1 = proc_cpu_ticks(pid), time.monotonic()
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = parse_wrk(res.stdout)
-    n = max(int(out.get("requests", 0)) or int(out["rps"] * secs), 1)
-    user_s, sys_s = (cpu1[0] - cpu0[0]) / CLK_TCK, (cpu1[1] - cpu0[1]) / CLK_TCK
-    wall = max(t1 - t0, 1e-9)
-    lg = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    out.update(user_us=user_s / n * 1e6, sys_us=sys_s / n * 1e6,
-               server_cpu=(user_s + sys_s) / wall * 100, loadgen_cpu=lg / wall * 100,
-               p999=None, wrk=res.stdout)
-    return out
+def register_kind(kind: str, run: RunFn, metrics: "tuple[Metric, ...]" = ()) -> None:
+    """register_kind: workloads of `kind` are measured by `run(runner, spec, workload, tag)`.
 
+    `run` starts the server with ``runner.server(spec, tag)`` (fresh, pinned, warmed) and
+    returns one record (a dict: "rps", "errors", "noisy" and whatever `metrics` name);
+    `metrics` are the table's columns (report.Metric).  http (httpload.py) is registered
+    this way; TLS and redis rows can be too (bench/README.md, "Adding a workload")."""
+    KINDS[kind] = run
+    if metrics:
+        KIND_METRICS[kind] = metrics
+
+
+KINDS["echo"] = run_echo
+KINDS["idle"] = lambda r, spec, w, tag: run_idle(r, spec, w, tag, max(100, nofile_limits()[1] - 200))
