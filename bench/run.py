@@ -32,7 +32,8 @@ from pathlib import Path
 # already sys.path[0]) or is loaded by path (``python -m gonet bench``).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpload  # noqa: F401  (registers the http kind of workload)
+import importlib
+
 from measure import KINDS, Runner
 from procs import CLK_TCK, cpu_model, cpu_stat, nofile_limits, other_load, read_int
 from report import (
@@ -50,6 +51,7 @@ from report import (
     write_markdown,
 )
 from suite import (
+    KIND_MODULES,
     LOAD_CPU,
     NOISE_PCT,
     RESULTS_DIR,
@@ -71,6 +73,9 @@ from tools import (
     ensure_wrk,
     go_version,
 )
+
+for _module in KIND_MODULES:  # each registers its kind of workload (measure.register_kind)
+    importlib.import_module(_module)
 
 SERVER_NAMES = server_names()
 DEFAULT_WORKLOADS = default_workloads()
@@ -188,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: no server can run")
         return 1
     baseline = args.baseline if args.baseline in {s.name for s in servers} else None
-    if baseline is None:
+    if baseline is None and any(not w.baseline for w in workloads):
         log(f"bench: baseline {args.baseline!r} is not running; ratios are omitted")
 
     if any(w.kind == "http" for w in workloads):

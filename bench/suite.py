@@ -142,8 +142,8 @@ SERVERS += [
                pip_flags=("--no-deps", "--no-build-isolation")),
     ServerSpec("uvicorn", "uvicorn + httptools + uvloop, raw ASGI", "python", "http_uvicorn.py",
                modules=("uvicorn", "httptools", "uvloop"), only=HTTP_HELLO),
-    ServerSpec("waitress", "waitress WSGI, 1 thread, limit 10,000", "python", _PEERS,
-               ("--server", "waitress", "--threads", "1"), ("waitress",), only=HTTP_HELLO),
+    ServerSpec("waitress", "waitress WSGI, 4 threads, limit 10,000", "python", _PEERS,
+               ("--server", "waitress", "--threads", "4"), ("waitress",), only=HTTP_HELLO),
     ServerSpec("gevent_pywsgi", "gevent.pywsgi, TCP_NODELAY", "python", _PEERS,
                ("--server", "gevent"), ("gevent",), only=HTTP_HELLO),
     ServerSpec("gunicorn_gevent", "gunicorn -k gevent, 1 worker", "cmd",
@@ -184,6 +184,9 @@ TARGETS: list[tuple[str, str, str, float]] = [
 #                  "tls_gonet_http.py", ("--certfile", "{certfile}", "--keyfile", "{keyfile}"),
 #                  ("gonet",), only=("https_c50",)))
 EXTRA_WORKLOADS: list[tuple[Workload, bool]] = []
+# Modules beside run.py that register a kind of workload (measure.register_kind) when
+# imported; run.py imports each.  "httpload" is the http kind.
+KIND_MODULES: list[str] = ["httpload"]
 
 
 def make_workloads(idle_n: int, idle_max_n: int, idle_active: int) -> dict[str, Workload]:
