@@ -6,6 +6,10 @@ drives it with ``wrk -t1`` pinned to CPU 1, and attaches to it for the window:
 
 - ``strace``: ``strace -c -f`` over exactly one wrk run -> system calls per request,
   by name (the floor for keep-alive is one read + one write);
+- ``callgrind``: the server runs under ``valgrind --tool=callgrind`` with
+  instrumentation switched on (``callgrind_control -i on``) for exactly one wrk run
+  -> instructions per request, and the functions with the most (inclusive and
+  self) instructions per request: repeatable on a busy machine, unlike seconds;
 - ``pyspy``: ``py-spy record --native --format raw`` (it pauses the server to take
   each sample) -> the functions with the most samples on top of the stack (self)
   and anywhere on it (total), as % of samples.
@@ -15,6 +19,7 @@ Both tools slow the server down while attached; read the shares, not the req/s.
 
 import argparse
 import collections
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from httpload import parse_wrk, probe
 from measure import Runner
-from suite import LOAD_CPU, SERVERS
+from suite import LOAD_CPU, SERVERS, ServerSpec
 from tools import ensure_go_server, ensure_loadgen, ensure_wrk
 
 
@@ -70,17 +75,60 @@ def pyspy_top(pid: int, seconds: float, py_spy: str) -> tuple[Counts, Counts, in
     return self_c, total_c, n
 
 
+class CallgrindRunner(Runner):
+    """A Runner whose servers run under callgrind, instrumentation off until asked."""
+
+    out = Path(tempfile.mkdtemp(prefix="gonet-callgrind-")) / "callgrind.out"
+
+    def server_argv(self, spec: ServerSpec, port: int = 0) -> list[str]:
+        return ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                f"--callgrind-out-file={self.out}", *super().server_argv(spec, port)]
+
+
+def callgrind(pid: int, wrk: list[str], out: Path, top: int) -> None:
+    """Instructions per request over one wrk run, and the top functions per request."""
+    subprocess.run(["callgrind_control", "-i", "on", str(pid)], capture_output=True, check=False)
+    res = parse_wrk(subprocess.run(wrk, capture_output=True, text=True, check=False).stdout)
+    subprocess.run(["callgrind_control", "-i", "off", str(pid)], capture_output=True, check=False)
+    subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, check=False)
+    n = max(int(res.get("requests", 0)), 1)
+    files = sorted(out.parent.glob(out.name + "*"), key=lambda f: f.stat().st_mtime)
+    if not files:
+        raise SystemExit("callgrind wrote no profile")
+    for inclusive in (False, True):
+        ann = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}",
+                              str(files[-1])], capture_output=True, text=True, check=False).stdout
+        rows = []
+        total = 0
+        for line in ann.splitlines():
+            m = re.match(r"^\s*([\d,]+)\s+(?:\([\d.]+%\)\s+)?(.*)$", line)
+            if not m:
+                continue
+            ir = int(m.group(1).replace(",", ""))
+            what = re.sub(r"\S*/", "", m.group(2).split(" [")[0])  # file.c:function
+            if "PROGRAM TOTALS" in what:
+                total = ir
+            elif ":" in what or "???" in what:
+                rows.append((ir, what))
+        if not inclusive:
+            print(f"{n} requests, {total / n:,.0f} instructions per request (callgrind)")
+        print("inclusive" if inclusive else "self", "instructions per request:")
+        for ir, what in rows[:top]:
+            print(f"  {ir / n:10,.0f}  {what[:100]}")
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("server")
-    p.add_argument("--tool", choices=("strace", "pyspy"), default="strace")
+    p.add_argument("--tool", choices=("strace", "pyspy", "callgrind"), default="strace")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--conns", type=int, default=50)
     p.add_argument("--top", type=int, default=25)
     args = p.parse_args(argv)
     spec = next(s for s in SERVERS if s.name == args.server)
-    r = Runner(python=sys.executable, loadgen=ensure_loadgen(), pin=True, warmup=1,
+    cls = CallgrindRunner if args.tool == "callgrind" else Runner
+    r = cls(python=sys.executable, loadgen=ensure_loadgen(), pin=True, warmup=1,
                seconds=args.seconds, wrk=ensure_wrk(False) or "wrk")
     if spec.kind == "go":
         binary, why = ensure_go_server(False, spec.go_prog)
@@ -94,7 +142,10 @@ def main(argv: list[str]) -> int:
                                   f"-d{int(args.seconds) + 2}s", url])
         subprocess.run([*r.pinned(LOAD_CPU, [r.wrk, "-t1", f"-c{args.conns}", "-d1s", url])],
                        capture_output=True, check=False)
-        if args.tool == "strace":
+        if args.tool == "callgrind":
+            assert isinstance(r, CallgrindRunner)
+            callgrind(pid, wrk, r.out, args.top)
+        elif args.tool == "strace":
             counts, text = strace_counts(pid, wrk)
             res = parse_wrk(text)
             n = max(int(res.get("requests", 0)), 1)
