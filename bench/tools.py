@@ -1,9 +1,11 @@
 """tools: what the suite needs besides Python: the load generator, Go, wrk, the peers, a cert.
 
-Builds ``bench/loadgen.c`` and the Go echo server into ``bench/build/`` (again when
-the source is newer), installs Debian packages with apt-get only when running as
-root and allowed to, and checks that a Python server's modules import (gonet
-falling back to the checkout's ``src/``).
+Builds ``bench/loadgen.c`` and the Go servers into ``bench/build/`` (again when the
+source is newer), installs Debian packages with apt-get only when running as root
+and allowed to, checks that a Python server's modules import (gonet falling back to
+the checkout's ``src/``) and pip-installs the peers the ``bench`` extra cannot carry
+(bjoern after libev-dev, meinheld without its pins), and makes a self-signed
+certificate for TLS rows.
 """
 
 import os
@@ -112,8 +114,12 @@ def _import_check(python: str, spec: ServerSpec) -> tuple[str | None, dict[str, 
 
 def pip_install(python: str, spec: ServerSpec, allow: bool) -> str:
     """Install a peer that the bench extra cannot carry (a C build, broken pins); '' on success."""
-    if not allow or not spec.pip:
+    if not spec.pip:
         return "not installed"
+    if not allow:
+        return (f"not installed (--no-install; by hand: pip install {' '.join(spec.pip_flags)} "
+                f"{' '.join(spec.pip)}" + (f" after apt-get install {' '.join(spec.apt)}"
+                                          if spec.apt else "") + ")")
     if spec.apt and not apt_install(list(spec.apt), allow):
         return f"needs {' '.join(spec.apt)} (apt-get install failed or not allowed)"
     log(f"installing {' '.join(spec.pip)} with pip …")
@@ -145,7 +151,7 @@ def check_python_server(python: str, spec: ServerSpec, allow_install: bool = Fal
                 return None, env
         else:
             why = f"{why}; {failed}"
-    hint = "" if "gonet" in spec.modules else " (pip install -e '.[bench]')"
+    hint = "" if "gonet" in spec.modules or spec.pip else " (pip install -e '.[bench]')"
     return f"{why}{hint}", {}
 
 
