@@ -64,7 +64,10 @@ def pyspy_top(pid: int, seconds: float, py_spy: str) -> tuple[Counts, Counts, in
     n = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
+        # per function, not per line; samples parked in epoll_wait are the server idle
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        if frames[-1].startswith("epoll_wait"):
+            continue
         k = int(count)
         n += k
         self_c[frames[-1]] += k
@@ -160,7 +163,7 @@ def main(argv: list[str]) -> int:
             py_spy = str(Path(sys.executable).parent / "py-spy")
             self_c, total_c, n = pyspy_top(pid, args.seconds, py_spy)
             load.wait(args.seconds + 60)
-            print(f"{spec.name}: {n} samples; self % / total %:")
+            print(f"{spec.name}: {n} busy samples (idle in epoll_wait left out); self % / total %:")
             for name, c in self_c.most_common(args.top):
                 print(f"  {100 * c / n:5.1f} {100 * total_c[name] / n:5.1f}  {name}")
             print("total (anywhere on the stack):")
