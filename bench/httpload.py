@@ -210,5 +210,5 @@ def run_http(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
     return out
 
 
-register_kind("http", run_http, HTTP_METRICS)
+register_kind("http", run_http, HTTP_METRICS, chart="http")
 

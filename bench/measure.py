@@ -31,7 +31,7 @@ from procs import (
     proc_rss_kib,
     stop_process,
 )
-from report import KIND_METRICS, Metric, si
+from report import CHART_KINDS, KIND_METRICS, Metric, si
 from suite import (
     BUILD,
     LOAD_CPU,
@@ -349,16 +349,42 @@ RunFn = Callable[[Runner, ServerSpec, Workload, str], Json]
 KINDS: dict[str, RunFn] = {}
 
 
-def register_kind(kind: str, run: RunFn, metrics: "tuple[Metric, ...]" = ()) -> None:
+def register_kind(kind: str, run: RunFn, metrics: "tuple[Metric, ...]" = (),
+                  chart: str | None = None) -> None:
     """register_kind: workloads of `kind` are measured by `run(runner, spec, workload, tag)`.
 
     `run` starts the server with ``runner.server(spec, tag)`` (fresh, pinned, warmed) and
     returns one record (a dict: "rps", "errors", "noisy" and whatever `metrics` name);
-    `metrics` are the table's columns (report.Metric).  http (httpload.py) is registered
-    this way; TLS and redis rows can be too (bench/README.md, "Adding a workload")."""
+    `metrics` are the table's columns (report.Metric; none: the echo columns), `chart`
+    the chart its workloads join ("echo", "http" or None).  http (httpload.py) is
+    registered this way; TLS and redis rows can be too (bench/README.md, "Adding a
+    workload")."""
     KINDS[kind] = run
     if metrics:
         KIND_METRICS[kind] = metrics
+    if chart:
+        CHART_KINDS[kind] = chart
+
+
+def run_client(r: Runner, argv: list[str], cpu: str = LOAD_CPU, timeout: float = 600) -> Json:
+    """run_client runs a client program pinned to `cpu` and returns the last JSON object it
+    printed, plus its own CPU (``client_user_s``, ``client_sys_s``) and ``wall_s``.
+
+    For workloads whose subject is a client (a redis GET loop under gonet.patch()): the
+    client prints its figures as one JSON line; the server it talks to is started with
+    ``r.server(...)`` as usual."""
+    t0, ru0 = time.monotonic(), os.times()
+    res = subprocess.run(r.pinned(cpu, argv), capture_output=True, text=True, timeout=timeout,
+                         check=False)
+    t1, ru1 = time.monotonic(), os.times()
+    lines = [x for x in res.stdout.splitlines() if x.startswith("{")]
+    if res.returncode != 0 or not lines:
+        raise BenchError(f"client {argv[0]} failed ({res.returncode}): "
+                         f"{(res.stderr or res.stdout).strip()[-300:]}")
+    out: Json = json.loads(lines[-1])
+    out.update(client_user_s=ru1.children_user - ru0.children_user,
+               client_sys_s=ru1.children_system - ru0.children_system, wall_s=t1 - t0)
+    return out
 
 
 KINDS["echo"] = run_echo

@@ -80,14 +80,17 @@ SPREAD_METRICS = (
     Metric("jain", "Jain fairness", "f3", ratio=False),
 )
 
-# Columns of each kind of workload; measure.register_kind adds a new kind's.
+# Columns of each kind of workload; measure.register_kind adds a new kind's.  A kind
+# without its own is an echo-like one: the echo columns (MiB/s too from 4 KiB up).
 KIND_METRICS: dict[str, tuple[Metric, ...]] = {"idle": IDLE_METRICS, "http": HTTP_METRICS}
+# Which chart a kind's workloads go in ("echo": echo.png, "http": http.png).
+CHART_KINDS: dict[str, str] = {"echo": "echo", "http": "http"}
 
 
 def metrics_for(w: Workload) -> tuple[Metric, ...]:
-    if w.kind == "echo":
-        return THROUGHPUT_METRICS if w.size >= 4096 else ECHO_METRICS
-    return KIND_METRICS.get(w.kind, ECHO_METRICS)
+    if w.kind in KIND_METRICS:
+        return KIND_METRICS[w.kind]
+    return THROUGHPUT_METRICS if w.size >= 4096 else ECHO_METRICS
 
 
 def all_metrics(w: Workload) -> tuple[Metric, ...]:
@@ -179,7 +182,7 @@ def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
     if not summ:
         return f"{w.name}: no successful runs"
     key = "rss_per_idle_kib" if w.kind == "idle" else "rps"
-    unit = {"idle": "KiB/idle conn", "echo": "rt/s"}.get(w.kind, "req/s")
+    unit = {"idle": "KiB/idle conn", "http": "req/s"}.get(w.kind, "rt/s")
     ranked = sorted(((s[key]["median"], n) for n, s in summ.items() if key in s),
                     reverse=(w.kind != "idle"))
     base = summ.get(baseline or "", {}).get(key)
@@ -199,7 +202,8 @@ def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
 
 
 def write_chart(results: Json, workloads: list[Workload], path: Path) -> str | None:
-    echo = [w for w in workloads if w.kind == "echo" and results["workloads"].get(w.name)]
+    echo = [w for w in workloads if CHART_KINDS.get(w.kind) == "echo"
+            and results["workloads"].get(w.name, {}).get("summary")]
     if not echo:
         return None
     try:
@@ -270,8 +274,8 @@ def targets_table(results: Json) -> str:
 
 def write_http_chart(results: Json, workloads: list[Workload], path: Path) -> str | None:
     """write_http_chart: requests/s per server for each http workload, and the spread."""
-    http = [w for w in workloads if w.kind == "http" and results["workloads"].get(w.name, {})
-            .get("summary")]
+    http = [w for w in workloads if CHART_KINDS.get(w.kind) == "http"
+            and results["workloads"].get(w.name, {}).get("summary")]
     if not http:
         return None
     try:

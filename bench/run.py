@@ -37,6 +37,7 @@ import importlib
 from measure import KINDS, Runner
 from procs import CLK_TCK, cpu_model, cpu_stat, nofile_limits, other_load, read_int
 from report import (
+    CHART_KINDS,
     SPREAD_METRICS,
     Progress,
     all_metrics,
@@ -298,12 +299,12 @@ def main(argv: list[str] | None = None) -> int:
         chart_err = write_chart(results, workloads, png_path)
         if chart_err:
             log(f"bench: {chart_err}")
-        elif png_path.exists() and any(w.kind == "echo" for w in workloads):
+        elif png_path.exists() and any(CHART_KINDS.get(w.kind) == "echo" for w in workloads):
             chart = png_path
         http_err = write_http_chart(results, workloads, http_png)
         if http_err:
             log(f"bench: {http_err}")
-        elif http_png.exists() and any(w.kind == "http" for w in workloads):
+        elif http_png.exists() and any(CHART_KINDS.get(w.kind) == "http" for w in workloads):
             http_chart = http_png
     write_markdown(results, workloads, md_path, chart, lines, http_chart)
 
