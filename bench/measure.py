@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -122,6 +123,10 @@ class Runner:
             # The drain thread owns the pipe until the server is gone: closing the fd
             # under it could hand the number (and the next server's READY) to it.
             stop_process(proc, close=False)
+            # A master (gunicorn, granian) killed before its workers: end what is left of
+            # the server's own process group (start_new_session made it; pgid = its pid).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
             if drain is not None:
                 drain.join(10)
             if drain is None or not drain.is_alive():
