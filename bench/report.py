@@ -272,6 +272,47 @@ def targets_table(results: Json) -> str:
     return "\n".join(rows) if len(rows) > 2 else ""
 
 
+def readme_http_table(results: Json) -> str:
+    """readme_http_table: the HTTP summary for the project README, one row per server.
+
+    requests/s at 50 and 1,000 connections (ratio to gonet WSGI), how many of the 1,000
+    got nothing, user µs per request, and the Flask row (ratio to Flask on gonet)."""
+    ws = results["workloads"]
+    c50 = ws.get("http_c50", {}).get("summary", {})
+    c1k = ws.get("http_c1000", {}).get("summary", {})
+    flask = ws.get("flask_c50", {}).get("summary", {})
+    if not (c50 or c1k or flask):
+        return ""
+
+    def rps(summ: dict[str, Json], name: str, base: str) -> str:
+        a, b = summ.get(name, {}).get("rps"), summ.get(base, {}).get("rps")
+        if not a:
+            return DASH
+        r = ratio(a, b)
+        text = si(a["median"])
+        return f"**{text}**" if name == base else text + (f" ({r:.2f}{TIMES})" if r else "")
+
+    def val(summ: dict[str, Json], name: str, key: str, fmt: str) -> str:
+        st = summ.get(name, {}).get(key)
+        return fmt_value(st["median"], fmt) if st else DASH
+
+    rows = ["| server | req/s, 50 conns | req/s, 1,000 conns | of 1,000 conns, got nothing "
+            "| min / median / max req per conn (1,000) | user µs/req (50) |",
+            "|---|---|---|---|---|---|"]
+    for name in dict.fromkeys([*c50, *c1k]):
+        spread_txt = DASH
+        if "conn_p50" in c1k.get(name, {}):
+            spread_txt = " / ".join(val(c1k, name, k, "f0") for k in
+                                    ("conn_min", "conn_p50", "conn_max"))
+        rows.append(f"| {name} | {rps(c50, name, 'gonet_wsgi')} | {rps(c1k, name, 'gonet_wsgi')} "
+                    f"| {val(c1k, name, 'conns_zero', 'f0')} | {spread_txt} "
+                    f"| {val(c50, name, 'user_us', 'f2')} |")
+    for name in flask:
+        rows.append(f"| {name} (Flask) | {rps(flask, name, 'gonet_flask')} | {DASH} | {DASH} "
+                    f"| {DASH} | {val(flask, name, 'user_us', 'f2')} |")
+    return "\n".join(rows)
+
+
 def write_http_chart(results: Json, workloads: list[Workload], path: Path) -> str | None:
     """write_http_chart: requests/s per server for each http workload, and the spread."""
     http = [w for w in workloads if CHART_KINDS.get(w.kind) == "http"
@@ -364,6 +405,11 @@ def write_markdown(results: Json, workloads: list[Workload], path: Path,
     targets = targets_table(results)
     if targets:
         out += ["## Targets (issue 8)", "", targets, ""]
+    readme = readme_http_table(results)
+    if readme:
+        out += ["## HTTP summary (for the project README)", "",
+                "Ratios to gonet WSGI (Flask rows: to Flask on gonet), medians of this run.", "",
+                readme, ""]
     out += ["## Summary", "", *[f"- {s}" for s in lines], ""]
     if chart is not None:
         out += [f"![echo benchmark]({chart.name})", ""]
