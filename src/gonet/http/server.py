@@ -70,18 +70,8 @@ _DEADLINE = gonet.DeadlineExceededError
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = (
-        "broken",
-        "buf",
-        "close_after",
-        "conn",
-        "rdl",
-        "remote",
-        "srv",
-        "state",
-        "wdl",
-        "writer",
-    )
+    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "wdl",
+                 "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -94,6 +84,8 @@ class ServerConn:
         self.wdl = 0.0
         self.remote = conn.remote_addr
         self.writer: ResponseWriter | None = None
+        #: wsgi_base: the WSGI environ entries shared by this connection's requests.
+        self.wsgi_base: dict[str, Any] | None = None
 
     # --- deadlines -----------------------------------------------------------------------
 
@@ -131,7 +123,7 @@ class ServerConn:
                 elif not header_deadline and idle is not None:
                     now = _monotonic()
                     rdl = self.rdl
-                    if rdl is None or rdl < now + idle:
+                    if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
                         self._set_read_deadline(now + idle * 1.25)
                 try:
                     data = conn.read(65536)
@@ -410,7 +402,9 @@ class Server:
                         return
                     raise
                 delay = 0.0
-                gonet.go(self._serve_conn, conn)
+                sc = ServerConn(self, conn)
+                self._conns.add(sc)  # before its goroutine starts: shutdown() must see it
+                gonet.go(self._serve_conn, sc)
         finally:
             self._listeners.discard(ln)
 
@@ -418,9 +412,8 @@ class Server:
         """listen_and_serve listens on TCP ``address`` (Go syntax, ``":8000"``) and serves on it."""
         self.serve(gonet.listen("tcp", address))
 
-    def _serve_conn(self, conn: gonet.Conn) -> None:
-        sc = ServerConn(self, conn)
-        self._conns.add(sc)
+    def _serve_conn(self, sc: ServerConn) -> None:
+        conn = sc.conn
         try:
             if self.shutting_down or self.closed:
                 return

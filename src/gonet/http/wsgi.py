@@ -48,6 +48,25 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "te", "trailer", "trailers", "transfer-encoding", "upgrade"})
 
 _ENV_KEYS: dict[str, str] = {}
+_SERVER_NAMES: dict[str, str] = {}
+#: (name, value) header pairs already checked by start_response (bounded: apps repeat theirs).
+_CHECKED: set[tuple[str, str]] = set()
+_CHECKED_MAX = 4096
+
+
+def _server_name(host: str, default: str) -> str:
+    """SERVER_NAME from the Host header (without the port), else the local address."""
+    if not host:
+        return default
+    name = _SERVER_NAMES.get(host)
+    if name is None:
+        if host.startswith("["):
+            name = host[1:host.find("]")] if "]" in host else host
+        else:
+            name = host.rsplit(":", 1)[0] if ":" in host else host
+        if len(_SERVER_NAMES) < 1024:
+            _SERVER_NAMES[host] = name
+    return name
 
 
 class WSGIError(RuntimeError):
@@ -121,7 +140,12 @@ class _Start:
         if type(headers) is not list:
             raise WSGIError(f"headers must be a list, not {type(headers).__name__}")
         declared = None
+        checked = _CHECKED
         for item in headers:
+            if type(item) is tuple and item in checked:
+                if len(item[0]) == 14 and item[0].lower() == "content-length":
+                    declared = int(item[1].strip())
+                continue
             if type(item) is not tuple or len(item) != 2:
                 raise WSGIError(f"header must be a (name, value) tuple, not {item!r}")
             name, value = item
@@ -139,12 +163,17 @@ class _Start:
                 if not v.isdigit() or not v.isascii():
                     raise WSGIError(f"invalid Content-Length {value!r}")
                 declared = int(v)
-        try:
-            status.encode("latin-1")
-            for _name, value in headers:
+            try:
                 value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise WSGIError("status and header values must be latin-1") from None
+            except UnicodeEncodeError:
+                raise WSGIError(f"header value {value!r} for {name!r} is not latin-1") from None
+            if len(checked) < _CHECKED_MAX and type(name) is str and type(value) is str:
+                checked.add(item)
+        if not status.isascii():
+            try:
+                status.encode("latin-1")
+            except UnicodeEncodeError:
+                raise WSGIError("the status must be latin-1") from None
         self.code = int(m.group(1))
         self.reason = m.group(2)
         self.headers = headers
@@ -198,39 +227,28 @@ class WSGIHandler:
 
     def environ(self, w: ResponseWriter, r: Request) -> dict[str, Any]:
         """environ builds the PEP 3333 environ for ``r``."""
-        local = w._sc.conn.local_addr
-        peer = r.remote_addr
+        sc = w._sc
+        env = sc.wsgi_base
+        if env is None:
+            env = sc.wsgi_base = self._conn_environ(sc.conn, r)
+        env = env.copy()
         path = r.path
         script = self.script_name
         if script and (path == script or path.startswith(script + "/")):
             path = path[len(script):]
-        host = r.host
-        if host:
-            server_name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            server_name = server_name.strip("[]")
-        else:
-            server_name = local.host if local is not None else ""
-        env: dict[str, Any] = {
-            "REQUEST_METHOD": r.method,
-            "SCRIPT_NAME": script,
-            "PATH_INFO": path,
-            "QUERY_STRING": r.query,
-            "SERVER_NAME": server_name,
-            "SERVER_PORT": str(local.port) if local is not None and local.port is not None else "",
-            "SERVER_PROTOCOL": r.proto,
-            "REMOTE_ADDR": peer.host if peer is not None else "",
-            "REMOTE_PORT": str(peer.port) if peer is not None and peer.port is not None else "",
-            "RAW_URI": r.target,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "https" if r.scheme == "https" else self.url_scheme,
-            "wsgi.input": r.body,
-            "wsgi.errors": self.errors if self.errors is not None else sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": self.multiprocess,
-            "wsgi.run_once": False,
-            "wsgi.input_terminated": True,
-            "wsgi.file_wrapper": FileWrapper,
-        }
+        env["REQUEST_METHOD"] = r.method
+        env["PATH_INFO"] = path
+        env["QUERY_STRING"] = r.query
+        env["SERVER_NAME"] = _server_name(r.host, env["SERVER_NAME"])
+        env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
+        env["RAW_URI"] = r.target
+        env["wsgi.input"] = r.body
+        if r.scheme == "https":
+            env["wsgi.url_scheme"] = "https"
+        peer = r.remote_addr
+        if peer is not sc.remote and peer is not None:  # a trusted X-Forwarded-For
+            env["REMOTE_ADDR"] = peer.host
+            env["REMOTE_PORT"] = str(peer.port) if peer.port else ""
         keys = _ENV_KEYS
         for lname, value in r.headers._lookup().items():
             key = keys.get(lname)
@@ -248,6 +266,26 @@ class WSGIHandler:
         if r.content_length is None:
             env.pop("CONTENT_LENGTH", None)  # chunked: read wsgi.input to its end
         return env
+
+    def _conn_environ(self, conn: gonet.Conn, r: Request) -> dict[str, Any]:
+        """The environ entries that stay the same for every request of one connection."""
+        local = conn.local_addr
+        peer = conn.remote_addr
+        return {
+            "SCRIPT_NAME": self.script_name,
+            "SERVER_NAME": local.host if local is not None else "",
+            "SERVER_PORT": str(local.port) if local is not None and local.port is not None else "",
+            "REMOTE_ADDR": peer.host if peer is not None else "",
+            "REMOTE_PORT": str(peer.port) if peer is not None and peer.port is not None else "",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": self.url_scheme,
+            "wsgi.errors": self.errors if self.errors is not None else sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": self.multiprocess,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+            "wsgi.file_wrapper": FileWrapper,
+        }
 
     def __call__(self, w: ResponseWriter, r: Request) -> None:
         env = self.environ(w, r)
