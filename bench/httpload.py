@@ -27,10 +27,9 @@ from suite import BENCH, LOAD_CPU, NOISE_PCT, SERVER_CPU, BenchError, Json, Serv
 WRK_SCRIPT = BENCH / "wrk_conns.lua"
 
 
-def tree_cpu_ticks(pid: int) -> tuple[int, int]:
-    """(utime, stime) of `pid` and every descendant (gunicorn's and granian's workers)."""
-    parent: dict[int, int] = {}
-    ticks: dict[int, tuple[int, int]] = {}
+def _proc_table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (ppid, utime, stime) of every process in /proc."""
+    table: dict[int, tuple[int, int, int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -40,16 +39,28 @@ def tree_cpu_ticks(pid: int) -> tuple[int, int]:
         except OSError:
             continue
         fields = text[text.rindex(")") + 2 :].split()
-        parent[int(name)] = int(fields[1])
-        ticks[int(name)] = (int(fields[11]), int(fields[12]))
+        table[int(name)] = (int(fields[1]), int(fields[11]), int(fields[12]))
+    return table
+
+
+def tree_pids(pid: int, table: dict[int, tuple[int, int, int]] | None = None) -> set[int]:
+    """tree_pids: `pid` and every descendant (gunicorn's and granian's workers)."""
+    table = _proc_table() if table is None else table
     members, frontier = {pid}, [pid]
     while frontier:
         p = frontier.pop()
-        kids = [c for c, pp in parent.items() if pp == p and c not in members]
+        kids = [c for c, row in table.items() if row[0] == p and c not in members]
         members.update(kids)
         frontier += kids
-    return (sum(ticks.get(p, (0, 0))[0] for p in members),
-            sum(ticks.get(p, (0, 0))[1] for p in members))
+    return members
+
+
+def tree_cpu_ticks(pid: int) -> tuple[int, int]:
+    """(utime, stime) of `pid` and every descendant, in clock ticks."""
+    table = _proc_table()
+    members = tree_pids(pid, table)
+    return (sum(table[p][1] for p in members if p in table),
+            sum(table[p][2] for p in members if p in table))
 
 
 def probe(port: int, path: str, scheme: str = "http", timeout: float = 30.0) -> int:

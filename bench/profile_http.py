@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from httpload import parse_wrk, probe
+from httpload import parse_wrk, probe, tree_pids
 from measure import Runner
 from suite import LOAD_CPU, SERVERS, ServerSpec
 from tools import ensure_go_server, ensure_loadgen, ensure_wrk
@@ -37,7 +37,8 @@ from tools import ensure_go_server, ensure_loadgen, ensure_wrk
 def strace_counts(pid: int, wrk: list[str]) -> tuple[dict[str, int], str]:
     """strace -c -f on `pid` for exactly one wrk run -> (calls by name, wrk's output)."""
     with tempfile.NamedTemporaryFile("r", prefix="gonet-strace-", suffix=".txt") as out:
-        st = subprocess.Popen(["strace", "-c", "-f", "-q", "-o", out.name, "-p", str(pid)],
+        attach = [a for p in sorted(tree_pids(pid)) for a in ("-p", str(p))]  # workers too
+        st = subprocess.Popen(["strace", "-c", "-f", "-q", "-o", out.name, *attach],
                               stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # attached to every thread before the load starts
         res = subprocess.run(wrk, capture_output=True, text=True, check=False)
