@@ -111,7 +111,9 @@ class Runner:
             if not port:
                 proc.poll()
                 tail = logpath.read_text(errors="replace").strip().splitlines()[-5:]
-                raise BenchError(f"{spec.name} did not print READY (exit {proc.returncode}): "
+                what = f"accept on port {cmd_port}" if cmd_port else "print READY"
+                raise BenchError(f"{spec.name} did not start: did not {what} "
+                                 f"(exit {proc.returncode}): "
                                  + " | ".join(tail))
             # Drain anything else the server prints, so it can never block on stdout.
             drain = threading.Thread(target=_drain, args=(reader, logpath), daemon=True)

@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 except BenchError as e:
                     rec.update(ok=False, error=str(e))
                     prog.end(f"FAILED: {e}")
-                    if "READY" in str(e):
+                    if "did not start" in str(e):
                         broken[spec.name] = "did not start"
                     break
                 if not out.get("noisy") or attempt == args.retry_noisy:
