@@ -20,12 +20,15 @@ import gonet.http
 class ServerThread:
     """ServerThread runs ``gonet.http.Server(handler, **kw)`` on 127.0.0.1 in a thread of its own.
 
-    Use as a context manager; ``address`` is ``host:port``. On exit the server
+    Use as a context manager; ``address`` is ``host:port``. ``listen(address)``
+    replaces ``gonet.listen("tcp", address)`` (e.g. a TLS listener). On exit the server
     is shut down gracefully (``shutdown(timeout)``) and the thread joined.
     """
 
-    def __init__(self, handler: Any, shutdown_timeout: float = 5.0, **kw: Any) -> None:
+    def __init__(self, handler: Any, shutdown_timeout: float = 5.0,
+                 listen: Callable[[str], Any] | None = None, **kw: Any) -> None:
         self.handler = handler
+        self.listen = listen
         self.kw = kw
         self.shutdown_timeout = shutdown_timeout
         self.ready = threading.Event()
@@ -45,8 +48,8 @@ class ServerThread:
             self.ready.set()
 
     def _main(self) -> None:
-        ln = gonet.listen("tcp", "127.0.0.1:0")
-        self.port = ln.addr.port  # type: ignore[union-attr]
+        ln = self.listen("127.0.0.1:0") if self.listen else gonet.listen("tcp", "127.0.0.1:0")
+        self.port = ln.addr.port
         self.srv = gonet.http.Server(self.handler, **self.kw)
         g = gonet.go(self.srv.serve, ln)
         self.ready.set()

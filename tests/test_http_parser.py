@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gonet.http import Headers
 from gonet.http._h1 import (
@@ -232,3 +234,42 @@ def test_date_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     assert d.get() is line  # formatted once per second
     now[0] += 1
     assert d.get() == "Date: Fri, 15 Jan 2027 08:00:01 GMT\r\n"
+
+
+# --- fuzzing: any input gives a head, "need more", or a ProtocolError — nothing else ---------
+
+_PIECES = [b"GET", b"POST", b" ", b"/", b"?", b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"\r\n", b"\n", b"\r",
+           b":", b"Host", b"Content-Length", b"Transfer-Encoding", b"chunked", b"5", b"-1", b"\t", b"\x00",
+           b"a", b"\xff", b",", b"Expect", b"100-continue", b"Connection", b"close"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_parser_fuzz(pieces: list[bytes]) -> None:
+    raw = b"".join(pieces)
+    try:
+        r = parse_head(raw)
+    except ProtocolError as e:
+        assert e.status in (400, 413, 414, 417, 431, 501, 505)
+        return
+    if r is not None:
+        head, used = r
+        assert 0 < used <= len(raw)
+        assert head.content_length is None or head.content_length >= 0  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.integers(min_value=1, max_value=50))
+def test_chunked_decoder_fuzz(data: bytes, step: int) -> None:
+    dec = ChunkedDecoder(1000)
+    pending = b""
+    try:
+        for i in range(0, len(data), step):
+            pending += data[i:i + step]
+            _, used = dec.feed(pending)
+            assert 0 <= used <= len(pending)
+            pending = pending[used:]
+            if dec.done:
+                break
+    except ProtocolError as e:
+        assert e.status in (400, 431)

@@ -515,3 +515,133 @@ def test_access_log_records() -> None:
     assert (rec["method"], rec["target"], rec["status"], rec["bytes"], rec["user_agent"], rec["referer"]) == \
         ("GET", "/x?y", 200, 13, "ua", "r")
     assert rec["remote"] == "127.0.0.1" and rec["proto"] == "HTTP/1.1" and rec["duration"] >= 0
+
+
+def test_pipelined_bodies_are_never_read_past() -> None:
+    seen: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        inp = environ["wsgi.input"]
+        body = b""
+        if environ["PATH_INFO"] != "/unread":
+            body = inp.read()
+            assert inp.read(10) == b""  # at the end of this body, whatever follows on the wire
+        seen.append(body)
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode() + b":" + body]
+
+    with wsgi(app) as st, connect(st.address) as s:
+        s.sendall(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                  b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                  b"POST /unread HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nskip"
+                  b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = read_to_eof(s)
+    bodies = [part.split(b"\r\n\r\n", 1)[1] for part in data.split(b"HTTP/1.1 200 OK")[1:]]
+    assert [b.split(b"0\r\n\r\n")[0] for b in bodies] == [b"/a:hello", b"/b:abc", b"/unread:", b"/c:"]
+    assert seen == [b"hello", b"abc", b"", b""]
+
+
+def test_informational_and_no_body_statuses() -> None:
+    def handler(w: ResponseWriter, r: Request) -> None:
+        if r.path == "/103":
+            w.headers["Link"] = "</style.css>; rel=preload"
+            w.write_header(103)
+            w.write(b"final")
+        elif r.path == "/204":
+            w.write_header(204)
+            w.write_header(500)  # superfluous: ignored
+            with pytest.raises(gonet.http.BodyNotAllowedError):
+                w.write(b"x")
+
+    with ServerThread(handler) as st, connect(st.address) as s:
+        s.sendall(b"GET /103 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = read_to_eof(s)
+    assert data.startswith(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                           b"HTTP/1.1 200 OK")
+    _, second = data.split(b"final", 1)
+    assert second.startswith(b"HTTP/1.1 204 No Content") and second.endswith(b"\r\n\r\n")
+    assert b"Content-Length" not in second
+
+
+def test_native_streaming_and_content_length_errors() -> None:
+    def handler(w: ResponseWriter, r: Request) -> None:
+        if r.path == "/declared":
+            w.headers["Content-Length"] = "3"
+            w.write(b"abc")
+            with pytest.raises(gonet.http.ContentLengthError):
+                w.write(b"d")
+            return
+        for i in range(3):
+            w.write(b"%d" % i)
+            w.flush()
+
+    with ServerThread(handler) as st:
+        r = requests.get(f"http://{st.address}/stream", timeout=10)
+        assert r.headers["Transfer-Encoding"] == "chunked" and r.content == b"012"
+        r = requests.get(f"http://{st.address}/declared", timeout=10)
+        assert r.content == b"abc"
+
+
+def test_serve_wsgi_in_a_goroutine() -> None:
+    def main() -> bytes:
+        ln = gonet.listen("tcp", "127.0.0.1:0")
+        g = gonet.go(gonet.http.serve_wsgi, hello_wsgi, ln, script_name="/app")
+        c = gonet.dial("tcp", str(ln.addr))
+        c.write(b"GET /app/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while data := c.read():
+            got += data
+        c.close()
+        ln.close()
+        srv = g.join()
+        assert isinstance(srv, gonet.http.Server) and srv.shutdown(1)
+        return got
+
+    assert gonet.run(main).endswith(b"Hello, world!")
+
+
+def test_sendfile_parks_on_eagain_and_resumes(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other os.sendfile call reports EAGAIN: the piece goes through conn.write, sendfile resumes."""
+    import gonet.http.conn as conn_module
+
+    real = os.sendfile
+    calls = {"sendfile": 0, "eagain": 0}
+
+    def flaky_sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls["sendfile"] += 1
+        if calls["sendfile"] % 2:
+            calls["eagain"] += 1
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real(out_fd, in_fd, offset, min(count, 1 << 20))
+
+    monkeypatch.setattr(conn_module.os, "sendfile", flaky_sendfile)
+    data = os.urandom(3 << 20)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Length", str(len(data)))])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    with wsgi(app) as st:
+        r = requests.get(f"http://{st.address}/", timeout=30)
+        assert r.content == data
+    assert calls["eagain"] >= 2 and calls["sendfile"] > calls["eagain"]
+
+
+@pytest.mark.parametrize(("target", "path", "query"), [
+    ("http://example.com/p/q?x=1", "/p/q", "x=1"),
+    ("http://example.com", "/", ""),
+    ("http://example.com?y", "/", "y"),
+    ("*", "*", ""),
+    ("/a%2Fb%C3%A9?z", "/a/b\xc3\xa9", "z"),
+])
+def test_request_target_forms(target: str, path: str, query: str) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [f"{environ['PATH_INFO']}|{environ['QUERY_STRING']}|{environ['RAW_URI']}".encode("latin-1")]
+
+    with wsgi(app) as st:
+        data = exchange(st.address, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert data.split(b"\r\n\r\n", 1)[1] == f"{path}|{query}|{target}".encode("latin-1")

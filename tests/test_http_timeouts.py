@@ -204,3 +204,81 @@ def test_server_close_and_stats_in_one_runtime() -> None:
     import gonet.http
     stats = gonet.run(main)
     assert stats == {"conns": 1, "active": 0, "idle": 1, "requests": 1}
+
+
+EMFILE_SERVER = r"""
+import resource, sys, gonet, gonet.http
+
+def handler(w, r):
+    w.write(b"ok")
+
+def main():
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    import os
+    used = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (used + 10, hard))  # room for 10 connections
+    print(ln.addr.port, flush=True)
+    srv = gonet.http.Server(handler)
+    g = gonet.go(srv.serve, ln)
+    gonet.blocking(sys.stdin.readline)
+    srv.close()
+    g.join()
+
+gonet.run(main)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_emfile_backs_off_and_recovers() -> None:
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", EMFILE_SERVER], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    held: list[socket.socket] = []
+    try:
+        assert p.stdout is not None and p.stdin is not None
+        address = f"127.0.0.1:{int(p.stdout.readline())}"
+        for _ in range(12):  # more than the server has descriptors for
+            s = connect(address, timeout=0.5)
+            held.append(s)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answered = []
+        for s in held:
+            try:
+                answered.append(s.recv(4096).endswith(b"ok"))
+            except TimeoutError:
+                answered.append(False)
+        assert any(answered) and not all(answered)  # served up to the limit, the rest wait
+        waiting = [s for s, ok in zip(held, answered, strict=True) if not ok]
+        for s, ok in zip(held, answered, strict=True):
+            if ok:
+                s.close()
+        for s in waiting:  # descriptors freed: the backed-off accept loop takes them now
+            s.settimeout(10)
+            assert s.recv(4096).endswith(b"ok")
+        p.stdin.write("\n")
+        p.stdin.flush()
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err
+        assert "accept error" in err and "retrying in" in err
+    finally:
+        for s in held:
+            s.close()
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+
+
+def test_no_idle_timeout_keeps_the_connection_past_the_header_timeout() -> None:
+    with ServerThread(WSGIHandler(hello_wsgi), read_header_timeout=0.2, idle_timeout=None) as st, \
+            connect(st.address) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).endswith(b"Hello, world!")
+        s.settimeout(0.6)  # three header timeouts later the idle connection is still open
+        with pytest.raises(TimeoutError):
+            s.recv(4096)
+        s.settimeout(10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).endswith(b"Hello, world!")

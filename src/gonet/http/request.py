@@ -19,7 +19,7 @@ from ._h1 import ChunkedDecoder, ProtocolError, check_header
 
 if TYPE_CHECKING:
     from ._h1 import RequestHead
-    from .server import ServerConn
+    from .conn import ServerConn
 
 __all__ = ["Body", "Headers", "Request"]
 
@@ -303,6 +303,10 @@ class Body:
             self.continue_pending = False
             sc.send_continue()
         sc.fill_body()
+
+
+#: EMPTY_BODY is the body of every request without one (stateless: every read returns b"").
+EMPTY_BODY = Body(None, 0, False, False)
 
 
 class Request:

@@ -25,8 +25,8 @@ from ._h1 import LAST_CHUNK, response_head
 from .request import Headers
 
 if TYPE_CHECKING:
+    from .conn import ServerConn
     from .request import Request
-    from .server import ServerConn
 
 __all__ = ["BodyNotAllowedError", "ContentLengthError", "ResponseWriter"]
 

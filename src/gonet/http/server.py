@@ -28,7 +28,7 @@ work on refusals and lets clients through in order as slots free up.
 
 After an error response (400, 408, 413 ...) the connection is closed only
 once the response is out: shut down the write side, read and drop what the
-client still sends for up to ``LINGER`` seconds (until its EOF), then close —
+client still sends for up to ``conn.LINGER`` seconds (until its EOF), then close —
 Go's ``closeWriteAndWait``, so the client reads the answer, not a reset.
 """
 
@@ -36,280 +36,28 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import gonet
 
-from ._h1 import DateCache, ProtocolError, parse_head, response_head
-from .request import Body, Request
-from .response import DISCARD_MAX, ResponseWriter
-from .status import status_text
+from ._h1 import DateCache
+from .conn import ACTIVE, ServerConn
+from .request import Request
+from .response import ResponseWriter
 
-__all__ = ["Handler", "Server", "ServerConn"]
+__all__ = ["Handler", "Server"]
 
 Handler = Callable[[ResponseWriter, Request], Any]
 
 log = logging.getLogger("gonet.http")
 
-#: How long a connection closed after an error keeps draining the client's input.
-LINGER = 0.5
 #: Accept back-off on EMFILE/ENFILE (Go's net/http Serve: 5 ms doubling to 1 s).
 BACKOFF_MIN = 0.005
 BACKOFF_MAX = 1.0
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
-#: ServerConn states.
-NEW, ACTIVE, IDLE = 0, 1, 2
-
 _monotonic = gonet.monotonic
-_DEADLINE = gonet.DeadlineExceededError
-
-
-class ServerConn:
-    """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
-
-    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "wdl",
-                 "writer", "wsgi_base")
-
-    def __init__(self, srv: Server, conn: gonet.Conn) -> None:
-        self.srv = srv
-        self.conn = conn
-        self.buf = b""
-        self.state = NEW
-        self.close_after = False
-        self.broken = False
-        self.rdl: float | None = None
-        self.wdl = 0.0
-        self.remote = conn.remote_addr
-        self.writer: ResponseWriter | None = None
-        #: wsgi_base: the WSGI environ entries shared by this connection's requests.
-        self.wsgi_base: dict[str, Any] | None = None
-
-    # --- deadlines -----------------------------------------------------------------------
-
-    def _set_read_deadline(self, t: float | None) -> None:
-        self.rdl = t
-        self.conn.set_read_deadline(t)
-
-    # --- the request loop ----------------------------------------------------------------
-
-    def serve(self) -> None:
-        """serve answers requests until the connection closes, times out or must not be reused."""
-        srv = self.srv
-        conn = self.conn
-        rht = srv.read_header_timeout
-        idle = srv.idle_timeout
-        handler = srv.handler
-        limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
-        if rht is not None:
-            self._set_read_deadline(_monotonic() + rht)
-        header_deadline = True
-        while True:
-            # --- read one request head ---------------------------------------------------
-            parsed = None
-            if self.buf:
-                try:
-                    parsed = parse_head(self.buf, *limits)
-                except ProtocolError as e:
-                    self.fail(e.status, e.reason)
-                    return
-            while parsed is None:
-                if self.buf:
-                    if not header_deadline and rht is not None:
-                        self._set_read_deadline(_monotonic() + rht)
-                        header_deadline = True
-                elif not header_deadline and idle is not None:
-                    now = _monotonic()
-                    rdl = self.rdl
-                    if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
-                        self._set_read_deadline(now + idle * 1.25)
-                try:
-                    data = conn.read(65536)
-                except _DEADLINE:
-                    if self.buf:
-                        self.fail(408, "timeout reading request headers")
-                    return
-                except OSError:
-                    return
-                if not data:
-                    return
-                self.state = ACTIVE
-                self.buf = self.buf + data if self.buf else data
-                try:
-                    parsed = parse_head(self.buf, *limits)
-                except ProtocolError as e:
-                    self.fail(e.status, e.reason)
-                    return
-            head, used = parsed
-            self.buf = self.buf[used:]
-            self.state = ACTIVE
-            header_deadline = False
-            # --- run the handler ---------------------------------------------------------
-            cl = head.content_length
-            if cl and srv.max_body_bytes is not None and cl > srv.max_body_bytes:
-                self.fail(413, "request body too large")
-                return
-            self.close_after = srv.shutting_down or not head.keep_alive
-            body = Body(self, cl, head.chunked, head.expect_continue)
-            req = Request(head, body, self.remote, "http")
-            if srv.trust_forwarded is not None:
-                srv.trust_forwarded(req)
-            w = ResponseWriter(self, req)
-            self.writer = w
-            start = _monotonic() if srv.access_log is not None else 0.0
-            try:
-                handler(w, req)
-                w._finish()
-            except ProtocolError as e:
-                if self.broken:
-                    return
-                if not w._head_sent:
-                    self.fail(e.status, e.reason)
-                return
-            except Exception:
-                if self.broken:
-                    return  # the client went away mid-response: nothing to report
-                srv.error_log.exception("http: panic serving %s: %s %s", self.remote,
-                                        head.method, head.target)
-                if not w._head_sent:
-                    self.fail(500, "", log_it=False)
-                return
-            srv.requests += 1
-            if srv.access_log is not None:
-                srv.log_access(req, w, _monotonic() - start)
-            if self.close_after or self.broken:
-                if not body.done and not self.broken:
-                    self.close_write_and_wait()
-                return
-            if not body.done and not self.discard_body(body):
-                self.close_write_and_wait()
-                return
-            self.state = IDLE
-            if srv.shutting_down:
-                return
-
-    # --- helpers the body and the writer call ---------------------------------------------
-
-    def fill_body(self) -> None:
-        """fill_body reads more of the request body into ``buf``.
-
-        Raises ProtocolError 400 at EOF, 408 on timeout.
-        """
-        rt = self.srv.read_timeout
-        t = _monotonic() + rt if rt is not None else None
-        if t != self.rdl:
-            self._set_read_deadline(t)
-        try:
-            data = self.conn.read(65536)
-        except _DEADLINE:
-            self.close_after = True
-            raise ProtocolError(408, "timeout reading request body") from None
-        except OSError as e:
-            self.close_after = True
-            self.broken = True
-            raise ProtocolError(400, f"error reading request body: {e}") from None
-        if not data:
-            self.close_after = True
-            self.broken = True
-            raise ProtocolError(400, "unexpected EOF in request body")
-        self.buf = self.buf + data if self.buf else data
-
-    def send_continue(self) -> None:
-        """send_continue answers ``Expect: 100-continue`` before the first body read."""
-        w = self.writer
-        if w is None or not w._head_sent:
-            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def write(self, data: bytes) -> None:
-        """write sends ``data`` under the write timeout; a failure marks the connection broken."""
-        wt = self.srv.write_timeout
-        if wt is not None:
-            now = _monotonic()
-            if self.wdl < now + wt:
-                self.wdl = now + wt * 1.25
-                self.conn.set_write_deadline(self.wdl)
-        try:
-            self.conn.write(data)
-        except OSError:
-            self.broken = True
-            self.close_after = True
-            raise
-
-    def sendfile(self, fd: int, offset: int, count: int) -> None:
-        """sendfile sends ``count`` bytes of ``fd`` from ``offset`` with ``os.sendfile``.
-
-        The socket is non-blocking: on ``EAGAIN`` gonet's public API has no
-        way to wait for writability alone, so the next piece goes through
-        ``conn.write`` (which parks on the netpoller under the write deadline)
-        and ``sendfile`` resumes after it.
-        """
-        sock = self.conn.fileno()
-        end = offset + count
-        while offset < end:
-            try:
-                n = os.sendfile(sock, fd, offset, min(end - offset, 1 << 22))
-            except BlockingIOError:
-                piece = os.pread(fd, min(end - offset, 262144), offset)
-                if not piece:
-                    n = 0
-                else:
-                    self.write(piece)
-                    n = len(piece)
-            except OSError:
-                self.broken = True
-                self.close_after = True
-                raise
-            if n == 0:
-                self.broken = True
-                self.close_after = True
-                raise EOFError(f"http: file ended {end - offset} bytes early in sendfile")
-            offset += n
-
-    def discard_body(self, body: Body) -> bool:
-        """discard_body reads and drops an unread body up to DISCARD_MAX; True if it reached the end."""
-        if body.continue_pending:
-            return False
-        got = 0
-        try:
-            while got <= DISCARD_MAX:
-                chunk = body.read1(65536)
-                if not chunk:
-                    return True
-                got += len(chunk)
-        except (ProtocolError, OSError):
-            return False
-        return False
-
-    def fail(self, status: int, reason: str, log_it: bool = True) -> None:
-        """fail answers ``status`` with a short text body, then closes cleanly (closeWriteAndWait)."""
-        text = f"{status} {status_text(status)}"
-        body = (f"{text}: {reason}" if reason else text).encode("latin-1", "replace") + b"\n"
-        extra = (self.srv.date.get() + "Content-Type: text/plain; charset=utf-8\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n")
-        if log_it:
-            log.debug("http: %s from %s: %s", status, self.remote, reason)
-        try:
-            self.write(response_head(1, status, [], extra) + body)
-        except OSError:
-            return
-        self.close_write_and_wait()
-
-    def close_write_and_wait(self) -> None:
-        """close_write_and_wait half-closes, drains the client's input for LINGER seconds or to EOF."""
-        conn = self.conn
-        try:
-            conn.close_write()
-            conn.set_read_deadline(_monotonic() + LINGER)
-            drained = 0
-            while drained < (1 << 20):
-                data = conn.read(65536)
-                if not data:
-                    break
-                drained += len(data)
-        except OSError:
-            pass
 
 
 class Server:
@@ -502,7 +250,11 @@ class Server:
 
 
 def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], None] | None:
-    """Return a function applying X-Forwarded-For/-Proto for requests from trusted peers."""
+    """Return a function applying X-Forwarded-For/-Proto to a request (None: trust no one).
+
+    The function has a ``trusts(addr)`` attribute: the connection asks it once
+    whether its peer is trusted, and calls the function only for those peers.
+    """
     if allow is None:
         return None
     if isinstance(allow, str):
@@ -512,13 +264,14 @@ def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], 
         return None
     trust_all = "*" in trusted
 
+    def trusts(peer: gonet.Addr | None) -> bool:
+        return peer is not None and (trust_all or peer.host in trusted)
+
     def apply(req: Request) -> None:
         peer = req.remote_addr
-        if peer is None or not (trust_all or peer.host in trusted):
-            return
         index = req.headers._lookup()
         xff = index.get("x-forwarded-for")
-        if xff is not None:
+        if xff is not None and peer is not None:
             hops = [h.strip() for h in xff.split(",") if h.strip()]
             client = None
             for hop in reversed(hops):  # the nearest untrusted hop is the client (uvicorn's rule)
@@ -533,4 +286,5 @@ def _forwarded_policy(allow: Iterable[str] | str | None) -> Callable[[Request], 
             if p in ("http", "https"):
                 req.scheme = p
 
+    apply.trusts = trusts  # type: ignore[attr-defined]
     return apply

@@ -327,16 +327,21 @@ class WSGIHandler:
                 close()
 
 
-def serve_wsgi(app: WSGIApp, address: str, **server_kwargs: Any) -> Server:
-    """serve_wsgi serves ``app`` on TCP ``address`` until the server is shut down; call it in a goroutine.
+def serve_wsgi(app: WSGIApp, address: str | gonet.Listener, **server_kwargs: Any) -> Server:
+    """serve_wsgi serves ``app`` on ``address`` (TCP address or Listener) until it stops (in a goroutine).
 
-    Returns the :class:`Server` once it has stopped. ``url_scheme`` and
-    ``script_name`` go to the :class:`WSGIHandler`, the rest to the Server.
+    Returns the :class:`Server` once its listener is closed (by the
+    server's shutdown/close, or by the caller closing the Listener it
+    passed). ``url_scheme``, ``script_name`` and ``multiprocess`` go to the
+    :class:`WSGIHandler`, the rest to the Server.
     """
     handler_kw = {k: server_kwargs.pop(k) for k in ("url_scheme", "script_name", "multiprocess")
                   if k in server_kwargs}
     srv = Server(WSGIHandler(app, **handler_kw), **server_kwargs)
-    srv.listen_and_serve(address)
+    if isinstance(address, str):
+        srv.listen_and_serve(address)
+    else:
+        srv.serve(address)
     return srv
 
 
