@@ -463,7 +463,11 @@ def describe(out: Json, w: Workload) -> str:
                 + (f" errors {out['errors']}" if out.get("errors") else "")
                 + (" [BUSY MACHINE]" if out.get("noisy") else ""))
     if w.kind != "idle" and w.kind in KIND_METRICS:  # a registered kind with its own columns
-        return f"{si(out['rps'])} /s" if "rps" in out else "done"
+        first = KIND_METRICS[w.kind][0]
+        if first.key not in out:
+            return "done"
+        return (f"{fmt_value(out[first.key], first.fmt)} {first.label}"
+                + (" [BUSY MACHINE]" if out.get("noisy") else ""))
     if w.kind == "idle":
         return (f"{out['idle_open']:,} idle open in {out['open_s']:.2f}s, "
                 f"{out['rss_per_idle_kib']:.2f} KiB/conn, p99 {out['p99_without']:.0f}→"

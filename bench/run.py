@@ -58,6 +58,7 @@ from suite import (
     RESULTS_DIR,
     SERVER_CPU,
     SERVERS,
+    SERVERS_DIR,
     BenchError,
     Json,
     ServerSpec,
@@ -167,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     for spec in (s for s in SERVERS if s.name in wanted_s):
         if not any(spec.runs(w) for w in workloads):
             continue  # e.g. the HTTP peers in an echo-only run: not even checked
+        if spec.kind == "python" and not (SERVERS_DIR / spec.script).is_file():
+            skipped[spec.name] = f"{spec.script} is not in this checkout"
+            continue
         if spec.kind == "go":
             if spec.go_prog not in runner.go_bins:
                 binary, why = ensure_go_server(not args.no_install, spec.go_prog)

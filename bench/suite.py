@@ -186,8 +186,8 @@ TARGETS: list[tuple[str, str, str, float]] = [
 EXTRA_WORKLOADS: list[tuple[Workload, bool]] = []
 # Modules beside run.py that register a kind of workload (measure.register_kind) when
 # imported; run.py imports each.  "httpload" is the http kind, "suite_tls" the TLS echo
-# rows (issue 9).
-KIND_MODULES: list[str] = ["httpload", "suite_tls"]
+# rows and "suite_redis" the redis client rows (issue 9).
+KIND_MODULES: list[str] = ["httpload", "suite_tls", "suite_redis"]
 
 
 def make_workloads(idle_n: int, idle_max_n: int, idle_active: int) -> dict[str, Workload]:
