@@ -183,6 +183,8 @@ def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
         return f"{w.name}: no successful runs"
     key = "rss_per_idle_kib" if w.kind == "idle" else "rps"
     unit = {"idle": "KiB/idle conn", "http": "req/s"}.get(w.kind, "rt/s")
+    if w.kind not in ("idle", "http") and w.kind in KIND_METRICS:
+        unit = KIND_METRICS[w.kind][0].label
     ranked = sorted(((s[key]["median"], n) for n, s in summ.items() if key in s),
                     reverse=(w.kind != "idle"))
     base = summ.get(baseline or "", {}).get(key)
