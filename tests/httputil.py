@@ -193,6 +193,7 @@ HOSTILE_BODY: list[tuple[str, bytes, int]] = [
     ("chunk size empty", CHUNKED + b"\r\nhello\r\n0\r\n\r\n", 400),
     ("chunk size overflow", CHUNKED + b"fffffffffffffffff\r\nx\r\n0\r\n\r\n", 400),
     ("negative chunk size", CHUNKED + b"-5\r\nhello\r\n0\r\n\r\n", 400),
+    ("whitespace after chunk size", CHUNKED + b"5 \r\nhello\r\n0\r\n\r\n", 400),
     ("chunk data without CRLF", CHUNKED + b"5\r\nhelloXX0\r\n\r\n", 400),
     ("bare LF after chunk size", CHUNKED + b"5\nhello\r\n0\r\n\r\n", 400),
     ("bad chunk extension", CHUNKED + b"5;\x01\r\nhello\r\n0\r\n\r\n", 400),

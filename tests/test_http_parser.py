@@ -124,6 +124,7 @@ def test_leading_empty_lines_are_ignored() -> None:
     (b"GET / HTTP/1.0\r\n\r\n", False),
     (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True),
     (b"GET / HTTP/1.5\r\nHost: x\r\n\r\n", True),
+    (b"POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", False),
 ])
 def test_keep_alive(raw: bytes, keep_alive: bool) -> None:
     head, _ = parse_all(raw)

@@ -19,6 +19,10 @@ and WSGI applications run through :class:`WSGIHandler` (``run_wsgi(app,
 
 from __future__ import annotations
 
+import importlib
+import os
+from typing import Any
+
 from ._h1 import ProtocolError
 from .request import Body, Headers, Request
 from .response import BodyNotAllowedError, ContentLengthError, ResponseWriter
@@ -44,3 +48,16 @@ __all__ = [
     "serve_wsgi",
     "status_text",
 ]
+
+#: Names served from http-ops' modules, imported on first use (the pages cost nothing
+#: until asked for): the pprof-like debug middleware and the built-in page.
+_LAZY = {"DebugPage": "debugpage", "make_default_app": "default_app"}
+__all__ += [name for name, mod in _LAZY.items()
+            if os.path.exists(os.path.join(os.path.dirname(__file__), mod + ".py"))]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'gonet.http' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)

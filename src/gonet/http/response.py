@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._h1 import LAST_CHUNK, response_head
 from .request import Headers
+from .status import STATUS_TEXT as _STANDARD_REASON
 
 if TYPE_CHECKING:
     from .conn import ServerConn
@@ -128,6 +129,15 @@ class ResponseWriter:
                 drop = True  # the server frames the body itself
         if drop:
             items = [(k, v) for k, v in items if k.lower() != "transfer-encoding"]
+        self.headers._items = items
+
+    def _start_checked(self, status: int, reason: str, items: list[tuple[str, str]],
+                       declared: int | None) -> None:
+        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed)."""
+        self.status = status
+        self.reason = reason if reason != _STANDARD_REASON.get(status) else None
+        self._no_body = status < 200 or status == 204 or status == 304
+        self._declared = declared
         self.headers._items = items
 
     def write(self, data: bytes | bytearray | memoryview) -> int:

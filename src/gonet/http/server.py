@@ -136,6 +136,8 @@ class Server:
                 try:
                     conn = ln.accept()
                 except gonet.ClosedError:
+                    if slots is not None:
+                        slots.recv()  # give back the slot taken for this accept
                     return
                 except OSError as e:
                     if slots is not None:

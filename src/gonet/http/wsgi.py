@@ -23,7 +23,9 @@ one closes the connection after it.
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
@@ -100,8 +102,6 @@ class FileWrapper:
             fd = self.filelike.fileno()
         except (AttributeError, OSError, io.UnsupportedOperation):
             return None
-        import os
-        import stat
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
@@ -187,8 +187,7 @@ class _Start:
             raise WSGIError("the application sent a body (or returned) before calling start_response")
         w = self.w
         if w.status is None:
-            w.reason = self.reason
-            w._start(self.code, list(headers))
+            w._start_checked(self.code, self.reason, list(headers), self.declared)
 
     def write(self, data: bytes) -> None:
         """The legacy ``write()`` callable: sends ``data`` at once."""
@@ -291,13 +290,20 @@ class WSGIHandler:
         env = self.environ(w, r)
         st = _Start(w)
         result = self.app(env, st.start_response)
+        if type(result) is list and len(result) == 1:
+            # The common case, in as few steps as possible: one bytes block (lists have no close()).
+            block = result[0]
+            if type(block) is bytes and st.headers is not None and w.status is None:
+                w._start_checked(st.code, st.reason, list(st.headers), st.declared)
+                if block:
+                    w.write(block if st.declared is None else st.fit(block))
+                return
         try:
             if type(result) is FileWrapper and (fd := result.fileno()) is not None:
                 st.begin()
                 if w.written:
                     w.flush()
                 offset = result.filelike.tell()
-                import os
                 count = max(0, os.fstat(fd).st_size - offset)
                 if st.declared is not None:
                     count = min(count, st.declared - w.written)

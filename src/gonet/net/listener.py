@@ -115,6 +115,9 @@ class Listener:
         path = self._unlink_path
         if path is not None:
             self._unlink_path = None
+            if getattr(self._fd.pfd.rt, "abandoned", False):
+                path = None  # a forked child: the socket file is still the parent's
+        if path is not None:
             try:
                 os.unlink(path)
             except OSError:
@@ -136,7 +139,7 @@ class Listener:
         try:
             self._fd.pfd.set_deadline(d, True, True)
         except OSError as e:
-            raise self._fd.wrap("set_deadline", e) from e
+            raise self._fd.wrap("set", e) from e  # Go's TCPListener.SetDeadline: op "set"
 
     def fileno(self) -> int:
         """fileno is the listening socket's descriptor (-1 once closed)."""

@@ -8,8 +8,9 @@ States: ``SIZE`` (reading ``hex [;ext] CRLF``) → ``DATA`` (``remaining``
 bytes of chunk data) → ``DATA_END`` (the CRLF after the data) → ``SIZE`` ...;
 a zero size goes to ``TRAILER`` (header lines until an empty line), then
 ``DONE``. Anything malformed raises :class:`ProtocolError` 400: a size that
-is not hex, longer than 16 digits, a size line over 4 KiB, data not followed
-by CRLF, bare LF, a malformed trailer line.
+is not hex, longer than 16 digits, followed by whitespace that does not lead
+to an extension, a size line over 4 KiB, data not followed by CRLF, bare LF,
+a malformed trailer line.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _SIZE_LINE_RE = re.compile(
     rb"([0-9a-fA-F]{1,16})(?:[ \t]*;[ \t]*" + _TOKEN.encode()
     + rb"(?:[ \t]*=[ \t]*(?:" + _TOKEN.encode() + rb'|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]'
-    + rb'|\\[\t\x20-\x7e\x80-\xff])*"))?)*[ \t]*')
+    + rb'|\\[\t\x20-\x7e\x80-\xff])*"))?)*')
 _TRAILER_LINE_RE = re.compile(_TOKEN.encode() + rb":[\t\x20-\x7e\x80-\xff]*")
 
 #: The last chunk and the empty trailer that end a chunked body.

@@ -184,6 +184,7 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
         raise ProtocolError(400, "malformed Host header")
     content_length: int | None = 0
     chunked = False
+    keep_alive_te = True
     te = index.get("transfer-encoding")
     cl = index.get("content-length")
     if te is not None:
@@ -199,6 +200,10 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
             raise ProtocolError(501, f"unsupported transfer encoding: {te!r}")
         chunked = True
         content_length = None
+        if minor == 0:
+            # RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is suspect (a 1.0 proxy cannot
+            # have framed it); serve it, then close.
+            keep_alive_te = False
     elif cl is not None:
         if _CONTENT_LENGTH_RE.fullmatch(cl) is not None:
             content_length = int(cl)
@@ -217,6 +222,7 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
         keep_alive = "close" not in tokens if minor >= 1 else "keep-alive" in tokens
     else:
         keep_alive = minor >= 1
+    keep_alive = keep_alive and keep_alive_te
     expect_continue = False
     expect = index.get("expect")
     if expect is not None:
