@@ -16,6 +16,7 @@ import math
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -120,7 +121,8 @@ class Runner:
             # Drain anything else the server prints, so it can never block on stdout.
             drain = threading.Thread(target=_drain, args=(reader, logpath), daemon=True)
             drain.start()
-            warm_up(port)
+            if spec.warm != "none":
+                warm_up(port, tls=spec.warm == "tls")
             settle(proc.pid)
             yield proc.pid, port
             if proc.poll() is not None:
@@ -279,7 +281,7 @@ SETTLE_INTERVAL_S = 0.05
 SETTLE_MAX_S = 3.0
 
 
-def warm_up(port: int, timeout: float = 10.0) -> None:
+def warm_up(port: int, timeout: float = 10.0, tls: bool = False) -> None:
     """Warm a fresh server the same way whatever it is: one connection, one exchange, closed.
 
     A server process starts cold in ways a measured window must not see, and
@@ -291,7 +293,12 @@ def warm_up(port: int, timeout: float = 10.0) -> None:
     serves one connection to its end: send a request, read the echo (or the
     HTTP response, then EOF), close.
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        s = raw
+        if tls:  # a TLS server: the same exchange inside a TLS session (bench certificate)
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            s = ctx.wrap_socket(raw)
         s.sendall(WARM_UP_REQUEST)
         got = 0
         while got < len(WARM_UP_REQUEST):

@@ -74,6 +74,9 @@ class ServerSpec:
     pip: tuple[str, ...] = ()  # installed with pip when `modules` are missing (if allowed)
     pip_flags: tuple[str, ...] = ()  # e.g. --no-deps for a peer whose pins cannot install
     apt: tuple[str, ...] = ()  # Debian packages pip needs to build it (installed first)
+    # How Runner.server warms it before it is measured (measure.warm_up): "plain", "tls"
+    # (the same exchange inside TLS), or "none" (not a subject: redis-server for the clients).
+    warm: str = "plain"
 
     def runs(self, w: Workload) -> bool:
         if self.only:

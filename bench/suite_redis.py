@@ -40,9 +40,10 @@ REDIS_METRICS = (
 
 
 def _redis_server(tmp: str) -> ServerSpec:
+    # Not a subject (the clients are; they warm up themselves with --warmup): not warmed.
     return ServerSpec("redis-server", "redis-server, no persistence", "cmd",
                       cmd=("redis-server", "--port", "{port}", "--bind", "127.0.0.1",
-                           "--save", "", "--appendonly", "no", "--dir", tmp))
+                           "--save", "", "--appendonly", "no", "--dir", tmp), warm="none")
 
 
 def run_redis(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
