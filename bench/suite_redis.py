@@ -77,7 +77,7 @@ EXTRA_WORKLOADS.append((Workload("redis_get_w100", "redis GET loop, 100 workers 
                                  "is measured)", "redis", 100, baseline="redis_gonet"), True))
 SERVERS.extend([
     ServerSpec("redis_gonet", "redis-py under gonet.patch(), 100 goroutines", "python",
-               "../redis_gonet.py", modules=("gonet", "gonet.patch", "redis"),
+               "../redis_gonet.py", modules=("gonet", "redis"),
                only=REDIS_WORKLOADS),
     ServerSpec("redis_asyncio_uvloop", "redis.asyncio on uvloop, 100 tasks", "python",
                "../redis_asyncio_uvloop.py", modules=("redis", "uvloop"), only=REDIS_WORKLOADS),
