@@ -9,10 +9,16 @@
 * ``KeyboardInterrupt``/``SystemExit`` end ``run()`` wherever they are
   raised — in a goroutine (``goexit.py``) or in the scheduler, which is
   why ``gonet.echo`` turns signals into a flag (``echo.py``).
+
+And the pitfalls ``docs/spec.md`` lists (issue 6 item 10), as they behave:
+``set_read_deadline(0)`` expires at once, an empty ``Chan`` is falsy,
+``MockClock`` jumps while a ``blocking()`` call runs, the raised
+``RLIMIT_NOFILE`` stays raised after ``run()``.
 """
 
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import threading
@@ -21,8 +27,7 @@ from pathlib import Path
 import pytest
 
 import gonet
-from gonet.testing import gotest, open_fds, wait_all_blocked
-
+from gonet.testing import MockClock, gotest, open_fds, wait_all_blocked
 from netutil import linger_reset, pipe
 
 #: A read that should return at once gets this long before the test calls it a hang.
@@ -172,3 +177,58 @@ def test_sigint_with_the_default_handler_ends_run() -> None:
         signal.signal(signal.SIGINT, old)
     assert unwound == ["main"]
     assert open_fds() == before
+
+
+# --- the pitfalls docs/spec.md lists, as they behave ------------------------------------
+
+
+@gotest
+def test_deadline_zero_is_long_past_and_none_is_no_deadline() -> None:
+    c, s = pipe()
+    with c, s:
+        s.set_read_deadline(0)  # not Go's zero time: a time long past
+        with pytest.raises(gonet.DeadlineExceededError):
+            s.read()
+        s.set_read_deadline(None)  # no deadline
+        g = gonet.go(s.read)
+        wait_all_blocked()
+        assert not g.done()  # parked, not timed out
+        c.write(b"x")
+        assert g.join() == b"x"
+
+
+@gotest
+def test_an_empty_chan_is_falsy() -> None:
+    ch: gonet.Chan[int] = gonet.Chan(1)
+    assert not ch and ch is not None  # __len__: no buffered values
+    ch.send(1)
+    assert ch
+    assert not gonet.Chan()  # unbuffered: always empty
+
+
+@gotest(clock=MockClock)
+def test_mock_clock_jumps_while_a_blocking_call_runs() -> None:
+    """Virtual time runs on while a worker thread runs a blocking() call."""
+    release = threading.Event()
+
+    def sleeper() -> None:
+        gonet.sleep(10)  # virtual seconds: only a jump can end this
+        release.set()  # ...and only then may the worker's call return
+
+    start = gonet.monotonic()
+    g = gonet.go(sleeper)
+    assert gonet.blocking(release.wait, 30)
+    assert gonet.monotonic() - start == 10  # the clock jumped while blocking() was pending
+    g.join()
+
+
+@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[1] == resource.RLIM_INFINITY,
+                    reason="no finite hard RLIMIT_NOFILE to raise to")
+def test_raised_nofile_limit_stays_raised_after_run() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, hard - 1), hard))
+    try:
+        gonet.run(lambda: None)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
