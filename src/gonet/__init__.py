@@ -29,6 +29,7 @@ from ._build import select_build as _select_build
 COMPILED, BUILD = _select_build()
 
 from ._poll.fd import ClosedError, DeadlineExceededError
+from ._runtime.callin import RuntimeHandle, current_runtime
 from ._runtime.chan import Chan, ChanClosedError, after
 from ._runtime.debug import dump_all as _dump_all
 from ._runtime.debug import statistics as _statistics
@@ -67,10 +68,12 @@ __all__ = [
     "Listener",
     "Mutex",
     "PacketConn",
+    "RuntimeHandle",
     "WaitGroup",
     "after",
     "blocking",
     "current",
+    "current_runtime",
     "dial",
     "dump",
     "go",

@@ -3,26 +3,27 @@
 Go hands the P of a goroutine stuck in a syscall to another thread so the
 others keep running. gonet cannot move its scheduler, so it moves the call
 instead: :meth:`WorkerPool.submit` queues it for a worker thread and the
-goroutine parks (wait reason ``syscall``). The worker appends the outcome to
-``done`` and wakes the scheduler through the netpoller's eventfd, so
-completions arrive through the same ``epoll_wait`` as network readiness.
+goroutine parks (wait reason ``syscall``). The worker posts the outcome to
+the runtime (:mod:`.callq`: a thread-safe queue that wakes the netpoller's
+eventfd), so completions arrive through the same ``epoll_wait`` as network
+readiness and are handed to the goroutine on the runtime's thread.
 
 Pitfall kept in mind: a worker may finish after the runtime has shut down and
-its eventfd number has been reused by someone else. ``deliver`` and
-``close`` share the pool lock with the workers' hand-back, and a closed pool
-drops late outcomes instead of writing to a stale descriptor.
+its eventfd number has been reused by someone else. The call queue refuses
+posts once closed (and the poller's ``wake`` checks its own open flag under
+its lock), so a late outcome is dropped instead of written to a stale
+descriptor.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .g import Goroutine, Sched
+    from .g import Goroutine
 
 __all__ = ["WorkerPool"]
 
@@ -37,17 +38,15 @@ _Job = tuple["Goroutine", int, Callable[..., Any], tuple[Any, ...], dict[str, An
 class WorkerPool:
     """WorkerPool runs blocking calls on worker threads and hands results back to goroutines."""
 
-    __slots__ = ("_idle", "_jobs", "_lock", "_open", "_threads", "_wake", "done", "pending")
+    __slots__ = ("_idle", "_jobs", "_lock", "_open", "_post", "_threads", "pending")
 
-    def __init__(self, wake: Callable[[], None]) -> None:
-        self._wake = wake
+    def __init__(self, post: Callable[[Callable[..., Any], tuple[Any, ...]], None]) -> None:
+        self._post = post
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._open = True
         self._idle = 0
         self._threads: list[threading.Thread] = []
-        #: Outcomes ``(g, seq, ok, value)`` waiting for the scheduler; appended by workers.
-        self.done: deque[tuple[Goroutine, int, bool, Any]] = deque()
         #: Calls submitted and not yet delivered (read by deadlock detection).
         self.pending = 0
 
@@ -82,18 +81,17 @@ class WorkerPool:
             with self._lock:
                 if not self._open:
                     return
-                self.done.append((g, seq, outcome[0], outcome[1]))
                 self._idle += 1
+            try:
+                self._post(self._finished, (g, seq, outcome))
+            except RuntimeError:  # the runtime shut down meanwhile: drop the outcome
+                return
             del outcome, g
-            self._wake()
 
-    def deliver(self, s: Sched) -> None:
-        """deliver wakes the goroutines whose calls have finished (on the scheduler)."""
-        done = self.done
-        while done:
-            g, seq, ok, value = done.popleft()
-            self.pending -= 1
-            s.goready(g, seq, (ok, value))
+    def _finished(self, g: Goroutine, seq: int, outcome: tuple[bool, Any]) -> None:
+        # On the runtime's thread (a posted call): wake the goroutine with the outcome.
+        self.pending -= 1
+        g.sched.goready(g, seq, outcome)
 
     def close(self) -> None:
         """close stops idle workers; busy ones drop their outcome when they finish."""
@@ -104,4 +102,3 @@ class WorkerPool:
             n = len(self._threads)
         for _ in range(n):
             self._jobs.put(None)
-        self.done.clear()

@@ -92,7 +92,9 @@ class EpollPoller:
             self._ep.close()
             raise
         self._ep.register(self.wakefd, EPOLLIN | EPOLLET)
-        self._lock = threading.Lock()
+        # Re-entrant: a Python signal handler may call wake() on the main thread
+        # while that thread is inside wake() or _consume_wake() (see callq.py).
+        self._lock = threading.RLock()
         self._open = True
         self._wake_pending = False
         self.calls = 0
@@ -125,12 +127,17 @@ class EpollPoller:
         return events
 
     def _consume_wake(self) -> None:
+        # Read first, then clear the flag: a wake() that slips in between (a
+        # signal handler on this thread) sees the flag still set and skips its
+        # write, which is harmless because the scheduler looks at the posted
+        # calls only after this poll. The other order could swallow that
+        # write and leave the flag set with nothing to wake the next poll.
         with self._lock:
-            self._wake_pending = False
             try:
                 os.eventfd_read(self.wakefd)
             except BlockingIOError:
                 pass
+            self._wake_pending = False
 
     def wake(self) -> None:
         """wake makes the current or next ``poll`` return (Go's netpollBreak)."""

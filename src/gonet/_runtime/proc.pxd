@@ -7,6 +7,11 @@ from gonet._runtime.netpoll cimport Netpoll
 cdef class Runtime(Sched):
     cdef public Netpoll netpoll
     cdef public object pool
+    cdef public str name
+    cdef public object calls
+    cdef public object posted
+    cdef public long external_wakers
+    cdef public object handle
     cdef public dict allgs
     cdef public long long next_id
     cdef public double lastpoll

@@ -27,6 +27,7 @@ descriptors: ``run`` leaves no descriptor behind.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import resource
@@ -39,6 +40,7 @@ from typing import Any
 from greenlet import getcurrent, greenlet
 
 from .blocking import WorkerPool
+from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
 from .g import (
     DEAD,
@@ -76,6 +78,7 @@ HANDOFF_BUDGET = 64
 #: Called with the runtime when the main goroutine has returned, before the
 #: goroutines still alive are stopped (gonet.testing's leak check uses it).
 MAIN_RETURN_HOOKS: list[Callable[[Runtime], None]] = []
+_runtime_ids = itertools.count(1)
 #: How many times shutdown throws GoroutineExit into goroutines that keep running.
 KILL_PASSES = 4
 #: How many goroutine switches each shutdown pass may run before giving up.
@@ -90,7 +93,17 @@ class Runtime(Sched):
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.timers = TimerHeap()
         self.netpoll = Netpoll(self)
-        self.pool = WorkerPool(self.netpoll.backend.wake)
+        self.name = f"gonet runtime {next(_runtime_ids)} (thread {threading.current_thread().name!r})"
+        #: Calls posted from other threads (and blocking() outcomes), run by the hub.
+        self.calls = CallQueue(self.name, self.netpoll.backend.wake)
+        self.posted = self.calls.items
+        self.pool = WorkerPool(self.calls.post)
+        #: How many things outside the runtime's own goroutines may still wake it
+        #: (signal_notify, a handle given out by current_runtime(), a goroutine
+        #: parked on a lock another thread holds): while non-zero, an idle runtime
+        #: is waiting, not deadlocked.
+        self.external_wakers = 0
+        self.handle: Any = None
         self.allgs: dict[int, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
@@ -121,6 +134,19 @@ class Runtime(Sched):
         self.runq.append(g)
         return g
 
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    def post(self, fn: Callable[..., Any], /, *args: Any) -> None:
+        """post queues ``fn(*args)`` to run on this runtime's thread, in the scheduler, soon.
+
+        Safe from any thread and from a signal handler. ``fn`` runs in the hub
+        (no goroutine is running: it may call ``go()``, wake goroutines, close
+        conns, but must not block); an exception it raises is printed. Raises
+        ``RuntimeError`` naming the runtime once it has shut down.
+        """
+        self.calls.post(fn, args)
+
     def fatal(self, e: BaseException) -> None:
         """fatal makes the loop stop; ``run()`` re-raises ``e`` after shutdown."""
         if self.fatal_exc is None:
@@ -143,13 +169,14 @@ class Runtime(Sched):
         now_fn = clock.now
         netpoll = self.netpoll
         pool = self.pool
+        posted = self.posted
         while not self.main_done:
             now = self.now = now_fn()
             self.rounds += 1
             if timers.heap and timers.heap[0][0] <= now:
                 timers.run_due(now)
-            if pool.done:
-                pool.deliver(self)
+            if posted:
+                self.calls.run(self.fatal)
             if runq:
                 if now - self.lastpoll >= FORCE_POLL_INTERVAL:
                     self.lastpoll = now
@@ -166,11 +193,12 @@ class Runtime(Sched):
                 self.curg = None
                 continue
             nxt = timers.next_when()
-            if nxt is None and self.io_waiters == 0 and pool.pending == 0:
+            if (nxt is None and self.io_waiters == 0 and pool.pending == 0
+                    and self.external_wakers == 0):
                 raise DeadlockError(self._deadlock_message())
             timeout = clock.poll_timeout(None if nxt is None else nxt - now)
             self.lastpoll = now
-            if netpoll.poll(timeout) == 0 and not runq and not pool.done:
+            if netpoll.poll(timeout) == 0 and not runq and not posted:
                 clock.idle(nxt)
 
     def _deadlock_message(self) -> str:
@@ -256,6 +284,7 @@ class Runtime(Sched):
             self.runq.clear()
             self.allgs.clear()
             self.pool.close()
+            self.calls.close()
             self.netpoll.close_all()
             self.timers = TimerHeap()
 
@@ -272,8 +301,8 @@ class Runtime(Sched):
         while switches < max_switches:
             self.now = now = self.clock.now()
             self.timers.run_due(now)
-            if self.pool.done:
-                self.pool.deliver(self)
+            if self.posted:
+                self.calls.run(self.fatal)
             self.netpoll.poll(0.0)
             if not runq:
                 return

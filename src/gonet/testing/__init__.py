@@ -76,7 +76,7 @@ def wait_all_blocked() -> None:
         gosched()
         if rt.runq:
             continue
-        if rt.netpoll.poll(0.0) == 0 and not rt.runq and not rt.pool.done:
+        if rt.netpoll.poll(0.0) == 0 and not rt.runq and not rt.posted:
             rt.timers.run_due(rt.clock.now())
             if not rt.runq:
                 return
