@@ -1,0 +1,496 @@
+"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22).
+
+An :class:`ssl.SSLObject` does the protocol; two :class:`ssl.MemoryBIO`
+carry its ciphertext, and the gonet conn underneath moves it. OpenSSL never
+touches a socket, so TLS never blocks the thread: when it needs input the
+goroutine parks in the inner conn's ``read_into`` like any other reader.
+
+State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
+
+    hs_mu   one handshake at a time; held around the whole handshake
+    in_mu   the read side: the incoming BIO, the record tracker, sticky read error
+    out_mu  the write side: the outgoing BIO's *drain* to the inner conn and
+            the sticky write error; records leave in the order OpenSSL made them
+    lock order: hs_mu -> in_mu -> out_mu (a reader only ever try-locks out_mu)
+
+* The handshake runs on the first read or write (or an explicit
+  :meth:`TLSConn.handshake`) and its error is sticky, as in Go.
+* A write error is sticky (the stream may end mid-record): every later write
+  raises a copy of it (``written == 0``), Go's ``halfConn.setErrorLocked``.
+  A read error is sticky unless it is a timeout (Go keeps ``Temporary``
+  errors retryable; the partial record waits in the BIO).
+* Reading may make OpenSSL queue records of its own (a TLS 1.3 KeyUpdate
+  reply, an alert). Before parking for input the reader sends them, but only
+  if it can take ``out_mu`` at once; otherwise the holder sends them, because
+  every holder of ``out_mu`` drains the outgoing BIO completely before it
+  lets go. So the bytes leave in order and a reader never waits for a writer.
+* EOF: the peer's close_notify reads as ``b""`` (for ever after). A transport
+  EOF without it raises :class:`TruncatedError`; with
+  ``ssl.OP_IGNORE_UNEXPECTED_EOF`` in the context, Go's rule instead: at a
+  record boundary it is a clean EOF, inside a record still an error. The
+  :class:`RecordTracker` knows which (OpenSSL 3 cannot tell them apart).
+* ``close`` sends close_notify within the write deadline or 5 s, whichever
+  comes first (Go's ``closeNotify``), never waits for the peer's, then closes
+  the inner conn. Like Go it skips the alert while a write is in flight.
+"""
+
+from __future__ import annotations
+
+import errno
+import ssl
+import threading
+from types import TracebackType
+from typing import Any
+
+import gonet
+
+from .errors import TruncatedError, again
+from .info import ConnectionState, ConnInfo
+from .record import HEADER_LEN, RecordTracker
+
+__all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
+
+#: CLOSE_NOTIFY_TIMEOUT bounds sending the close_notify alert (Go's ``closeNotify``: 5 s).
+CLOSE_NOTIFY_TIMEOUT = 5.0
+
+#: Plaintext encrypted per step of a large write: bounds the ciphertext held in memory.
+WRITE_CHUNK = 256 * 1024
+
+#: MAX_PLAINTEXT is the most plaintext one TLS record carries (RFC 8446 5.1: 2^14 bytes).
+MAX_PLAINTEXT = 16384
+
+#: Ciphertext read from the inner conn at once (four full records).
+READ_CHUNK = 64 * 1024
+
+_EOF: Any = object()  # the sticky read state after close_notify (or Go's boundary EOF)
+
+# One read buffer per thread: ciphertext goes from the socket into it and on
+# into the incoming BIO without the goroutine parking in between, so every
+# conn of a runtime can share it (a runtime lives on one thread).
+_local = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    mv: memoryview | None = getattr(_local, "mv", None)
+    if mv is None:
+        mv = _local.mv = memoryview(bytearray(READ_CHUNK))
+    return mv
+
+
+class TLSConn(ConnInfo):
+    """TLSConn is a TLS connection over a gonet ``Conn``, with the whole ``Conn`` API.
+
+    Create one with :func:`gonet.tls.server`, :func:`gonet.tls.client`,
+    :func:`gonet.tls.dial` or a :func:`gonet.tls.listen` listener. The
+    handshake runs on the first ``read``/``write`` (or :meth:`handshake`);
+    every call parks only the calling goroutine, and the inner conn's
+    deadlines (set through this conn) cover the handshake too. Usable as a
+    context manager (closes on exit).
+    """
+
+    __slots__ = (
+        "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
+        "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
+        "_rec", "_rerr", "_ssl", "_werr",
+    )
+
+    def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
+                 server_hostname: str | None = None,
+                 session: ssl.SSLSession | None = None) -> None:
+        if not isinstance(context, ssl.SSLContext):
+            raise TypeError(f"context must be an ssl.SSLContext, not {type(context).__name__}")
+        if not server_side and context.check_hostname and not server_hostname:
+            # Go: "either ServerName or InsecureSkipVerify must be specified"
+            raise ValueError("tls: check_hostname requires server_hostname")
+        self._conn = conn
+        self._context = context
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        self._obj = context.wrap_bio(self._in, self._out, server_side=server_side,
+                                     server_hostname=server_hostname, session=session)
+        # The hot calls (read, write, pending) go to the C object under the
+        # SSLObject: its Python wrappers add a frame each and do nothing else.
+        self._ssl = getattr(self._obj, "_sslobj", self._obj)
+        self._mv = _read_buffer()
+        self._rec = RecordTracker()
+        self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
+        self._hs_mu = gonet.Mutex()
+        self._in_mu = gonet.Mutex()
+        self._out_mu = gonet.Mutex()
+        self._hs_done = False
+        self._hs_err: BaseException | None = None
+        self._rerr: Any = None  # None, _EOF or the sticky read error
+        self._werr: BaseException | None = None
+        self._cn_sent = False
+        self._cn_err: BaseException | None = None
+        self._closed = False
+        self._rd: float | None = None  # the deadlines set through this conn
+        self._wd: float | None = None
+
+    def __repr__(self) -> str:
+        side = "server" if self._obj.server_side else "client"
+        return (f"<gonet.tls.TLSConn {side} {self._conn.local_addr}->{self._conn.remote_addr} "
+                f"{self._obj.version() or 'handshake pending'}>")
+
+    # --- handshake -------------------------------------------------------------------
+
+    def handshake(self) -> None:
+        """handshake runs the TLS handshake if it has not run yet; the first read or write calls it.
+
+        Parks while waiting for the peer, bounded by the conn's deadlines.
+        Its error is sticky: every later call (and every read and write)
+        raises it again. Raises ``ssl.SSLError`` subclasses for protocol
+        failures (a certificate check, garbage instead of a ClientHello ...),
+        :class:`TruncatedError` if the peer hangs up first,
+        ``DeadlineExceededError``, ``ClosedError`` and the inner conn's
+        ``OSError`` subclasses.
+        """
+        if self._hs_done:
+            return
+        self._hs_mu.lock()
+        try:
+            if self._hs_err is not None:
+                raise again(self._hs_err)
+            if self._hs_done:
+                return
+            if self._closed:
+                raise self._closed_error("handshake")
+            self._in_mu.lock()
+            self._out_mu.lock()
+            try:
+                self._run_handshake()
+            except Exception as e:
+                self._hs_err = e
+                raise
+            finally:
+                self._out_mu.unlock()
+                self._in_mu.unlock()
+        finally:
+            self._hs_mu.unlock()
+
+    def _run_handshake(self) -> None:
+        obj = self._obj
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._drain()
+                n = self._conn.read_into(self._mv)
+                if n == 0:
+                    raise TruncatedError(
+                        "tls: handshake: the peer closed the connection before completing it",
+                        mid_record=not self._rec.at_boundary(), during_handshake=True) from None
+                self._feed(n)
+            except ssl.SSLError:
+                # Send the alert OpenSSL queued, best effort (Go's handshakeContext: c.flush()).
+                try:
+                    self._drain()
+                except OSError:
+                    pass
+                raise
+        self._drain()  # the client's Finished, the server's session tickets
+        self._hs_done = True
+
+    # --- read ------------------------------------------------------------------------
+
+    def read(self, n: int = 65536) -> bytes:
+        """read returns up to ``n`` bytes of plaintext, parking until at least one is available.
+
+        Runs the handshake first if needed. Returns ``b""`` once the peer
+        has sent close_notify. Raises :class:`TruncatedError` if the transport
+        ends without it (see the module docs for ``OP_IGNORE_UNEXPECTED_EOF``),
+        ``ssl.SSLError`` for a protocol failure (sticky),
+        ``DeadlineExceededError`` once the read deadline has passed (not
+        sticky: a later read continues the record), ``ClosedError`` once the
+        conn is closed, and the inner conn's ``OSError`` subclasses.
+        """
+        if not self._hs_done:
+            self.handshake()
+        if n <= 0:
+            if n < 0:
+                raise ValueError(f"read: negative size {n}")
+            return b""  # Go: Read(nil) after the handshake returns 0, nil
+        if n > MAX_PLAINTEXT:
+            # One SSL_read returns at most one record: asking for more only makes
+            # _ssl allocate a larger bytes object and shrink it again.
+            n = MAX_PLAINTEXT
+        mu = self._in_mu
+        mu.lock()
+        try:
+            return self._read_locked(n, None)  # type: ignore[no-any-return]
+        finally:
+            mu.unlock()
+
+    def read_into(self, buffer: Any) -> int:
+        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
+        if not self._hs_done:
+            self.handshake()
+        n = memoryview(buffer).nbytes
+        if n == 0:
+            return 0
+        mu = self._in_mu
+        mu.lock()
+        try:
+            return self._read_locked(n, buffer)  # type: ignore[no-any-return]
+        finally:
+            mu.unlock()
+
+    def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
+        obj = self._ssl
+        inc = self._in
+        rec = self._rec
+        while True:
+            if self._rerr is not None:
+                if self._rerr is _EOF:
+                    return b"" if buffer is None else 0
+                raise again(self._rerr)
+            if self._closed:
+                raise self._closed_error("read")
+            # Call into OpenSSL only when it can make progress: plaintext left
+            # over, or a complete record in the BIO (see record.py). No
+            # SSLWantReadError is raised per read on the common path.
+            if inc.pending > rec.partial or obj.pending():
+                try:
+                    data = obj.read(n) if buffer is None else obj.read(n, buffer)
+                except ssl.SSLWantReadError:
+                    pass  # a record without application data (a ticket, a KeyUpdate)
+                except ssl.SSLZeroReturnError:  # close_notify after our own
+                    self._rerr = _EOF
+                    continue
+                except ssl.SSLError as e:
+                    self._rerr = e
+                    self._flush_from_reader()  # the alert OpenSSL queued
+                    raise
+                else:
+                    if self._out.pending:
+                        self._flush_from_reader()
+                    if data:
+                        return data
+                    self._rerr = _EOF  # b"" / 0: the peer's close_notify
+                    continue
+            # Need more ciphertext: send what OpenSSL queued first (it may be
+            # what the peer waits for), then park in the inner conn.
+            if self._out.pending:
+                self._flush_from_reader()
+            mv = self._mv
+            try:
+                k = self._conn.read_into(mv)
+            except gonet.DeadlineExceededError:
+                raise  # retryable: the partial record stays in the BIO (Go: Temporary)
+            except OSError as e:
+                self._rerr = e
+                raise
+            if k == 0:
+                self._transport_eof()
+                continue
+            inc.write(mv[:k])
+            # Exactly one whole record (the common case) leaves the tracker at a boundary.
+            if rec.partial or k < HEADER_LEN or k != ((mv[3] << 8) | mv[4]) + HEADER_LEN:
+                rec.feed(mv, k)
+
+    def _feed(self, n: int) -> None:
+        mv = self._mv
+        self._in.write(mv[:n])
+        self._rec.feed(mv, n)
+
+    def _transport_eof(self) -> None:
+        at_boundary = self._rec.at_boundary()
+        if at_boundary and self._go_eof:
+            self._rerr = _EOF  # Go's rule: EOF at a record boundary is a clean EOF
+            return
+        where = "at a record boundary" if at_boundary else "inside a TLS record"
+        err = TruncatedError(f"tls: unexpected EOF {where}: the connection was closed "
+                             f"without a close_notify alert (the stream may be truncated)",
+                             mid_record=not at_boundary)
+        self._rerr = err
+        raise err
+
+    def _flush_from_reader(self) -> None:
+        """Send what OpenSSL queued while reading, if no one else holds the write side."""
+        mu = self._out_mu
+        if not mu.try_lock():
+            return  # the holder drains the whole outgoing BIO before unlocking
+        try:
+            if self._werr is None:
+                try:
+                    self._drain()
+                except OSError as e:
+                    self._werr = e  # the write side is broken; reads go on
+        finally:
+            mu.unlock()
+
+    # --- write -----------------------------------------------------------------------
+
+    def write(self, data: Any) -> int:
+        """write encrypts and writes all of ``data``; returns ``len(data)`` in bytes.
+
+        Runs the handshake first if needed. Parks while the inner conn's
+        buffer is full, bounded by the write deadline. Every exception it
+        raises has ``written``, the plaintext bytes already sent. An error is
+        sticky (the record stream may be cut mid-record, Go's "the TLS state
+        is corrupt"): every later write raises a copy of it. After
+        :meth:`close_write` it raises ``BrokenPipeError`` ("tls: protocol is
+        shutdown").
+        """
+        if not self._hs_done:
+            try:
+                self.handshake()
+            except OSError as e:
+                e.written = 0  # type: ignore[attr-defined]
+                raise
+        mu = self._out_mu
+        mu.lock()
+        try:
+            if (type(data) is bytes and self._werr is None and not self._closed
+                    and not self._cn_sent and 0 < len(data) <= WRITE_CHUNK):
+                # The common case, inlined: one SSL_write, then drain the BIO.
+                try:
+                    self._ssl.write(data)
+                    out = self._out
+                    conn = self._conn
+                    while out.pending:
+                        conn.write(out.read())
+                except ssl.SSLWantReadError:
+                    self._renegotiation(0)
+                except OSError as e:
+                    e.written = 0  # type: ignore[attr-defined]
+                    self._werr = e
+                    raise
+                return len(data)
+            return self._write_locked(data)
+        finally:
+            mu.unlock()
+
+    def _write_locked(self, data: Any) -> int:
+        if self._werr is not None:
+            raise again(self._werr)
+        if self._closed:
+            raise self._closed_error("write")
+        if self._cn_sent:
+            err = BrokenPipeError(errno.EPIPE, "tls: protocol is shutdown")
+            err.written = 0  # type: ignore[attr-defined]
+            raise err
+        obj = self._ssl
+        if not isinstance(data, bytes):
+            data = memoryview(data).cast("B")
+        total = len(data)
+        if total == 0:
+            return 0  # Go: no record for an empty write
+        mv = memoryview(data)
+        off = 0
+        try:
+            while off < total:
+                end = off + WRITE_CHUNK
+                obj.write(mv[off:end])
+                self._drain()
+                off = min(end, total)
+            return total
+        except ssl.SSLWantReadError:
+            self._renegotiation(off)
+        except OSError as e:
+            e.written = off  # type: ignore[attr-defined]
+            self._werr = e
+            raise
+        raise AssertionError("unreachable")
+
+    def _renegotiation(self, written: int) -> None:
+        # Only a TLS 1.2 renegotiation makes SSL_write wait for input; like
+        # Go's server (and its client by default) gonet refuses it.
+        err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
+        err.written = written  # type: ignore[attr-defined]
+        self._werr = err
+        raise err from None
+
+    def _drain(self) -> None:
+        """Write everything in the outgoing BIO to the inner conn (caller holds out_mu)."""
+        out = self._out
+        conn = self._conn
+        while out.pending:
+            conn.write(out.read())
+
+    # --- close -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """close sends close_notify (if the handshake completed) and closes the inner conn; idempotent.
+
+        Sending is bounded by the write deadline or 5 s, whichever is
+        earlier; close never waits for the peer's close_notify (TLS 1.3 peers
+        need not answer). As in Go, the alert is skipped while a write is in
+        flight (close is then what breaks that write) or after a write error.
+        A failure to send it is not raised (Go returns it, adding "but
+        connection was closed anyway"): the conn is closed either way.
+        Goroutines parked in ``read``/``write`` wake with ``ClosedError``.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        # Go's activeCall interlock: a held out_mu is a write in flight (or a
+        # reader's flush); close is then what breaks it, and sends no alert.
+        if (self._hs_done and not self._cn_sent and self._werr is None
+                and not self._out_mu.locked()):
+            try:
+                self._close_notify()
+            except OSError:
+                pass
+        self._conn.close()
+
+    def close_write(self) -> None:
+        """close_write sends close_notify: the peer reads EOF, this side can still read.
+
+        As Go's ``CloseWrite``: only after the handshake has completed
+        (before it: ``OSError(ENOTCONN)``), and the inner conn is not shut
+        down. Later writes raise ``BrokenPipeError``. Raises the error of
+        sending the alert (again on a second call).
+        """
+        if not self._hs_done:
+            raise OSError(errno.ENOTCONN, "tls: close_write called before handshake complete")
+        self._close_notify()
+
+    def _close_notify(self) -> None:
+        mu = self._out_mu
+        mu.lock()
+        try:
+            if not self._cn_sent:
+                self._cn_sent = True
+                try:
+                    self._send_close_notify()
+                except OSError as e:
+                    self._cn_err = e
+            if self._cn_err is not None:
+                raise again(self._cn_err)
+        finally:
+            mu.unlock()
+
+    def _send_close_notify(self) -> None:
+        conn = self._conn
+        if self._werr is not None:
+            raise again(self._werr)
+        bound = gonet.monotonic() + CLOSE_NOTIFY_TIMEOUT
+        wd = self._wd
+        conn.set_write_deadline(bound if wd is None or wd > bound else wd)
+        try:
+            try:
+                self._obj.unwrap()  # queues close_notify; returns once the peer's arrived
+            except ssl.SSLWantReadError:
+                pass  # the peer's close_notify has not arrived: we do not wait for it
+            self._drain()
+        finally:
+            if not conn.closed():
+                conn.set_write_deadline(wd)
+
+    def _closed_error(self, op: str) -> gonet.ClosedError:
+        c = self._conn
+        return gonet.ClosedError(f"{op} tls {c.local_addr}->{c.remote_addr}: "
+                                 f"use of closed network connection")
+
+    def closed(self) -> bool:
+        """closed reports whether ``close()`` has been called."""
+        return self._closed
+
+    def __enter__(self) -> TLSConn:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
