@@ -5,7 +5,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo echo test lint bench build venv clean
+.PHONY: serve demo echo test lint bench build venv clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ venv: $(STAMP)
 
 build: $(STAMP)  ## (re)compile the hot path with Cython after editing it; no-op when up to date
 	@$(PY) setup.py -q build_ext --inplace
+
+serve: build     ## python -m gonet serve [module:app]: gonet.http on 127.0.0.1:8000 (built-in page without an app)
+	$(PY) -m gonet serve $(ARGS)
 
 demo: build      ## python -m gonet demo (10,000 connections, 5 seconds)
 	$(PY) -m gonet demo $(ARGS)

@@ -12,13 +12,12 @@
 
 And the pitfalls ``docs/spec.md`` lists (issue 6 item 10), as they behave:
 ``set_read_deadline(0)`` expires at once, an empty ``Chan`` is falsy,
-``MockClock`` jumps while a ``blocking()`` call runs, the raised
-``RLIMIT_NOFILE`` stays raised after ``run()``.
+and ``MockClock`` jumps while a ``blocking()`` call runs (the descriptor
+limit's restore is tested in ``test_rlimit.py``).
 """
 
 from __future__ import annotations
 
-import resource
 import signal
 import socket
 import threading
@@ -234,15 +233,3 @@ def test_mock_clock_jumps_while_a_blocking_call_runs() -> None:
     assert gonet.blocking(release.wait, 30)
     assert gonet.monotonic() - start == 10  # the clock jumped while blocking() was pending
     g.join()
-
-
-@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[1] == resource.RLIM_INFINITY,
-                    reason="no finite hard RLIMIT_NOFILE to raise to")
-def test_raised_nofile_limit_stays_raised_after_run() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, hard - 1), hard))
-    try:
-        gonet.run(lambda: None)
-        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -29,7 +29,8 @@ from ._build import select_build as _select_build
 COMPILED, BUILD = _select_build()
 
 from ._poll.fd import ClosedError, DeadlineExceededError
-from ._runtime.callin import RuntimeHandle, current_runtime
+from ._runtime.blocking import set_max_blocking
+from ._runtime.callin import RuntimeHandle, current_runtime, from_thread, from_thread_nowait
 from ._runtime.chan import Chan, ChanClosedError, after
 from ._runtime.debug import dump_all as _dump_all
 from ._runtime.debug import statistics as _statistics
@@ -38,6 +39,7 @@ from ._runtime.g import Goroutine
 from ._runtime.g import getsched as _getsched
 from ._runtime.proc import blocking, current, go, gosched, run, sleep
 from ._runtime.selectgo import select
+from ._runtime.signals import signal_notify, signal_stop
 from ._runtime.sync import Mutex, WaitGroup
 from .net import (
     Addr,
@@ -46,6 +48,7 @@ from .net import (
     Listener,
     PacketConn,
     dial,
+    file_listener,
     join_host_port,
     listen,
     listen_packet,
@@ -76,6 +79,9 @@ __all__ = [
     "current_runtime",
     "dial",
     "dump",
+    "file_listener",
+    "from_thread",
+    "from_thread_nowait",
     "go",
     "gosched",
     "join_host_port",
@@ -84,19 +90,26 @@ __all__ = [
     "monotonic",
     "run",
     "select",
+    "set_max_blocking",
+    "signal_notify",
+    "signal_stop",
     "sleep",
     "split_host_port",
     "stats",
 ]
 
 
-def dump(file: TextIO | None = None) -> None:
+def dump(file: TextIO | None = None, summary: bool | None = None) -> None:
     """dump writes every goroutine — id, state, wait reason, time waited, stack — to ``file``.
 
     Like Go's traceback on ``SIGQUIT`` (which gonet also installs while
-    ``run`` is running on the main thread). Default: stderr.
+    ``run`` is running on the main thread). Default: stderr. ``summary=True``
+    writes Go's ``debug=1`` goroutine profile instead: one entry per distinct
+    wait reason and stack, with its count, most frequent first — fast for
+    100,000 goroutines. ``summary=None`` (the default, and SIGQUIT) picks the
+    summary above 5,000 goroutines.
     """
-    _dump_all(file)
+    _dump_all(file, summary)
 
 
 def stats() -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""__main__: the ``python -m gonet`` command line (``demo``, ``echo``, ``bench``).
+"""__main__: the ``python -m gonet`` command line (``demo``, ``echo``, ``serve``, ``bench``).
 
 - ``python -m gonet demo [--conns 10000] [--seconds 5] [--size 64] [--addr 127.0.0.1:0]``:
   an echo server in a child process, N client goroutines here; see :mod:`gonet.demo`.
 - ``python -m gonet echo [ADDRESS]``: a plain echo server; see :mod:`gonet.echo`.
+- ``python -m gonet serve [APP] [--bind ADDRESS] [--workers N] ...``: serve a WSGI
+  app (the built-in page without one) with :mod:`gonet.http`; see :mod:`gonet.http.cli`.
 - ``python -m gonet bench [ARGS...]``: the benchmark suite, ``bench/run.py`` of
   the source checkout, loaded by path; its ``main(argv)`` gets ``ARGS``.
 """
@@ -95,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", action="store_true",
                    help="also read commands on stdin (stats, quit) and answer JSON lines on "
                         "stdout; exit at EOF (used by the demo)")
+    from .http import cli as serve_cli
+
+    serve_cli.add_arguments(sub.add_parser(
+        "serve", help="serve a WSGI app (module:app) with gonet.http; the built-in page without one",
+        description="Serve a WSGI app with gonet.http, a goroutine per connection. Without APP "
+                    "it serves gonet's built-in page. SIGTERM/SIGINT shut down gracefully; a "
+                    "second one stops at once."))
     sub.add_parser("bench", add_help=False,
                    help="run the benchmark suite (bench/run.py); arguments go to it")
     return parser
@@ -114,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import echo
 
         return echo.main(args.address, control=args.control)
+    if args.command == "serve":
+        from .http import cli as serve_cli
+
+        return serve_cli.main(args)
     if args.command == "demo":
         from . import demo
 

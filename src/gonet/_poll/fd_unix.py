@@ -53,6 +53,7 @@ from . import hook_unix
 from .fd import err_closing, err_timeout
 from .fd_mutex import FdMutex
 from .fd_poll_runtime import convert_err
+from .fd_thread import on_owner, wrong_thread
 from .sock_cloexec import Acceptor
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ except ImportError:  # plain Python without Cython installed
 if not cython.compiled:
     _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
-    from .._runtime.g import current_glet, greenlet_import
+    from .._runtime.g import current_glet, greenlet_import, thread_ident
     from .fd_mutex import rwlock_fast, rwunlock_fast
     from .fd_syscall import recv_bytes, recv_into_buf, send_buf, wait_io
 
@@ -163,7 +164,13 @@ class FD:
     # --- references ------------------------------------------------------------------
 
     def incref(self) -> None:
-        """incref takes a reference for a non-I/O operation; ``ClosedError`` if closed."""
+        """incref takes a reference for a non-I/O operation; ``ClosedError`` if closed.
+
+        ``RuntimeError`` off the owning runtime's thread: the fdMutex and the
+        pollDesc belong to that thread.
+        """
+        if thread_ident() != self.rt.thread_id:
+            raise wrong_thread(self, "setsockopt/shutdown")
         if not self.fdmu.incref():
             raise err_closing()
 
@@ -198,9 +205,13 @@ class FD:
     def close(self) -> None:
         """close evicts parked operations and returns once the descriptor is closed.
 
-        Raises ``ClosedError`` if the FD was already closed.
+        Raises ``ClosedError`` if the FD was already closed. Safe from any
+        thread (the owning runtime does it: see fd_thread.py).
         """
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            on_owner(self, self.close)
+            return
         if not self.fdmu.incref_and_close(rt):
             raise err_closing()
         if self.pd is not None:
@@ -243,7 +254,14 @@ class FD:
             self.decref()
 
     def set_deadline(self, t: float | None, read: bool, write: bool) -> None:
-        """set_deadline sets the read and/or write deadline; ``ClosedError`` if closed."""
+        """set_deadline sets the read and/or write deadline; ``ClosedError`` if closed.
+
+        Safe from any thread (the owning runtime does it, so a parked
+        goroutine sees the new deadline at once).
+        """
+        if thread_ident() != self.rt.thread_id:
+            on_owner(self, self.set_deadline, t, read, write)
+            return
         self.incref()
         try:
             if self.pd is not None:
@@ -259,6 +277,8 @@ class FD:
         Returns ``b""`` at EOF (and at once for ``n == 0`` on a stream).
         """
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "read")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise self.error("read", err_closing())
@@ -297,6 +317,8 @@ class FD:
     def read_into(self, buf: WritableBuffer) -> int:
         """read_into reads into ``buf``; returns the byte count, 0 at EOF."""
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "read_into")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise self.error("read", err_closing())
@@ -335,6 +357,8 @@ class FD:
     def recvfrom(self, n: int) -> tuple[bytes, Any]:
         """recvfrom returns one datagram (truncated to ``n`` bytes) and its sender's address."""
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "read_from")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise err_closing()
@@ -364,6 +388,8 @@ class FD:
         Parks while none is pending; ``ECONNABORTED`` and ``EINTR`` are retried.
         """
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "accept")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, True) and not fdmu.rwlock(rt, True):
             raise err_closing()
@@ -400,6 +426,8 @@ class FD:
         the bytes already written.
         """
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "write")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, False) and not fdmu.rwlock(rt, False):
             raise self.error("write", err_closing(), 0)
@@ -435,6 +463,8 @@ class FD:
     def sendto(self, data: Buffer, addr: Any) -> int:
         """sendto sends one datagram to ``addr``, parking while the socket buffer is full."""
         rt = self.rt
+        if thread_ident() != rt.thread_id:
+            raise wrong_thread(self, "write_to")
         fdmu = self.fdmu
         if not rwlock_fast(fdmu, False) and not fdmu.rwlock(rt, False):
             raise err_closing()

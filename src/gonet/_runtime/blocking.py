@@ -17,20 +17,61 @@ descriptor.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .g import Goroutine
 
-__all__ = ["WorkerPool"]
+__all__ = ["DEFAULT_MAX_WORKERS", "WorkerPool", "set_max_blocking"]
 
 # Go creates as many threads as there are blocked syscalls (up to 10,000); a
-# bounded pool keeps a burst of slow DNS lookups from creating hundreds of
-# threads. Calls beyond it queue.
-MAX_WORKERS = 64
+# bounded pool keeps a burst of slow calls from creating hundreds of threads.
+# Calls beyond it queue. GONET_MAX_BLOCKING sets it for the process (read at
+# import), set_max_blocking() at run time.
+DEFAULT_MAX_WORKERS = 64
+
+
+def _from_env() -> int:
+    raw = os.environ.get("GONET_MAX_BLOCKING", "")
+    if not raw:
+        return DEFAULT_MAX_WORKERS
+    try:
+        n = int(raw)
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        warnings.warn(f"gonet: ignoring GONET_MAX_BLOCKING={raw!r} (not a positive integer); "
+                      f"using {DEFAULT_MAX_WORKERS}", RuntimeWarning, stacklevel=2)
+        return DEFAULT_MAX_WORKERS
+    return n
+
+
+#: The most worker threads one runtime's pool runs at once.
+MAX_WORKERS = _from_env()
+
+
+def set_max_blocking(n: int) -> int:
+    """set_max_blocking sets how many ``blocking()`` calls may run at once per runtime; returns the old value.
+
+    The default is 64, or ``GONET_MAX_BLOCKING`` from the environment (read
+    when gonet is imported). Calls beyond the limit wait for a free worker
+    thread. It applies at once, to running runtimes too: a larger value
+    lets queued calls start new threads; with a smaller one, threads already
+    started stay (idle ones are reused) until their runtime ends.
+    ``ValueError`` unless ``n`` is a positive int.
+    """
+    global MAX_WORKERS
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"gonet: set_max_blocking needs an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"gonet: set_max_blocking needs a positive number of threads, not {n}")
+    old, MAX_WORKERS = MAX_WORKERS, n
+    return old
 
 _Job = tuple["Goroutine", int, Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
@@ -38,7 +79,7 @@ _Job = tuple["Goroutine", int, Callable[..., Any], tuple[Any, ...], dict[str, An
 class WorkerPool:
     """WorkerPool runs blocking calls on worker threads and hands results back to goroutines."""
 
-    __slots__ = ("_idle", "_jobs", "_lock", "_open", "_post", "_threads", "pending")
+    __slots__ = ("_idle", "_jobs", "_lock", "_open", "_post", "_threads", "caps", "pending")
 
     def __init__(self, post: Callable[[Callable[..., Any], tuple[Any, ...]], None]) -> None:
         self._post = post
@@ -49,6 +90,8 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         #: Calls submitted and not yet delivered (read by deadlock detection).
         self.pending = 0
+        #: name -> Sema: groups of calls with their own cap (blocking_capped).
+        self.caps: dict[str, Any] = {}
 
     def submit(self, g: Goroutine, seq: int, fn: Callable[..., Any], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> None:
@@ -62,7 +105,7 @@ class WorkerPool:
                 self._threads.append(t)
                 t.start()
             else:
-                self._idle -= 1
+                self._idle -= 1  # an idle worker takes it, or (negative) it queues
         self._jobs.put((g, seq, fn, args, kwargs))
 
     def _worker(self) -> None:

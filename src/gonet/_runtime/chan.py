@@ -27,7 +27,9 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, getsched
+from .callin import owning_runtime
+from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, _tls, current_sched, getsched
+from .timers import check_duration
 
 __all__ = ["Chan", "ChanClosedError", "Sudog", "after"]
 
@@ -97,9 +99,16 @@ class Chan(Generic[T]):
     space exists; ``recv`` parks until a value arrives. Iterating yields values
     until the channel is closed and drained. ``len(ch)`` is the number of
     buffered values.
+
+    A channel belongs to the runtime that first uses it: using it from
+    another thread (a plain thread, a ``blocking()`` worker, another
+    runtime) raises ``RuntimeError`` naming that runtime. From another
+    thread, send with ``gonet.from_thread(handle, ch.send, value)`` (waits
+    like ``send``) or ``gonet.from_thread_nowait(handle, ch.send, value)``,
+    with ``handle = gonet.current_runtime()`` taken inside the runtime.
     """
 
-    __slots__ = ("__weakref__", "_buf", "_closed", "capacity", "recvq", "sendq")
+    __slots__ = ("__weakref__", "_buf", "_closed", "_rt", "capacity", "recvq", "sendq")
 
     def __init__(self, capacity: int = 0) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
@@ -107,6 +116,7 @@ class Chan(Generic[T]):
         self.capacity = capacity
         self._buf: deque[T] = deque()
         self._closed = False
+        self._rt: Sched | None = current_sched()  # the owning runtime (see the class docstring)
         self.recvq: deque[Sudog] = deque()
         self.sendq: deque[Sudog] = deque()
 
@@ -129,6 +139,8 @@ class Chan(Generic[T]):
 
         Raises :class:`ChanClosedError` on a closed channel.
         """
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "send")
         if self._closed:
             raise ChanClosedError("send on closed channel")
         sg = dequeue(self.recvq) if self.recvq else None
@@ -148,6 +160,8 @@ class Chan(Generic[T]):
         ``done`` is False when nothing was available; otherwise ``ok`` tells a
         real value from the closed channel's end (``(None, False, True)``).
         """
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "recv")
         buf = self._buf
         if buf:
             v = buf.popleft()
@@ -216,6 +230,8 @@ class Chan(Generic[T]):
         Receivers get the buffered values first, then :class:`ChanClosedError`;
         parked senders raise it. A second ``close`` raises it too.
         """
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "close")
         if self._closed:
             raise ChanClosedError("close of closed channel")
         self._closed = True
@@ -252,11 +268,14 @@ def after(seconds: float) -> Chan[float]:
 
     Go's ``time.After``. The channel has room for the one value, so the timer
     never blocks; times are on the runtime's clock (``gonet.monotonic()``).
+    ``ValueError`` for NaN; ``inf`` returns a channel that never receives
+    (no timer is armed).
     """
     s = getsched()
+    d = check_duration("after", seconds)
     ch: Chan[float] = Chan(1)
-    now = s.clock.now()
-    s.timers.add(now + max(0.0, seconds), _after_fire, ch)
+    if d is not None:
+        s.timers.add(s.clock.now() + max(0.0, d), _after_fire, ch)
     return ch
 
 

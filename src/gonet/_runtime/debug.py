@@ -18,7 +18,17 @@ from .g import RUNNING, STATUS_NAMES, WAITING, Goroutine, current_sched
 if TYPE_CHECKING:
     from .proc import Runtime
 
-__all__ = ["RuntimeStatistics", "dump_all", "format_goroutines", "statistics"]
+__all__ = [
+    "SUMMARY_THRESHOLD",
+    "RuntimeStatistics",
+    "dump_all",
+    "format_goroutines",
+    "format_summary",
+    "statistics",
+]
+
+#: Above this many goroutines, dump() (and SIGQUIT) writes the grouped summary.
+SUMMARY_THRESHOLD = 5000
 
 
 @dataclass(frozen=True)
@@ -124,13 +134,74 @@ def format_goroutines(rt: Runtime) -> str:
     return "\n".join(format_goroutine(rt, g) for g in gs)
 
 
-def dump_all(file: TextIO | None = None) -> None:
-    """dump_all writes every goroutine of this thread's runtime to ``file`` (stderr)."""
+def _state(rt: Runtime, g: Goroutine) -> str:
+    return g.waitreason if g.status == WAITING else STATUS_NAMES[g.status]
+
+
+def _stack_key(rt: Runtime, g: Goroutine) -> tuple[tuple[str, str, int], ...]:
+    # The user's frames, innermost first, as (function, file, line): no source
+    # lines are read (traceback.format_stack would, for every goroutine).
+    frame = _frame_of(rt, g)
+    if frame is None:
+        if g.fn is not None:
+            return ((f"created, not yet started: {getattr(g.fn, '__qualname__', g.fn)!s}", "", 0),)
+        return ()
+    frames: list[tuple[str, str, int]] = []
+    f: FrameType | None = frame
+    while f is not None:
+        code = f.f_code
+        frames.append((code.co_qualname, code.co_filename, f.f_lineno or 0))
+        f = f.f_back
+    # As in the full dump: drop gonet's runtime frames at both ends.
+    while frames and "/gonet/_runtime/" in frames[0][1]:
+        frames.pop(0)
+    while frames and "/gonet/_runtime/" in frames[-1][1]:
+        frames.pop()
+    return tuple(frames)
+
+
+def format_summary(rt: Runtime) -> str:
+    """format_summary groups the live goroutines of ``rt`` by state and stack (Go's ``debug=1``).
+
+    Like Go's goroutine profile at debug level 1: a total, then one entry per
+    distinct (wait reason, stack), most frequent first::
+
+        goroutine profile: total 10003
+        10000 @ [IO wait]
+        #\thandle\t/srv/app.py:12
+        #\tserve\t/srv/app.py:30
+    """
+    groups: dict[tuple[str, tuple[tuple[str, str, int], ...]], int] = {}
+    total = 0
+    for g in list(rt.allgs.values()):
+        if g.status == 4:
+            continue
+        total += 1
+        key = (_state(rt, g), _stack_key(rt, g))
+        groups[key] = groups.get(key, 0) + 1
+    lines = [f"goroutine profile: total {total}\n"]
+    for (state, stack), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0][0])):
+        lines.append(f"{n} @ [{state}]\n")
+        for fn, filename, lineno in stack:
+            lines.append(f"#\t{fn}\t{filename}:{lineno}\n" if filename else f"#\t{fn}\n")
+        lines.append("\n")
+    return "".join(lines)
+
+
+def dump_all(file: TextIO | None = None, summary: bool | None = None) -> None:
+    """dump_all writes the goroutines of this thread's runtime to ``file`` (stderr).
+
+    ``summary`` True: grouped by state and stack (:func:`format_summary`);
+    False: every goroutine; None: the summary above :data:`SUMMARY_THRESHOLD`
+    goroutines, every goroutine otherwise.
+    """
     out = file if file is not None else sys.stderr
     rt: Runtime | None = current_sched()  # type: ignore[assignment]
     if rt is None:
         out.write("gonet: no runtime on this thread\n")
         return
-    out.write(format_goroutines(rt))
+    if summary is None:
+        summary = len(rt.allgs) > SUMMARY_THRESHOLD
+    out.write(format_summary(rt) if summary else format_goroutines(rt))
     out.write("\n")
     out.flush()

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent
 
 from .errors import throw
+from .timers import check_duration
 
 try:
     import cython
@@ -100,7 +101,15 @@ WAIT_JOIN = "join"
 WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
-_tls = threading.local()
+class _ThreadState(threading.local):
+    """_ThreadState is the per-thread state: the runtime running on the thread, if any."""
+
+    # A class attribute: a thread that never ran a runtime reads None without
+    # a getattr default (the channel ownership check reads it on every operation).
+    sched: Sched | None = None
+
+
+_tls = _ThreadState()
 
 
 def current_sched() -> Sched | None:
@@ -249,9 +258,12 @@ class Goroutine:
         """join parks until the goroutine ends and returns its result.
 
         Re-raises the goroutine's exception. Raises ``TimeoutError`` when
-        ``timeout`` seconds pass first, and ``RuntimeError`` when a goroutine
-        joins itself or is outside this goroutine's runtime.
+        ``timeout`` seconds pass first (``None`` or ``inf``: wait for ever;
+        ``ValueError`` for NaN), and ``RuntimeError`` when a goroutine joins
+        itself or is outside this goroutine's runtime.
         """
+        if timeout is not None:
+            timeout = check_duration("join timeout", timeout)
         if self.status != DEAD:
             s = self.sched
             me = s.checkg()
@@ -323,8 +335,9 @@ class Sched:
         g = self.curg
         if threading.get_ident() != self.thread_id:
             raise RuntimeError(
-                "gonet: this object belongs to the runtime of another thread; "
-                "goroutines may only use conns, channels and locks of their own runtime")
+                f"gonet: this object belongs to {getattr(self, 'name', 'a runtime')}, which "
+                "runs on another thread; goroutines may only use conns, channels and locks "
+                "of their own runtime (hand calls over with gonet.from_thread)")
         if g is None or g.glet is not current_glet():
             raise RuntimeError("gonet: cannot block outside a goroutine "
                                "(in the scheduler, a timer callback or at shutdown)")

@@ -53,6 +53,7 @@ cdef class Netpoll:
     cdef public long long _seq
     cdef public int epfd
     cdef public int wakefd
+    cdef public int sigfd
     cdef public bytearray evbuf
     cpdef int check_err(self, PollDesc pd, bint write)
     cpdef int wait(self, PollDesc pd, bint write) except -1
@@ -98,6 +99,9 @@ cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
         ev = evs[i].events
         if fd == np.wakefd:
             np.backend._consume_wake()
+            continue
+        if fd == np.sigfd:  # rare: only after a signal
+            np.backend.drain_signals()
             continue
         count += 1
         if fd >= ntab:

@@ -93,6 +93,8 @@ class _Ready:
 #: Go's pdReady: an edge arrived while nobody waited.
 READY: Any = _Ready()
 
+INF = float("inf")
+
 # Error codes of poll_wait (Go's pollNoError, pollErrClosing, pollErrTimeout).
 POLL_NO_ERROR = 0
 POLL_ERR_CLOSING = 1
@@ -145,7 +147,8 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "wakefd")
+    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "sigfd",
+                 "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -158,8 +161,19 @@ class Netpoll:
         self.count = 0
         self.epfd = self.backend.fileno()
         self.wakefd = self.backend.wakefd
+        self.sigfd = -1  # the signal wake-up socket, once installed (main thread only)
         self.evbuf = bytearray(MAX_EVENTS * EVENT_SIZE)
         self._seq = 0
+
+    def install_signal_wakeup(self) -> None:
+        """install_signal_wakeup makes signals wake a blocked poll (see the backend's method)."""
+        self.backend.install_signal_wakeup()
+        self.sigfd = self.backend.sigfd
+
+    def restore_signal_wakeup(self) -> None:
+        """restore_signal_wakeup undoes :meth:`install_signal_wakeup`."""
+        self.sigfd = -1
+        self.backend.restore_signal_wakeup()
 
     # --- open / close (poll_runtime_pollOpen / pollClose) -------------------------------
 
@@ -333,13 +347,16 @@ class Netpoll:
     def set_deadline(self, pd: PollDesc, d: float | None, read: bool, write: bool) -> None:
         """set_deadline sets the read and/or write deadline of ``pd`` to clock time ``d``.
 
-        ``None`` clears it; a time not after now expires it at once (sticky
-        until the next call) and wakes a goroutine parked on that side.
+        ``None`` (or ``inf``) clears it; a time not after now expires it at
+        once (sticky until the next call) and wakes a goroutine parked on that
+        side. ``ValueError`` for NaN.
         """
+        if d is not None and d != d:
+            raise ValueError("gonet: deadline must be a time, not NaN")
         if pd.closing:
             return
         rt = self.rt
-        if d is None:
+        if d is None or d == INF:
             dl = 0.0
         elif d <= rt.clock.now():
             dl = -1.0

@@ -48,6 +48,8 @@ from __future__ import annotations
 import os
 import platform
 import select
+import signal
+import socket
 import threading
 
 __all__ = ["EVENTS", "EpollPoller"]
@@ -82,7 +84,8 @@ MAX_WAIT = 1e6
 class EpollPoller:
     """EpollPoller owns one epoll instance and its eventfd wake-up descriptor."""
 
-    __slots__ = ("_ep", "_lock", "_open", "_wake_pending", "calls", "wakefd")
+    __slots__ = ("_ep", "_lock", "_old_wakeup", "_open", "_sigpair", "_wake_pending", "calls",
+                 "sigfd", "wakefd")
 
     def __init__(self) -> None:
         self._ep = select.epoll()  # close-on-exec, as Go's epollcreate1(EPOLL_CLOEXEC)
@@ -98,6 +101,10 @@ class EpollPoller:
         self._open = True
         self._wake_pending = False
         self.calls = 0
+        #: The read end of the signal wake-up socket (-1: none; see install_signal_wakeup).
+        self.sigfd = -1
+        self._sigpair: tuple[socket.socket, socket.socket] | None = None
+        self._old_wakeup = -1
 
     def fileno(self) -> int:
         """fileno is the epoll descriptor."""
@@ -123,6 +130,13 @@ class EpollPoller:
                 if ev[0] == wakefd:
                     del events[i]
                     self._consume_wake()
+                    break
+        if self.sigfd >= 0:
+            sigfd = self.sigfd
+            for i, ev in enumerate(events):
+                if ev[0] == sigfd:
+                    del events[i]
+                    self.drain_signals()
                     break
         return events
 
@@ -150,8 +164,80 @@ class EpollPoller:
             except BlockingIOError:  # counter saturated: a wake-up is pending anyway
                 pass
 
+    # --- signals: Python's wake-up fd (signal.set_wakeup_fd), as asyncio does -------------
+
+    def install_signal_wakeup(self) -> None:
+        """install_signal_wakeup makes a signal interrupt a blocked ``poll`` (main thread only).
+
+        CPython's C-level signal handler writes the signal number to the
+        wake-up fd the moment a signal arrives; the Python handler runs later,
+        between two bytecodes. Without this, ``epoll_wait`` interrupted by the
+        signal is simply retried after the handler ran (PEP 475), so whatever
+        the handler made runnable waits for the next unrelated event. With the
+        fd in the epoll set, the retried wait returns at once.
+        """
+        if self._sigpair is not None:
+            return
+        r, w = socket.socketpair()
+        r.setblocking(False)
+        w.setblocking(False)
+        try:
+            self._old_wakeup = signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+            self._ep.register(r.fileno(), EPOLLIN | EPOLLET)
+        except BaseException:
+            r.close()
+            w.close()
+            raise
+        self._sigpair = (r, w)
+        self.sigfd = r.fileno()
+
+    def restore_signal_wakeup(self) -> None:
+        """restore_signal_wakeup puts back the previous wake-up fd and closes the socket pair."""
+        pair = self._sigpair
+        if pair is None:
+            return
+        self._sigpair = None
+        self.sigfd = -1
+        try:
+            signal.set_wakeup_fd(self._old_wakeup)
+        except (ValueError, OSError):
+            signal.set_wakeup_fd(-1)
+        try:
+            self._ep.unregister(pair[0].fileno())
+        except (OSError, ValueError):
+            pass
+        pair[0].close()
+        pair[1].close()
+
+    def drain_signals(self) -> None:
+        """drain_signals empties the signal wake-up socket (its bytes are signal numbers)."""
+        pair = self._sigpair
+        if pair is None:
+            return
+        try:
+            while pair[0].recv(4096):
+                pass
+        except OSError:  # BlockingIOError: drained
+            pass
+
+    def abandon(self) -> None:
+        """abandon closes every descriptor of this poller without touching signal state (fork child)."""
+        self._open = False
+        pair = self._sigpair
+        self._sigpair = None
+        self.sigfd = -1
+        if pair is not None:
+            pair[0].close()
+            pair[1].close()
+        try:
+            os.close(self.wakefd)
+        except OSError:
+            pass
+        self._ep.close()
+
     def close(self) -> None:
         """close releases the epoll and eventfd descriptors; later ``wake()`` calls do nothing."""
+        self.restore_signal_wakeup()
         with self._lock:
             if not self._open:
                 return

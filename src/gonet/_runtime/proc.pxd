@@ -12,6 +12,7 @@ cdef class Runtime(Sched):
     cdef public object posted
     cdef public long external_wakers
     cdef public object handle
+    cdef public bint abandoned
     cdef public dict allgs
     cdef public long long next_id
     cdef public double lastpoll

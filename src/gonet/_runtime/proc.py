@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import resource
 import signal
 import sys
 import threading
@@ -39,6 +38,7 @@ from typing import Any
 
 from greenlet import getcurrent, greenlet
 
+from . import fork
 from .blocking import WorkerPool
 from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
@@ -56,7 +56,10 @@ from .g import (
 )
 from .goexit import goexit_body
 from .netpoll import Netpoll
-from .timers import Clock, MonotonicClock, TimerHeap
+from .rlimit import raise_nofile_limit, restore_nofile_limit
+from .sema import Sema
+from .signals import forget_runtime
+from .timers import Clock, MonotonicClock, TimerHeap, check_duration
 
 try:
     import cython
@@ -68,7 +71,7 @@ if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
-__all__ = ["Runtime", "blocking", "current", "go", "gosched", "run", "sleep"]
+__all__ = ["Runtime", "blocking", "blocking_capped", "current", "go", "gosched", "run", "sleep"]
 
 #: Go's sysmon forces a netpoll when the last one is older than 10 ms.
 FORCE_POLL_INTERVAL = 0.010
@@ -104,6 +107,8 @@ class Runtime(Sched):
         #: is waiting, not deadlocked.
         self.external_wakers = 0
         self.handle: Any = None
+        #: True in a forked child for a runtime inherited from the parent (fork.py).
+        self.abandoned = False
         self.allgs: dict[int, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
@@ -214,12 +219,14 @@ class Runtime(Sched):
         raise_nofile_limit()
         _tls.sched = self
         self.hub = getcurrent()
+        fork.remember(self)
         old_handler: Any = None
         in_main_thread = threading.current_thread() is threading.main_thread()
         deadlock: DeadlockError | None = None
         try:
             if in_main_thread:
                 old_handler = _install_sigquit()
+                self.netpoll.install_signal_wakeup()
             if os.environ.get("GONET_SYSMON"):
                 from .sysmon import Sysmon
 
@@ -237,8 +244,13 @@ class Runtime(Sched):
                 self.shutdown()
         finally:
             _tls.sched = None
-            if in_main_thread and old_handler is not None:
-                signal.signal(signal.SIGQUIT, old_handler)
+            if fork.forget(self) == 0:
+                restore_nofile_limit()  # the last runtime has ended (rlimit.py)
+            if in_main_thread:
+                forget_runtime(self)  # signal_notify relays end with the runtime
+                self.netpoll.restore_signal_wakeup()
+                if old_handler is not None:
+                    signal.signal(signal.SIGQUIT, old_handler)
         if self.fatal_exc is not None:
             exc, self.fatal_exc = self.fatal_exc, None
             raise exc
@@ -330,16 +342,6 @@ def _install_sigquit() -> Any:
         return None
 
 
-def raise_nofile_limit() -> None:
-    """raise_nofile_limit lifts the soft ``RLIMIT_NOFILE`` to the hard limit, as Go 1.19+ does."""
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if hard == resource.RLIM_INFINITY or soft < hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    except (ValueError, OSError):
-        pass  # best effort, as in Go
-
-
 # --- the public functions (re-exported by gonet) -------------------------------------
 
 
@@ -383,17 +385,46 @@ def gosched() -> None:
 
 
 def sleep(seconds: float) -> None:
-    """sleep parks the goroutine for ``seconds``; ``sleep(0)`` (or less) just yields."""
+    """sleep parks the goroutine for ``seconds``; ``sleep(0)`` (or less) just yields.
+
+    ``ValueError`` for NaN (as ``time.sleep``); ``inf`` parks for ever, with
+    no timer (so a runtime whose every goroutine sleeps for ever is
+    deadlocked).
+    """
     s = getsched()
-    if seconds <= 0:
+    d = check_duration("sleep", seconds)
+    if d is not None and d <= 0:
         s.gosched()
         return
     g = s.checkg()
-    timer = s.timers.add(s.clock.now() + seconds, _sleep_wake, (g, g.parkseq))
+    if d is None:
+        s.gopark(WAIT_SLEEP)
+        return
+    timer = s.timers.add(s.clock.now() + d, _sleep_wake, (g, g.parkseq))
     try:
         s.gopark(WAIT_SLEEP)
     finally:
         s.timers.cancel(timer)
+
+
+def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
+                    **kwargs: Any) -> Any:
+    """blocking_capped is :func:`blocking` with at most ``cap`` calls of ``group`` running at once.
+
+    Per runtime. Callers beyond the cap park (wait reason ``semacquire``)
+    until one of the group's calls returns, so a group of calls that may get
+    stuck (DNS lookups) cannot take every worker thread of the pool.
+    """
+    s = getsched()
+    rt: Runtime = s  # type: ignore[assignment]
+    sem = rt.pool.caps.get(group)
+    if sem is None:
+        sem = rt.pool.caps[group] = Sema(cap)
+    sem.acquire(s)
+    try:
+        return blocking(fn, *args, **kwargs)
+    finally:
+        sem.release(s)
 
 
 def _sleep_wake(arg: tuple[Goroutine, int]) -> None:

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .callin import owning_runtime
 from .chan import Chan, ChanClosedError, Sudog
-from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, getsched
+from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, current_sched, getsched
 
 __all__ = ["select"]
 
@@ -57,6 +58,10 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
     forms, the random choice among ready cases and ``default``.
     """
     parsed = _parse(cases)
+    here = current_sched()
+    for ch, is_send, _ in parsed:
+        if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
+            ch._rt = owning_runtime(ch._rt, "channel", "send" if is_send else "recv")
     s = getsched()
     order = list(range(len(parsed)))
     if len(order) > 1:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from .g import WAIT_SYNC_MUTEX, WAIT_WAITGROUP, getsched
+from .callin import owning_runtime
+from .g import WAIT_SYNC_MUTEX, WAIT_WAITGROUP, Sched, _tls, current_sched, getsched
 from .sema import WaitQueue
 
 __all__ = ["Mutex", "WaitGroup"]
@@ -21,12 +22,15 @@ class Mutex:
 
     ``lock`` parks the goroutine (never the thread) while another holds it.
     Like Go's, it is not tied to a goroutine: any goroutine may unlock it.
+    It belongs to the runtime that first uses it; another thread gets
+    ``RuntimeError`` naming that runtime.
     """
 
-    __slots__ = ("_locked", "_waiters")
+    __slots__ = ("_locked", "_rt", "_waiters")
 
     def __init__(self) -> None:
         self._locked = False
+        self._rt: Sched | None = current_sched()
         self._waiters = WaitQueue()
 
     def locked(self) -> bool:
@@ -35,6 +39,8 @@ class Mutex:
 
     def lock(self) -> None:
         """lock acquires the mutex, parking until it is handed to this goroutine."""
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "mutex", "lock")
         if not self._locked:
             self._locked = True
             return
@@ -43,6 +49,8 @@ class Mutex:
 
     def try_lock(self) -> bool:
         """try_lock acquires the mutex if it is free; returns whether it did."""
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "mutex", "try_lock")
         if self._locked:
             return False
         self._locked = True
@@ -54,6 +62,8 @@ class Mutex:
         Raises ``RuntimeError`` if the mutex is not locked (Go: ``fatal error:
         sync: unlock of unlocked mutex``).
         """
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "mutex", "unlock")
         if not self._locked:
             raise RuntimeError("sync: unlock of unlocked mutex")
         if not self._waiters.waiters or not self._waiters.wake_one(getsched()):
@@ -72,13 +82,15 @@ class WaitGroup:
     """WaitGroup waits for a collection of goroutines to finish.
 
     ``add(n)`` before starting them, ``done()`` as each ends, ``wait()`` parks
-    until the counter is zero.
+    until the counter is zero. It belongs to the runtime that first uses it;
+    another thread gets ``RuntimeError`` naming that runtime.
     """
 
-    __slots__ = ("_count", "_waiters")
+    __slots__ = ("_count", "_rt", "_waiters")
 
     def __init__(self) -> None:
         self._count = 0
+        self._rt: Sched | None = current_sched()
         self._waiters = WaitQueue()
 
     @property
@@ -92,6 +104,8 @@ class WaitGroup:
         Raises ``ValueError`` if the counter would go negative (Go panics with
         ``sync: negative WaitGroup counter``); the counter is left unchanged.
         """
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "wait group", "add")
         c = self._count + n
         if c < 0:
             raise ValueError("sync: negative WaitGroup counter")
@@ -105,6 +119,8 @@ class WaitGroup:
 
     def wait(self) -> None:
         """wait parks until the counter is zero."""
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "wait group", "wait")
         if self._count == 0:
             return
         self._waiters.park(getsched(), WAIT_WAITGROUP)

@@ -23,7 +23,27 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["Clock", "MonotonicClock", "Timer", "TimerHeap"]
+__all__ = ["Clock", "MonotonicClock", "Timer", "TimerHeap", "check_duration"]
+
+_INF = float("inf")
+
+
+def check_duration(what: str, seconds: float) -> float | None:
+    """check_duration validates a duration in seconds; returns it, or ``None`` for ``inf``.
+
+    NaN is rejected with ``ValueError`` as ``time.sleep(nan)`` does: a NaN
+    deadline in the timer heap would compare false with everything and
+    freeze every timer behind it. ``inf`` means "never": no timer at all.
+    A value that is not a real number raises ``TypeError``.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"gonet: {what} must be a number of seconds, "
+                        f"not {type(seconds).__name__}")
+    if seconds != seconds:
+        raise ValueError(f"gonet: {what}: invalid duration NaN (not a number)")
+    if seconds == _INF:
+        return None
+    return float(seconds)
 
 
 class Clock(Protocol):
@@ -91,7 +111,9 @@ class TimerHeap:
         return t
 
     def arm(self, t: Timer, when: float) -> None:
-        """arm (re)schedules ``t`` for ``when`` (Go's ``modtimer``)."""
+        """arm (re)schedules ``t`` for ``when`` (Go's ``modtimer``); ``when`` must not be NaN."""
+        if when != when:  # a NaN would break the heap order (see check_duration)
+            raise ValueError("gonet: timer at NaN (not a number)")
         if t.seq == 0:
             self.live += 1
         seq = self._next_seq

@@ -8,6 +8,7 @@ from .._poll.fd import ClosedError, DeadlineExceededError
 from .addr import Addr, AddrError, join_host_port, split_host_port
 from .conn import Conn
 from .dial import dial, listen, listen_packet
+from .file_unix import file_listener
 from .listener import Listener
 from .packet import PacketConn
 
@@ -20,6 +21,7 @@ __all__ = [
     "Listener",
     "PacketConn",
     "dial",
+    "file_listener",
     "join_host_port",
     "listen",
     "listen_packet",

@@ -115,6 +115,9 @@ class Listener:
         path = self._unlink_path
         if path is not None:
             self._unlink_path = None
+            if getattr(self._fd.pfd.rt, "abandoned", False):
+                path = None  # a forked child: the socket file is still the parent's
+        if path is not None:
             try:
                 os.unlink(path)
             except OSError:

@@ -2,8 +2,11 @@
 
 Host names and service names are looked up with ``getaddrinfo`` and
 ``getservbyname`` through :func:`gonet.blocking`, off the runtime thread, so a
-slow resolver never stalls the other goroutines. IP literals and numeric
-ports never touch the resolver.
+slow resolver never stalls the other goroutines. At most ``MAX_LOOKUPS``
+lookups run at once per runtime (the others park): a resolver that hangs
+can hold that many worker threads, never the whole ``blocking()`` pool (Go
+bounds its threads for cgo lookups the same way: ``acquireThread`` in
+``net/net.go``). IP literals and numeric ports never touch the resolver.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from .._runtime.proc import blocking
+from .._runtime.proc import blocking_capped
 from .addr import (
     UNIX_NETWORKS,
     Addr,
@@ -25,7 +28,10 @@ from .addr import (
     unix_sockaddr,
 )
 
-__all__ = ["Endpoint", "resolve", "supports_ipv6"]
+__all__ = ["MAX_LOOKUPS", "Endpoint", "resolve", "supports_ipv6"]
+
+#: How many name lookups one runtime runs at once.
+MAX_LOOKUPS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
         if parsed is None:
             proto = "udp" if network.startswith("udp") else "tcp"
             try:
-                parsed = blocking(socket.getservbyname, service, proto)
+                parsed = blocking_capped("dns", MAX_LOOKUPS, socket.getservbyname, service, proto)
             except OSError:
                 raise AddrError("unknown port", address) from None
         port = parsed
@@ -132,7 +138,8 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
         return [Endpoint(fam, _sockaddr(fam, host, port), Addr(net_name, host, port))]
 
     sotype = socket.SOCK_DGRAM if network.startswith("udp") else socket.SOCK_STREAM
-    infos = blocking(socket.getaddrinfo, host, port, want, sotype)
+    infos = blocking_capped("dns", MAX_LOOKUPS, socket.getaddrinfo, host, port, want,
+                            sotype)
     out: list[Endpoint] = []
     seen: set[tuple[int, str]] = set()
     for family, _, _, _, sa in infos:

@@ -1,0 +1,317 @@
+"""conn: one server connection and its request loop (Go's ``net/http/server.go`` conn.serve).
+
+:class:`ServerConn` reads a request head, runs the handler, finishes the
+response and repeats while the connection is kept alive; see
+:mod:`gonet.http.server` for the deadlines it arms and why. It also carries
+what the request body and the response writer need from the connection:
+buffered input (``buf``), body reads under the read timeout, writes under
+the write timeout, ``sendfile``, and the clean close after an error.
+
+States: ``NEW`` (accepted, nothing read) → ``ACTIVE`` (a request is being
+read or served) → ``IDLE`` (between keep-alive requests) → ``ACTIVE`` ...
+Shutdown closes the connections that are not ``ACTIVE``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+import gonet
+
+from ._h1 import ProtocolError, parse_head, response_head
+from .request import EMPTY_BODY, Body, Request
+from .response import DISCARD_MAX, ResponseWriter
+from .status import status_text
+
+if TYPE_CHECKING:
+    from .server import Server
+
+__all__ = ["ACTIVE", "IDLE", "LINGER", "NEW", "ServerConn"]
+
+log = logging.getLogger("gonet.http")
+
+#: How long a connection closed after an error keeps draining the client's input.
+LINGER = 0.5
+
+#: ServerConn states.
+NEW, ACTIVE, IDLE = 0, 1, 2
+
+_monotonic = gonet.monotonic
+_DEADLINE = gonet.DeadlineExceededError
+
+
+class ServerConn:
+    """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
+
+    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "tls",
+                 "wdl", "writer", "wsgi_base")
+
+    def __init__(self, srv: Server, conn: gonet.Conn) -> None:
+        self.srv = srv
+        self.conn = conn
+        self.buf = b""
+        self.state = NEW
+        self.close_after = False
+        self.broken = False
+        self.rdl: float | None = None
+        self.wdl = 0.0
+        self.remote = conn.remote_addr
+        self.writer: ResponseWriter | None = None
+        #: wsgi_base: the WSGI environ entries shared by this connection's requests.
+        self.wsgi_base: dict[str, Any] | None = None
+        #: tls: the conn is a TLS conn (gonet.tls.TLSConn: it has a handshake), not a plain one.
+        #: Its fileno() is the socket under the encryption: never sendfile to it.
+        self.tls = type(conn) is not gonet.Conn and hasattr(conn, "handshake")
+
+    # --- deadlines -----------------------------------------------------------------------
+
+    def _set_read_deadline(self, t: float | None) -> None:
+        self.rdl = t
+        self.conn.set_read_deadline(t)
+
+    # --- the request loop ----------------------------------------------------------------
+
+    def serve(self) -> None:
+        """serve answers requests until the connection closes, times out or must not be reused."""
+        srv = self.srv
+        conn = self.conn
+        rht = srv.read_header_timeout
+        idle = srv.idle_timeout
+        handler = srv.handler
+        limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
+        policy = srv.trust_forwarded
+        trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
+        tls = self.tls
+        scheme = "https" if tls else "http"
+        if rht is not None:
+            self._set_read_deadline(_monotonic() + rht)
+        header_deadline = True
+        while True:
+            # --- read one request head ---------------------------------------------------
+            parsed = None
+            if self.buf:
+                try:
+                    parsed = parse_head(self.buf, *limits)
+                except ProtocolError as e:
+                    self.fail(e.status, e.reason)
+                    return
+            while parsed is None:
+                if self.buf:
+                    if not header_deadline and rht is not None:
+                        self._set_read_deadline(_monotonic() + rht)
+                        header_deadline = True
+                elif not header_deadline:
+                    if idle is not None:
+                        now = _monotonic()
+                        rdl = self.rdl
+                        if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
+                            self._set_read_deadline(now + idle * 1.25)
+                    elif self.rdl is not None:
+                        self._set_read_deadline(None)  # no idle timeout: wait for ever
+                try:
+                    data = conn.read(65536)
+                except _DEADLINE:
+                    if self.buf:
+                        self.fail(408, "timeout reading request headers")
+                    return
+                except OSError:
+                    return
+                if not data:
+                    return
+                self.state = ACTIVE
+                self.buf = self.buf + data if self.buf else data
+                data = b""
+                try:
+                    parsed = parse_head(self.buf, *limits)
+                except ProtocolError as e:
+                    self.fail(e.status, e.reason)
+                    return
+            head, used = parsed
+            self.buf = self.buf[used:]
+            self.state = ACTIVE
+            header_deadline = False
+            # --- run the handler ---------------------------------------------------------
+            cl = head.content_length
+            if cl and srv.max_body_bytes is not None and cl > srv.max_body_bytes:
+                self.fail(413, "request body too large")
+                return
+            self.close_after = srv.shutting_down or not head.keep_alive
+            body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
+            req = Request(head, body, self.remote, scheme, tls)
+            if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
+                policy(req)  # type: ignore[misc]
+            w = ResponseWriter(self, req)
+            self.writer = w
+            start = _monotonic() if srv.access_log is not None else 0.0
+            try:
+                handler(w, req)
+                w._finish()
+            except ProtocolError as e:
+                if self.broken:
+                    return
+                if not w._head_sent:
+                    self.fail(e.status, e.reason)
+                return
+            except Exception:
+                if self.broken:
+                    return  # the client went away mid-response: nothing to report
+                srv.error_log.exception("http: panic serving %s: %s %s", self.remote,
+                                        head.method, head.target)
+                if not w._head_sent:
+                    self.fail(500, "", log_it=False)
+                return
+            srv.requests += 1
+            if srv.access_log is not None:
+                srv.log_access(req, w, _monotonic() - start)
+            if self.close_after or self.broken:
+                if not body.done and not self.broken:
+                    self.close_write_and_wait()
+                return
+            if not body.done and not self.discard_body(body):
+                self.close_write_and_wait()
+                return
+            self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
+            if srv.shutting_down:
+                return
+            # An idle connection keeps nothing of its last request alive while it parks.
+            self.writer = None
+            del w, req, body, head, parsed
+
+    # --- helpers the body and the writer call ---------------------------------------------
+
+    def fill_body(self) -> None:
+        """fill_body reads more of the request body into ``buf``.
+
+        Raises ProtocolError 400 at EOF, 408 on timeout.
+        """
+        rt = self.srv.read_timeout
+        t = _monotonic() + rt if rt is not None else None
+        if t != self.rdl:
+            self._set_read_deadline(t)
+        try:
+            data = self.conn.read(65536)
+        except _DEADLINE:
+            self.close_after = True
+            raise ProtocolError(408, "timeout reading request body") from None
+        except OSError as e:
+            self.close_after = True
+            self.broken = True
+            raise ProtocolError(400, f"error reading request body: {e}") from None
+        if not data:
+            self.close_after = True
+            self.broken = True
+            raise ProtocolError(400, "unexpected EOF in request body")
+        self.buf = self.buf + data if self.buf else data
+
+    def send_continue(self) -> None:
+        """send_continue answers ``Expect: 100-continue`` before the first body read."""
+        w = self.writer
+        if w is None or not w._head_sent:
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def write(self, data: bytes) -> None:
+        """write sends ``data`` under the write timeout; a failure marks the connection broken."""
+        wt = self.srv.write_timeout
+        if wt is not None:
+            now = _monotonic()
+            if self.wdl < now + wt:
+                self.wdl = now + wt * 1.25
+                self.conn.set_write_deadline(self.wdl)
+        try:
+            self.conn.write(data)
+        except OSError:
+            self.broken = True
+            self.close_after = True
+            raise
+
+    def sendfile(self, fd: int, offset: int, count: int) -> None:
+        """sendfile sends ``count`` bytes of ``fd`` from ``offset`` with ``os.sendfile``.
+
+        The socket is non-blocking: on ``EAGAIN`` gonet's public API has no
+        way to wait for writability alone, so the next piece goes through
+        ``conn.write`` (which parks on the netpoller under the write deadline)
+        and ``sendfile`` resumes after it.
+        """
+        end = offset + count
+        if type(self.conn) is not gonet.Conn:  # TLS (or another wrapper): the bytes must go through it
+            while offset < end:
+                piece = os.pread(fd, min(end - offset, 262144), offset)
+                if not piece:
+                    self.broken = True
+                    self.close_after = True
+                    raise EOFError(f"http: file ended {end - offset} bytes early in sendfile")
+                self.write(piece)
+                offset += len(piece)
+            return
+        while offset < end:
+            # Asked afresh each time: os.sendfile is not one of the conn's tracked
+            # operations, so after a close elsewhere (while conn.write parked) the
+            # number could already belong to another connection. -1 once closed.
+            sock = self.conn.fileno()
+            if sock < 0:
+                self.broken = True
+                raise gonet.ClosedError()
+            try:
+                n = os.sendfile(sock, fd, offset, min(end - offset, 1 << 22))
+            except BlockingIOError:
+                piece = os.pread(fd, min(end - offset, 262144), offset)
+                if not piece:
+                    n = 0
+                else:
+                    self.write(piece)
+                    n = len(piece)
+            except OSError:
+                self.broken = True
+                self.close_after = True
+                raise
+            if n == 0:
+                self.broken = True
+                self.close_after = True
+                raise EOFError(f"http: file ended {end - offset} bytes early in sendfile")
+            offset += n
+
+    def discard_body(self, body: Body) -> bool:
+        """discard_body reads and drops an unread body up to DISCARD_MAX; True if it reached the end."""
+        if body.continue_pending:
+            return False
+        got = 0
+        try:
+            while got <= DISCARD_MAX:
+                chunk = body.read1(65536)
+                if not chunk:
+                    return True
+                got += len(chunk)
+        except (ProtocolError, OSError):
+            return False
+        return False
+
+    def fail(self, status: int, reason: str, log_it: bool = True) -> None:
+        """fail answers ``status`` with a short text body, then closes cleanly (closeWriteAndWait)."""
+        text = f"{status} {status_text(status)}"
+        body = (f"{text}: {reason}" if reason else text).encode("latin-1", "replace") + b"\n"
+        extra = (self.srv.date.get() + "Content-Type: text/plain; charset=utf-8\r\n"
+                 f"Content-Length: {len(body)}\r\nConnection: close\r\n")
+        if log_it:
+            log.debug("http: %s from %s: %s", status, self.remote, reason)
+        try:
+            self.write(response_head(1, status, [], extra) + body)
+        except OSError:
+            return
+        self.close_write_and_wait()
+
+    def close_write_and_wait(self) -> None:
+        """close_write_and_wait half-closes, drains the client's input for LINGER seconds or to EOF."""
+        conn = self.conn
+        try:
+            conn.close_write()
+            conn.set_read_deadline(_monotonic() + LINGER)
+            drained = 0
+            while drained < (1 << 20):
+                data = conn.read(65536)
+                if not data:
+                    break
+                drained += len(data)
+        except OSError:
+            pass

@@ -1,0 +1,384 @@
+"""request: the incoming request and its streaming body (Go's ``net/http/request.go``, ``transfer.go`` body).
+
+:class:`Request` is what a native handler receives; :class:`Body` reads the
+request body from the connection on demand and never returns a byte past
+its end (the rest of the connection's input stays for the next request of a
+keep-alive or pipelined connection). :class:`Headers` is the case-insensitive
+multi-dict used for request and response headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, overload
+from urllib.parse import unquote
+
+import gonet
+
+from ._h1 import ChunkedDecoder, ProtocolError, check_header
+
+if TYPE_CHECKING:
+    from ._h1 import RequestHead
+    from .conn import ServerConn
+
+__all__ = ["Body", "Headers", "Request"]
+
+#: The most a body read takes from the connection at once.
+READ_SIZE = 65536
+
+class Headers:
+    """Headers is a case-insensitive multi-dict of header fields, in order.
+
+    ``get(name, default)`` and ``h[name]`` give the first value (``h[name]``
+    raises ``KeyError``), ``get_all(name)`` every value, ``items()`` the
+    ``(name, value)`` pairs as received or set. Setting (``h[name] = v``)
+    replaces every field of that name; :meth:`add` appends one. Names and
+    values are checked when set: a name must be a token and a value must not
+    contain CR, LF or NUL (``ValueError``), so a response cannot be split.
+    """
+
+    __slots__ = ("_index", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, str]] | None = None) -> None:
+        self._items: list[tuple[str, str]] = []
+        self._index: dict[str, str] | None = None
+        if items is not None:
+            for name, value in items:
+                self.add(name, value)
+
+    @classmethod
+    def _trusted(cls, items: list[tuple[str, str]], index: dict[str, str] | None) -> Headers:
+        """Build from pairs already validated (the parser's, or WSGI's checked list)."""
+        h = cls.__new__(cls)
+        h._items = items
+        h._index = index
+        return h
+
+    def _lookup(self) -> dict[str, str]:
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self._items:
+                index.setdefault(name.lower(), value)
+            self._index = index
+        return index
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    @overload
+    def get(self, name: str, default: None) -> str | None: ...
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """get returns the value of ``name``, or ``default``.
+
+        For a request field sent more than once, the values joined with commas.
+        """
+        return self._lookup().get(name.lower(), default)
+
+    def get_all(self, name: str) -> list[str]:
+        """get_all returns every value of ``name``, in order (``[]`` if absent)."""
+        lname = name.lower()
+        return [v for k, v in self._items if k.lower() == lname]
+
+    def items(self) -> list[tuple[str, str]]:
+        """items returns the ``(name, value)`` pairs in order (a copy)."""
+        return list(self._items)
+
+    def keys(self) -> list[str]:
+        """keys returns the field names in order, repeated names repeated."""
+        return [k for k, _ in self._items]
+
+    def add(self, name: str, value: str) -> None:
+        """add appends a field (``ValueError`` for an invalid name or value)."""
+        check_header(name, value)
+        self._items.append((name, value))
+        self._index = None
+
+    def set(self, name: str, value: str) -> None:
+        """set replaces every field called ``name`` with one ``name: value``."""
+        check_header(name, value)
+        lname = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != lname]
+        self._items.append((name, value))
+        self._index = None
+
+    def pop(self, name: str, default: str | None = None) -> str | None:
+        """pop removes every field called ``name`` and returns the first value, or ``default``."""
+        value = self.get(name, default)
+        self._remove(name, missing_ok=True)
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        value = self._lookup().get(name.lower())
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        self._remove(name, False)
+
+    def _remove(self, name: str, missing_ok: bool) -> None:
+        lname = name.lower()
+        items = [(k, v) for k, v in self._items if k.lower() != lname]
+        if len(items) == len(self._items) and not missing_ok:
+            raise KeyError(name)
+        self._items = items
+        self._index = None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._lookup()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([k for k, _ in self._items])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+class Body:
+    """Body is a request body, read from the connection as the handler asks for it.
+
+    ``read(n=-1)``, ``read1``, ``readinto``, ``readline``, ``readlines`` and
+    iteration (by line) return ``b""`` at the end of the body and never
+    return bytes past it. The first read of a request that sent
+    ``Expect: 100-continue`` sends ``100 Continue`` first. Errors raise
+    :class:`~gonet.http.ProtocolError`: 400 for a malformed chunked body or
+    a connection that ends early, 413 past the server's ``max_body_bytes``,
+    408 when the body read timeout passes; the server answers with that
+    status if the response has not started.
+    """
+
+    __slots__ = ("_decoder", "_eof", "_pending", "_remaining", "_sc", "_total", "continue_pending")
+
+    def __init__(self, sc: ServerConn | None, content_length: int | None, chunked: bool,
+                 expect_continue: bool) -> None:
+        self._sc = sc
+        self._remaining = content_length if content_length is not None else 0
+        self._decoder = ChunkedDecoder(sc.srv.max_header_bytes) if chunked and sc else None
+        self._eof = sc is None or (not chunked and not content_length)
+        self._total = 0
+        self._pending = b""
+        #: continue_pending: ``100 Continue`` is still owed to the client.
+        self.continue_pending = expect_continue and not self._eof
+
+    @property
+    def done(self) -> bool:
+        """done tells whether the whole body has been read."""
+        return self._eof and not self._pending
+
+    def read(self, n: int = -1) -> bytes:
+        """read returns up to ``n`` bytes of the body (all the rest for ``n < 0``), ``b""`` at its end.
+
+        Parks until at least one byte is available (for ``n > 0``).
+        """
+        if n is None or n < 0:
+            parts = []
+            while chunk := self._read_some(READ_SIZE):
+                parts.append(chunk)
+            return b"".join(parts)
+        if n == 0:
+            return b""
+        return self._read_some(n)
+
+    def read1(self, n: int = -1) -> bytes:
+        """read1 returns what one read gives: up to ``n`` bytes, at least one unless at the end."""
+        return self._read_some(READ_SIZE if n is None or n < 0 else n)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """readinto reads up to ``len(buffer)`` bytes into ``buffer`` and returns the count (0 at the end)."""
+        view = memoryview(buffer).cast("B")
+        data = self._read_some(len(view))
+        view[:len(data)] = data
+        return len(data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        """readline returns the body up to and including the next ``\\n`` (at most ``limit`` bytes)."""
+        sc = self._sc
+        parts: list[bytes] = []
+        got = 0
+        while limit < 0 or got < limit:
+            want = READ_SIZE if limit < 0 else limit - got
+            if self._decoder is None and sc is not None and not self._eof and not self._pending:
+                # Look for the newline in what is already buffered, without consuming past it.
+                if not sc.buf:
+                    self._fill()
+                    continue
+                avail = min(len(sc.buf), self._remaining, want)
+                nl = sc.buf.find(b"\n", 0, avail)
+                chunk = self._take(nl + 1 if nl >= 0 else avail)
+            else:
+                chunk = self._read_some(want, line=True)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        return b"".join(parts)
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """readlines returns the remaining lines (stopping once ``hint`` bytes are read, if given)."""
+        lines = []
+        total = 0
+        while line := self.readline():
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def close(self) -> None:
+        """close does nothing: the server discards what the handler left unread."""
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _take(self, k: int) -> bytes:
+        sc = self._sc
+        assert sc is not None
+        buf = sc.buf
+        data = buf[:k]
+        sc.buf = buf[k:]
+        self._remaining -= k
+        if self._remaining == 0:
+            self._eof = True
+        return data
+
+    def _read_some(self, n: int, line: bool = False) -> bytes:
+        pending = self._pending
+        if pending:
+            data = pending[:n]
+            if line:
+                nl = data.find(b"\n")
+                if nl >= 0:
+                    data = data[:nl + 1]
+            self._pending = pending[len(data):]
+            return data
+        if self._eof:
+            return b""
+        sc = self._sc
+        assert sc is not None
+        dec = self._decoder
+        while True:
+            if dec is None:
+                if sc.buf:
+                    return self._take(min(len(sc.buf), self._remaining, n))
+            elif sc.buf:
+                data, used = dec.feed(sc.buf, n)
+                if used:
+                    sc.buf = sc.buf[used:]
+                if dec.done:
+                    self._eof = True
+                if data:
+                    self._total += len(data)
+                    limit = sc.srv.max_body_bytes
+                    if limit is not None and self._total > limit:
+                        sc.close_after = True
+                        raise ProtocolError(413, "request body too large")
+                    if line:
+                        nl = data.find(b"\n")
+                        if 0 <= nl < len(data) - 1:  # keep the rest for the next read
+                            self._pending = data[nl + 1:]
+                            return data[:nl + 1]
+                    return data
+                if self._eof:
+                    return b""
+            self._fill()
+
+    def _fill(self) -> None:
+        sc = self._sc
+        assert sc is not None
+        if self.continue_pending:
+            self.continue_pending = False
+            sc.send_continue()
+        sc.fill_body()
+
+
+#: EMPTY_BODY is the body of every request without one (stateless: every read returns b"").
+EMPTY_BODY = Body(None, 0, False, False)
+
+
+class Request:
+    """Request is an HTTP request as the server received it (Go's ``http.Request``).
+
+    ``method``, ``target`` (the raw request-target, also ``url``),
+    ``raw_path`` and ``query`` (split at the first ``?``), ``path`` (percent-
+    decoded, latin-1), ``proto`` (``"HTTP/1.1"``), ``proto_major``,
+    ``proto_minor``, ``headers`` (:class:`Headers`), ``host``,
+    ``remote_addr`` (the peer, or the client named by ``X-Forwarded-For``
+    when the peer is trusted), ``scheme`` (``"http"``, or ``"https"`` for
+    TLS or a trusted ``X-Forwarded-Proto``), ``content_length`` (``None``
+    for a chunked body), ``body`` (:class:`Body`), ``close`` (the client
+    asked to close the connection after this request), ``tls``.
+    """
+
+    __slots__ = ("body", "close", "content_length", "headers", "host", "method", "path",
+                 "proto_minor", "query", "raw_path", "remote_addr", "scheme", "target", "tls")
+
+    def __init__(self, head: RequestHead, body: Body, remote_addr: gonet.Addr | None,
+                 scheme: str = "http", tls: bool = False) -> None:
+        self.method = head.method
+        target = head.target
+        self.target = target
+        if target[:1] != "/":
+            raw_path, query = _split_target(target)
+        else:
+            raw_path, _, query = target.partition("?")
+        self.raw_path = raw_path
+        self.query = query
+        self.path = unquote(raw_path, encoding="latin-1") if "%" in raw_path else raw_path
+        self.proto_minor = head.minor
+        self.headers = Headers._trusted(head.headers, head.index)
+        self.host = head.host
+        self.remote_addr = remote_addr
+        self.content_length = head.content_length
+        self.body = body
+        self.close = not head.keep_alive
+        self.scheme = scheme
+        self.tls = tls
+
+    @property
+    def url(self) -> str:
+        """url is the raw request-target (same as ``target``)."""
+        return self.target
+
+    @property
+    def proto(self) -> str:
+        """proto is the protocol version, ``"HTTP/1.1"`` or ``"HTTP/1.0"``."""
+        return "HTTP/1.1" if self.proto_minor else "HTTP/1.0"
+
+    @property
+    def proto_major(self) -> int:
+        """proto_major is 1."""
+        return 1
+
+    def __repr__(self) -> str:
+        return f"<gonet.http.Request {self.method} {self.target} {self.proto}>"
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """Split an absolute-form ("http://h/p?q") or asterisk-form target into path and query."""
+    if target == "*":
+        return "*", ""
+    scheme_end = target.find("://")
+    if scheme_end > 0:
+        rest = target[scheme_end + 3:]
+        slash = rest.find("/")
+        q = rest.find("?")
+        if slash < 0 or (0 <= q < slash):
+            return "/", rest[q + 1:] if q >= 0 else ""
+        path, _, query = rest[slash:].partition("?")
+        return path, query
+    path, _, query = target.partition("?")  # authority-form (CONNECT) or odd targets: keep as sent
+    return path, query

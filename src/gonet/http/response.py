@@ -1,0 +1,279 @@
+"""response: the ResponseWriter a handler writes to (Go's ``net/http/server.go`` response, chunkWriter).
+
+Framing is decided when the head goes out, as in Go:
+
+* the handler declared ``Content-Length`` → that (writing more raises
+  :class:`ContentLengthError`; writing less closes the connection after);
+* the handler returned with the whole body still buffered → the server
+  adds ``Content-Length`` itself (head and body leave in one ``write``);
+* the head had to go out before the end (``flush()``, or more than
+  ``FLUSH_AT`` buffered) → ``Transfer-Encoding: chunked`` for HTTP/1.1, or
+  for HTTP/1.0 a body delimited by closing the connection;
+* ``HEAD`` and 1xx/204/304 → no body is written (for ``HEAD`` what the
+  handler writes is counted and dropped; for 204/304 writing a body raises
+  :class:`BodyNotAllowedError`).
+
+The head and the first body bytes always leave in the same ``conn.write``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ._h1 import LAST_CHUNK, response_head
+from .request import Headers
+from .status import STATUS_TEXT as _STANDARD_REASON
+
+if TYPE_CHECKING:
+    from .conn import ServerConn
+    from .request import Request
+
+__all__ = ["BodyNotAllowedError", "ContentLengthError", "ResponseWriter"]
+
+#: Bytes buffered before the writer sends them on its own (then the response is chunked).
+FLUSH_AT = 65536
+#: Bodies larger than this are not copied into the head's buffer (a second write is cheaper).
+COALESCE_MAX = 262144
+#: An unread request body up to this size is read and dropped to keep the connection (Go's
+#: maxPostHandlerReadBytes).
+DISCARD_MAX = 262144
+
+
+class BodyNotAllowedError(RuntimeError):
+    """BodyNotAllowedError: a body was written for a status without one (1xx, 204, 304).
+
+    Go's ErrBodyNotAllowed.
+    """
+
+
+class ContentLengthError(RuntimeError):
+    """ContentLengthError: more body was written than the declared ``Content-Length``.
+
+    Go's ErrContentLength.
+    """
+
+
+class ResponseWriter:
+    """ResponseWriter builds the response to one request (Go's ``http.ResponseWriter``).
+
+    Set ``headers`` before the first :meth:`write` or :meth:`write_header`.
+    :meth:`write` buffers (an implicit ``write_header(200)`` first);
+    :meth:`flush` sends what is buffered; :meth:`sendfile` sends a file with
+    ``os.sendfile``. Writes park the goroutine while the client is slow and
+    raise the connection's error (``BrokenPipeError``, ``DeadlineExceededError``
+    past the write timeout ...) if it is gone: let it propagate, the server
+    closes the connection quietly.
+    """
+
+    __slots__ = ("_chunked", "_declared", "_head", "_head_sent", "_no_body", "_pending",
+                 "_pending_len", "_req", "_sc", "headers", "reason", "status", "written")
+
+    def __init__(self, sc: ServerConn, req: Request) -> None:
+        self._sc = sc
+        self._req = req
+        self.headers = Headers._trusted([], None)
+        #: status is the status code written (``None`` until write_header or the first write).
+        self.status: int | None = None
+        #: reason replaces the standard reason phrase in the status line when set.
+        self.reason: str | None = None
+        #: written counts the body bytes the handler wrote.
+        self.written = 0
+        self._head_sent = False
+        self._head = req.method == "HEAD"
+        self._no_body = False
+        self._chunked = False
+        self._declared: int | None = None
+        self._pending: list[bytes] = []
+        self._pending_len = 0
+
+    @property
+    def head_sent(self) -> bool:
+        """head_sent tells whether the status line and headers have gone out."""
+        return self._head_sent
+
+    def write_header(self, status: int) -> None:
+        """write_header fixes the status code; header changes after it are ignored, as in Go.
+
+        A second call is ignored (logged, as Go's "superfluous WriteHeader").
+        1xx codes other than 101 are sent at once as informational responses
+        and may repeat. ``ValueError`` for a code outside 100-999.
+        """
+        if type(status) is not int or not 100 <= status <= 999:
+            raise ValueError(f"invalid WriteHeader code {status!r}")
+        if self.status is not None:
+            self._sc.srv.error_log.warning("http: superfluous write_header call (status %d)", status)
+            return
+        if 100 <= status < 200 and status != 101:
+            if not self._head_sent and self._req.proto_minor >= 1:
+                self._sc.write(response_head(1, status, self.headers._items, ""))
+            return
+        self._start(status, self.headers._items)
+
+    def _start(self, status: int, items: list[tuple[str, str]]) -> None:
+        """Fix status and headers: find the declared framing and Connection in ``items``."""
+        self.status = status
+        self._no_body = status < 200 or status == 204 or status == 304
+        drop = False
+        for name, value in items:
+            c = name[0]
+            if c in "cC" and len(name) == 14 and name.lower() == "content-length":
+                v = value.strip()
+                if not v.isdigit() or not v.isascii():
+                    raise ValueError(f"invalid Content-Length {value!r}")
+                self._declared = int(v)
+            elif c in "cC" and len(name) == 10 and name.lower() == "connection":
+                if "close" in value.lower():
+                    self._sc.close_after = True
+            elif c in "tT" and name.lower() == "transfer-encoding":
+                drop = True  # the server frames the body itself
+        if drop:
+            items = [(k, v) for k, v in items if k.lower() != "transfer-encoding"]
+        self.headers._items = items
+
+    def _start_checked(self, status: int, reason: str, items: list[tuple[str, str]],
+                       declared: int | None) -> None:
+        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed)."""
+        self.status = status
+        self.reason = reason if reason != _STANDARD_REASON.get(status) else None
+        self._no_body = status < 200 or status == 204 or status == 304
+        self._declared = declared
+        self.headers._items = items
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """write appends ``data`` to the body and returns its length.
+
+        Buffers up to ``FLUSH_AT`` bytes before sending. Raises
+        :class:`ContentLengthError` past a declared ``Content-Length``,
+        :class:`BodyNotAllowedError` for a 1xx/204/304 response.
+        """
+        if self.status is None:
+            self._start(200, self.headers._items)
+        n = len(data)
+        if not n:
+            return 0
+        if self._no_body:
+            raise BodyNotAllowedError("http: request method or response status code does not allow body")
+        declared = self._declared
+        if declared is not None and self.written + n > declared:
+            raise ContentLengthError("http: wrote more than the declared Content-Length")
+        self.written += n
+        if self._head:
+            return n
+        self._pending.append(data if type(data) is bytes else bytes(data))
+        self._pending_len += n
+        if self._pending_len >= FLUSH_AT:
+            self.flush()
+        return n
+
+    def flush(self) -> None:
+        """flush sends the head (if not sent yet) and the buffered body now.
+
+        Without a declared length the response becomes chunked (HTTP/1.1) or
+        close-delimited (HTTP/1.0).
+        """
+        if self.status is None:
+            self._start(200, self.headers._items)
+        if not self._head_sent:
+            self._send_head(False)
+        elif self._pending:
+            self._sc.write(self._take_body())
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """sendfile sends ``count`` bytes of ``file`` (a file object or descriptor) from ``offset``.
+
+        Uses ``os.sendfile`` on the socket, parking while the client is slow.
+        Without a declared length and with nothing written before, it sets
+        ``Content-Length`` to ``count`` (default: the rest of the file).
+        Returns the bytes sent.
+        """
+        fd = file if isinstance(file, int) else file.fileno()
+        if count is None:
+            count = max(0, os.fstat(fd).st_size - offset)
+        if self.status is None:
+            self._start(200, self.headers._items)
+        if self._no_body:
+            if count:
+                raise BodyNotAllowedError("http: request method or response status code does not allow body")
+            return 0
+        declared = self._declared
+        if declared is not None and self.written + count > declared:
+            raise ContentLengthError("http: wrote more than the declared Content-Length")
+        if not self._head_sent and declared is None and not self._pending_len:
+            self._declared = count
+            self.headers._items.append(("Content-Length", str(count)))
+        self.written += count
+        if self._head:
+            return count
+        if not count:
+            return 0
+        self.flush()
+        sc = self._sc
+        if self._chunked:
+            sc.write(b"%x\r\n" % count)
+        sc.sendfile(fd, offset, count)
+        if self._chunked:
+            sc.write(b"\r\n")
+        return count
+
+    # --- internals (the server calls these) --------------------------------------------
+
+    def _take_body(self) -> bytes:
+        pending = self._pending
+        body = pending[0] if len(pending) == 1 else b"".join(pending)
+        self._pending = []
+        self._pending_len = 0
+        if self._chunked:
+            return b"%x\r\n%b\r\n" % (len(body), body)
+        return body
+
+    def _send_head(self, final: bool) -> None:
+        sc = self._sc
+        req = self._req
+        minor = req.proto_minor
+        extra = sc.srv.date.get() + sc.srv.server_line
+        if self._head or self._no_body:
+            if self._head and final and self._declared is None and self.written:
+                extra += f"Content-Length: {self.written}\r\n"
+        elif self._declared is None:
+            if final:
+                extra += f"Content-Length: {self._pending_len}\r\n"
+            elif minor >= 1:
+                extra += "Transfer-Encoding: chunked\r\n"
+                self._chunked = True
+            else:
+                sc.close_after = True  # HTTP/1.0 without a length: the close ends the body
+        body = req.body
+        if not body.done and (body.continue_pending or req.content_length is None
+                              or body._remaining > DISCARD_MAX):
+            sc.close_after = True  # the client may still be sending a body we will not read
+        if sc.close_after or req.close or sc.srv.shutting_down:
+            sc.close_after = True
+            extra += "Connection: close\r\n"
+        elif minor == 0:
+            extra += "Connection: keep-alive\r\n"
+        head = response_head(minor, self.status or 200, self.headers._items, extra, self.reason)
+        self._head_sent = True
+        if self._pending and not self._head:
+            if self._pending_len <= COALESCE_MAX:
+                sc.write(head + self._take_body())
+            else:
+                sc.write(head)
+                sc.write(self._take_body())
+        else:
+            sc.write(head)
+
+    def _finish(self) -> None:
+        """Complete the response after the handler returned."""
+        if self.status is None:
+            self._start(200, self.headers._items)
+        if not self._head_sent:
+            self._send_head(True)
+        elif self._chunked:
+            self._sc.write(self._take_body() + LAST_CHUNK if self._pending else LAST_CHUNK)
+        elif self._pending:
+            self._sc.write(self._take_body())
+        declared = self._declared
+        if declared is not None and self.written < declared and not self._head and not self._no_body:
+            self._sc.close_after = True  # the client waits for bytes that will never come
+
