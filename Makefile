@@ -41,5 +41,5 @@ bench: build     ## python -m gonet bench (installs the peers on first use)
 	$(PY) -m gonet bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info
+	rm -rf $(VENV) build dist src/*.egg-info src/gonet/_build_record.json
 	find src -name '*.so' -delete -o -name '*.c' -path 'src/*' -delete

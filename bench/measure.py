@@ -3,7 +3,8 @@
 :class:`Runner` holds what stays fixed for one invocation of the suite; it starts
 a server (``READY <port>``), runs the native load generator against it and reads
 the server's CPU from /proc on the ``@start``/``@end`` markers, and opens and
-releases idle connections. :func:`run_echo`, :func:`run_idle` and
+releases idle connections. Every server is warmed the same way before it is
+measured (:func:`warm_up`, then :func:`settle`). :func:`run_echo`, :func:`run_idle` and
 :func:`run_http` are the three kinds of workload built on it.
 """
 
@@ -12,6 +13,7 @@ import json
 import math
 import os
 import resource
+import socket
 import subprocess
 import threading
 import time
@@ -102,6 +104,8 @@ class Runner:
             # Drain anything else the server prints, so it can never block on stdout.
             drain = threading.Thread(target=_drain, args=(reader, logpath), daemon=True)
             drain.start()
+            warm_up(port)
+            settle(proc.pid)
             yield proc.pid, port
             if proc.poll() is not None:
                 raise BenchError(f"{spec.name} exited during the run ({proc.returncode})")
@@ -244,6 +248,51 @@ class Runner:
             except (subprocess.TimeoutExpired, IndexError, ValueError, KeyError):
                 stop_process(p)
         return dropped
+
+
+#: What the warm-up connection sends: an echo server returns it, an HTTP server answers it.
+WARM_UP_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+#: The server is idle once its CPU ticks stay unchanged this many samples in a row...
+SETTLE_SAMPLES = 3
+#: ... taken this far apart (s); it gets at most SETTLE_MAX_S to get there.
+SETTLE_INTERVAL_S = 0.05
+SETTLE_MAX_S = 3.0
+
+
+def warm_up(port: int, timeout: float = 10.0) -> None:
+    """Warm a fresh server the same way whatever it is: one connection, one exchange, closed.
+
+    A server process starts cold in ways a measured window must not see, and
+    not equally for every server: asyncio reads with ``recv(262144)``, and
+    glibc serves each 256 KiB buffer with ``mmap``/``munmap`` until the first
+    connection has closed (glibc then raises its mmap threshold), three extra
+    syscalls per read that the idle workload — which runs on a server that
+    has already served — never shows. So every server, ours included, first
+    serves one connection to its end: send a request, read the echo (or the
+    HTTP response, then EOF), close.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(WARM_UP_REQUEST)
+        got = 0
+        while got < len(WARM_UP_REQUEST):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+        if got == 0:
+            raise BenchError("the server closed the warm-up connection without answering")
+
+
+def settle(pid: int) -> None:
+    """Wait until the server is idle: its CPU ticks unchanged for SETTLE_SAMPLES samples."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    last = proc_cpu_ticks(pid)
+    still = 0
+    while still < SETTLE_SAMPLES and time.monotonic() < deadline:
+        time.sleep(SETTLE_INTERVAL_S)
+        now = proc_cpu_ticks(pid)
+        still = still + 1 if now == last else 0
+        last = now
 
 
 def _drain(reader: LineReader, logpath: Path) -> None:

@@ -611,7 +611,7 @@ def test_peer_reset_mid_read() -> None:
         err = info.value
         assert err.errno == errno.ECONNRESET
         assert str(err) == (f"[Errno {errno.ECONNRESET}] read tcp {c.local_addr}->"
-                            f"{c.remote_addr}: connection reset by peer")
+                            f"{c.remote_addr}: read: connection reset by peer")
 
 
 @gotest

@@ -664,3 +664,40 @@ def test_wrk_keep_alive_load_has_no_errors() -> None:
     assert "Socket errors" not in text and "Non-2xx" not in text, text
     done = int(text.split(" requests in ")[0].split()[-1])
     assert done > 0 and served >= done  # every request wrk counted was answered by the server
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_body_read_n_waits_for_n_bytes_as_a_file_does(framing: str) -> None:
+    # PEP 3333: wsgi.input is a file; read(n) returns fewer than n bytes only at the end of
+    # the body (Django reads CONTENT_LENGTH bytes in one call). The handler starts reading
+    # while only the first half has arrived: the second half is sent once it is inside read.
+    import threading
+
+    entered = threading.Event()
+    got: list[tuple[bytes, bytes, bytes]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        inp = environ["wsgi.input"]
+        entered.set()
+        first = inp.read(2000)
+        buf = bytearray(10)
+        n = inp.readinto(buf)
+        got.append((first, bytes(buf[:n]), inp.read(5)))
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    half = b"a" * 1000
+    with wsgi(app) as st, connect(st.address) as s:
+        if framing == "chunked":
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\n\r\n3e8\r\n" + half + b"\r\n")
+            assert entered.wait(10)
+            s.sendall(b"3e8\r\n" + b"b" * 1000 + b"\r\n4\r\ntail\r\n0\r\n\r\n")
+        else:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2004\r\n"
+                      b"Connection: close\r\n\r\n" + half)
+            assert entered.wait(10)
+            s.sendall(b"b" * 1000 + b"tail")
+        data = read_to_eof(s)
+    assert data.startswith(b"HTTP/1.1 200 OK")
+    assert got == [(half + b"b" * 1000, b"tail", b"")]

@@ -426,7 +426,7 @@ def test_peer_reset_wakes_parked_read_with_connection_reset() -> None:
         err = g.join()
         assert isinstance(err, OSError) and err.errno == errno.ECONNRESET
         assert str(err) == (f"[Errno {errno.ECONNRESET}] read tcp {c.local_addr}->"
-                            f"{c.remote_addr}: connection reset by peer")
+                            f"{c.remote_addr}: read: connection reset by peer")
         assert isinstance(err.__cause__, ConnectionResetError)
 
 
@@ -461,7 +461,7 @@ def test_write_to_closed_peer_raises_with_written() -> None:
         assert isinstance(err, (BrokenPipeError, ConnectionResetError)), err
         assert not isinstance(err, gonet.ClosedError)
         assert 0 <= written(err) <= len(chunk)
-        assert f"write tcp {c.local_addr}->{c.remote_addr}: " in str(err)
+        assert f"write tcp {c.local_addr}->{c.remote_addr}: write: " in str(err)
         # The conn is still ours to close; later writes fail the same way.
         with pytest.raises((BrokenPipeError, ConnectionResetError)):
             c.write(chunk)
@@ -599,9 +599,11 @@ def test_wrong_kind_of_network() -> None:
 @pytest.mark.parametrize("op", ["listen", "dial", "listen_packet"])
 def test_malformed_address(op: str, address: str) -> None:
     net = "udp" if op == "listen_packet" else "tcp"
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(gonet.AddrError) as info:
         getattr(gonet, op)(net, address)
-    assert address in str(info.value)
+    # Go's OpError around the AddrError: "dial tcp: address 127.0.0.1: missing port in address".
+    named = "99999" if address.endswith(":99999") else address
+    assert str(info.value).startswith(f"{'listen' if op != 'dial' else 'dial'} {net}: address {named}: ")
 
 
 # --- addresses ------------------------------------------------------------------------------

@@ -128,9 +128,10 @@ def _serve_main(opts: ServeOptions, socks: list[socket.socket],
     srv = Server(handler, **kwargs)
     sigch: gonet.Chan[Any] = gonet.Chan(4)
     gonet.signal_notify(sigch, *_STOP_SIGNALS)
-    lns = _open_listeners(socks, close_originals)
+    # gonet.Listener, or gonet.tls.TLSListener over one: the same accept/close/addr API.
+    lns: list[Any] = list(_open_listeners(socks, close_originals))
     if opts.tls_context is not None:
-        from gonet import tls as gonet_tls  # type: ignore[attr-defined,unused-ignore]
+        from gonet import tls as gonet_tls
 
         # The handshake runs on each connection's goroutine (its first read), never in
         # the accept loop (Go's tls.NewListener).

@@ -175,9 +175,13 @@ class Body:
         return self._eof and not self._pending
 
     def read(self, n: int = -1) -> bytes:
-        """read returns up to ``n`` bytes of the body (all the rest for ``n < 0``), ``b""`` at its end.
+        """read returns the next ``n`` bytes of the body (all the rest for ``n < 0``), ``b""`` at its end.
 
-        Parks until at least one byte is available (for ``n > 0``).
+        As ``io.BufferedReader.read`` (PEP 3333's ``wsgi.input`` is a file):
+        parks until ``n`` bytes have arrived or the body has ended, so it
+        returns fewer than ``n`` bytes only at the end of the body. Frameworks
+        rely on it (Django reads ``CONTENT_LENGTH`` bytes in one call);
+        :meth:`read1` returns what one read of the connection gives.
         """
         if n is None or n < 0:
             parts = []
@@ -186,18 +190,28 @@ class Body:
             return b"".join(parts)
         if n == 0:
             return b""
-        return self._read_some(n)
+        data = self._read_some(n)
+        if len(data) == n or not data:
+            return data
+        parts = [data]
+        got = len(data)
+        while got < n and (chunk := self._read_some(n - got)):
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
 
     def read1(self, n: int = -1) -> bytes:
         """read1 returns what one read gives: up to ``n`` bytes, at least one unless at the end."""
         return self._read_some(READ_SIZE if n is None or n < 0 else n)
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
-        """readinto reads up to ``len(buffer)`` bytes into ``buffer`` and returns the count (0 at the end)."""
+        """readinto fills ``buffer`` from the body and returns the count: short only at its end (0 there)."""
         view = memoryview(buffer).cast("B")
-        data = self._read_some(len(view))
-        view[:len(data)] = data
-        return len(data)
+        got = 0
+        while got < len(view) and (data := self._read_some(len(view) - got)):
+            view[got:got + len(data)] = data
+            got += len(data)
+        return got
 
     def readline(self, limit: int = -1) -> bytes:
         """readline returns the body up to and including the next ``\\n`` (at most ``limit`` bytes)."""

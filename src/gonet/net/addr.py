@@ -118,22 +118,25 @@ def join_host_port(host: str, port: str) -> str:
     return f"{host}:{port}"
 
 
-def parse_port(service: str, hostport: str) -> int | None:
+def parse_port(service: str) -> int | None:
     """parse_port returns a numeric port, or ``None`` if ``service`` is a name to look up.
 
-    Raises :class:`AddrError` for an out-of-range number or an empty service
-    (Go allows an empty port, meaning 0; so do we).
+    Go's ``parsePort``: an optional sign, then decimal digits. Raises
+    :class:`AddrError` for a number outside 0-65535, naming the port as Go's
+    ``LookupPort`` does (``address 99999: invalid port``). An empty service
+    is port 0, as in Go.
     """
     if service == "":
         return 0
-    if service.isascii() and service.isdigit():
-        port = int(service)
-        if port > 65535:
-            raise AddrError("invalid port", hostport)
-        return port
-    if service.startswith(("-", "+")) and service[1:].isdigit():
-        raise AddrError("invalid port", hostport)
-    return None
+    digits = service[1:] if service[0] in "+-" else service
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    port = int(digits)
+    if service[0] == "-":
+        port = -port
+    if not 0 <= port <= 65535:
+        raise AddrError("invalid port", service)
+    return port
 
 
 def is_ip_literal(host: str) -> int:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import socket
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
+from .._poll.fd_unix import MAX_RW
 from .._types import Buffer, WritableBuffer
 from .addr import Addr
+from .args import check_readable, check_size, check_writable
+from .errors import op_error
 from .sockopt import set_keepalive, set_no_delay
 
 if TYPE_CHECKING:
@@ -61,15 +64,25 @@ class Conn:
         """read returns up to ``n`` bytes, parking until at least one is available.
 
         Returns ``b""`` at EOF. On a datagram conn it returns one datagram,
-        truncated to ``n`` bytes. Raises ``ClosedError`` if the conn is closed
+        truncated to ``n`` bytes. ``n`` is an int >= 0 (``ValueError`` if
+        negative, ``TypeError`` if not an int; more than 1 GiB reads at most
+        1 GiB). Raises ``ClosedError`` if the conn is closed
         (before or while parked), ``DeadlineExceededError`` once the read
         deadline has passed, and the errno's ``OSError`` subclass otherwise
         (``ConnectionResetError`` ...).
         """
+        if type(n) is not int or n < 0 or n > MAX_RW:
+            n = check_size("read", n)  # TypeError / ValueError, the same in both builds
         return self._pfd.read(n)  # errors come formatted by the netFD (poll.FD.error)
 
     def read_into(self, buffer: WritableBuffer) -> int:
-        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
+        """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF.
+
+        ``TypeError`` if ``buffer`` is not a writable, C-contiguous bytes-like
+        object (``bytes`` is read-only).
+        """
+        if type(buffer) is not bytearray:
+            buffer = check_writable("read_into", buffer)
         return self._pfd.read_into(buffer)  # errors come formatted by the netFD (poll.FD.error)
 
     def write(self, data: Buffer) -> int:
@@ -79,8 +92,11 @@ class Conn:
         On a datagram conn each call sends one datagram (``b""`` sends an
         empty one). Every exception it raises has ``written``: the bytes
         already written (``ClosedError``, ``DeadlineExceededError``,
-        ``BrokenPipeError``, ``ConnectionResetError`` ...).
+        ``BrokenPipeError``, ``ConnectionResetError`` ...). ``TypeError`` if
+        ``data`` is not a C-contiguous bytes-like object.
         """
+        if type(data) is not bytes and type(data) is not bytearray:
+            data = check_readable("write", data)
         return self._pfd.write(data)  # errors come formatted by the netFD (poll.FD.error)
 
     # --- close -------------------------------------------------------------------------
@@ -104,14 +120,14 @@ class Conn:
         try:
             self._pfd.shutdown(socket.SHUT_WR)
         except OSError as e:
-            raise self._fd.wrap("close_write", e) from e
+            raise self._fd.wrap("close", e, "shutdown") from e  # Go: CloseWrite's op is "close"
 
     def close_read(self) -> None:
         """close_read shuts down the reading side; this side can still write."""
         try:
             self._pfd.shutdown(socket.SHUT_RD)
         except OSError as e:
-            raise self._fd.wrap("close_read", e) from e
+            raise self._fd.wrap("close", e, "shutdown") from e
 
     def closed(self) -> bool:
         """closed reports whether ``close()`` has been called."""
@@ -136,7 +152,7 @@ class Conn:
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines (see :meth:`set_read_deadline`)."""
-        self._set_deadline("set_deadline", t, True, True)
+        self._set_deadline(t, True, True)
 
     def set_read_deadline(self, t: float | None) -> None:
         """set_read_deadline sets the time after which reads fail with ``DeadlineExceededError``.
@@ -146,27 +162,24 @@ class Conn:
         takes effect at once. Once it has passed, reads fail immediately
         without touching data, until a new deadline is set.
         """
-        self._set_deadline("set_read_deadline", t, True, False)
+        self._set_deadline(t, True, False)
 
     def set_write_deadline(self, t: float | None) -> None:
         """set_write_deadline is :meth:`set_read_deadline` for writes."""
-        self._set_deadline("set_write_deadline", t, False, True)
+        self._set_deadline(t, False, True)
 
-    def _set_deadline(self, op: str, t: float | None, read: bool, write: bool) -> None:
+    def _set_deadline(self, t: float | None, read: bool, write: bool) -> None:
         d = check_deadline(t)
         try:
             self._pfd.set_deadline(d, read, write)
         except OSError as e:
-            raise self._fd.wrap(op, e) from e
+            # Go's conn.SetDeadline: op "set", the local address only.
+            fd = self._fd
+            raise op_error("set", fd.net, None, fd.laddr, e) from e
 
     def set_nodelay(self, flag: bool = True) -> None:
         """set_nodelay turns Nagle's algorithm off (``True``, the default for TCP) or on."""
-        self._tcp_only("set_nodelay")
-        self._pfd.incref()
-        try:
-            set_no_delay(self._pfd.sock, flag)
-        finally:
-            self._pfd.decref()
+        self._set_option("set_nodelay", set_no_delay, flag)
 
     def set_keepalive(self, enable: bool = True, *, idle: float | None = None,
                       interval: float | None = None, count: int | None = None) -> None:
@@ -174,19 +187,21 @@ class Conn:
 
         Like Go's ``KeepAliveConfig``; times are in seconds.
         """
-        self._tcp_only("set_keepalive")
-        self._pfd.incref()
-        try:
-            set_keepalive(self._pfd.sock, enable, idle, interval, count)
-        finally:
-            self._pfd.decref()
+        self._set_option("set_keepalive", set_keepalive, enable, idle, interval, count)
 
-    def _tcp_only(self, op: str) -> None:
-        if self._fd.family not in (socket.AF_INET, socket.AF_INET6) or \
-                self._fd.sotype != socket.SOCK_STREAM:
-            raise ValueError(f"{op}: not a TCP connection ({self._fd.net})")
-        if self._pfd.fdmu.closed:
-            raise self._fd.wrap(op, ClosedError())
+    def _set_option(self, method: str, setter: Any, *args: Any) -> None:
+        fd = self._fd
+        if fd.family not in (socket.AF_INET, socket.AF_INET6) or fd.sotype != socket.SOCK_STREAM:
+            raise ValueError(f"{method}: not a TCP connection ({fd.net})")
+        try:
+            self._pfd.incref()
+            try:
+                setter(self._pfd.sock, *args)
+            finally:
+                self._pfd.decref()
+        except OSError as e:
+            # Go's TCPConn.SetNoDelay/SetKeepAlive: op "set", the setsockopt syscall named.
+            raise fd.wrap("set", e, "setsockopt") from e
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""

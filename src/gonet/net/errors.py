@@ -7,18 +7,39 @@ errno's ``OSError`` subclass, :class:`ClosedError`,
 ``op``, ``net``, ``source`` and ``addr`` attributes; the poll layer's bare
 error is the ``__cause__``. Errors that carry ``written`` (from ``write``)
 keep it.
+
+The texts, as Go builds them:
+
+* a failed system call is named before the errno text (Go's
+  ``os.NewSyscallError``, added by ``net/fd_posix.go``): ``read tcp
+  127.0.0.1:5000->127.0.0.1:41234: read: connection reset by peer``;
+* a malformed address keeps :class:`AddrError` (a ``ValueError``) with the
+  operation in front (``dial tcp: address localhost: missing port in
+  address``; Go's ``OpError`` around an ``AddrError``);
+* a name that does not resolve keeps ``socket.gaierror`` with the text of
+  Go's ``DNSError`` (``dial tcp: lookup NAME: no such host``, the cgo
+  resolver's wording: ``net/cgo_unix.go``).
 """
 
 from __future__ import annotations
 
 import errno as errno_mod
 import os
+import socket
 from typing import Any
 
 from .._poll.fd import ClosedError, DeadlineExceededError
-from .addr import Addr
+from .addr import Addr, AddrError
 
-__all__ = ["ClosedError", "DeadlineExceededError", "errno_text", "op_error", "op_prefix"]
+__all__ = [
+    "ClosedError",
+    "DeadlineExceededError",
+    "addr_op_error",
+    "errno_text",
+    "lookup_error",
+    "op_error",
+    "op_prefix",
+]
 
 
 def errno_text(code: int) -> str:
@@ -66,6 +87,57 @@ def op_error(op: str, net: str, source: Addr | None, addr: Addr | None,
     written = getattr(err, "written", None)
     if written is not None:
         new.written = written
+    new.__cause__ = err
+    return new  # type: ignore[no-any-return]
+
+
+def addr_op_error(op: str, net: str, err: AddrError) -> AddrError:
+    """addr_op_error is ``err`` with the operation in front: ``dial tcp: address x: missing port ...``.
+
+    Still an :class:`AddrError` (``err`` and ``addr`` as Go's ``AddrError``),
+    with ``op`` and ``net`` as an ``OpError`` has them.
+    """
+    new = AddrError(err.err, err.addr)
+    new.args = (f"{op_prefix(op, net, None, None)}: {err}",)
+    new.op = op  # type: ignore[attr-defined]
+    new.net = net  # type: ignore[attr-defined]
+    new.source = None  # type: ignore[attr-defined]
+    new.__cause__ = err
+    return new
+
+
+#: getaddrinfo results Go reports as "no such host" (net/cgo_unix.go: EAI_NONAME, EAI_NODATA).
+_NO_SUCH_HOST = frozenset(code for code in (getattr(socket, "EAI_NONAME", None),
+                                            getattr(socket, "EAI_NODATA", None))
+                          if code is not None)
+
+
+def lookup_error(op: str, net: str, name: str, err: OSError) -> OSError:
+    """lookup_error is a failed lookup of ``name`` with Go's ``DNSError`` text.
+
+    ``socket.gaierror`` stays a ``gaierror`` (same ``errno``, the ``EAI_*``
+    code): ``dial tcp: lookup NAME: no such host``, or the resolver's own
+    text for other failures (``Temporary failure in name resolution``, as Go
+    quotes ``gai_strerror``). An ``OSError`` from the resolver (``EAI_SYSTEM``:
+    Python raises the errno) keeps its class with the errno text. Attributes:
+    ``op``, ``net``, ``name`` (what was looked up) and ``is_not_found``.
+    """
+    code = err.errno
+    not_found = False
+    if isinstance(err, socket.gaierror):
+        not_found = code in _NO_SUCH_HOST
+        text = "no such host" if not_found else (err.strerror or str(err))
+        new: Any = socket.gaierror(code, f"{op_prefix(op, net, None, None)}: lookup {name}: {text}")
+    elif code:
+        new = OSError(code, f"{op_prefix(op, net, None, None)}: lookup {name}: {errno_text(code)}")
+    else:
+        new = OSError(f"{op_prefix(op, net, None, None)}: lookup {name}: {err}")
+    new.op = op
+    new.net = net
+    new.source = None
+    new.addr = None
+    new.name = name
+    new.is_not_found = not_found
     new.__cause__ = err
     return new  # type: ignore[no-any-return]
 

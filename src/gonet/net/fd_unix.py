@@ -66,7 +66,13 @@ class NetFD:
         return self.addr_of(self.pfd.sock.getsockname())
 
     def wrap(self, op: str, err: BaseException, syscall: str = "") -> BaseException:
-        """wrap returns ``err`` with Go's ``op net local->remote: ...`` message."""
+        """wrap returns ``err`` with Go's ``op net local->remote: ...`` message.
+
+        A read or write names its system call before the errno text, as Go's
+        ``netFD.Read``/``Write`` do (``read: connection reset by peer``).
+        """
+        if not syscall and (op == "read" or op == "write"):
+            syscall = op
         if self.raddr is not None:
             return op_error(op, self.net, self.laddr, self.raddr, err, syscall)
         return op_error(op, self.net, None, self.laddr, err, syscall)
@@ -85,7 +91,14 @@ class NetFD:
         """
         pfd = self.pfd
         sock = pfd.sock
-        err = hook_unix.connect_func(sock, ra)
+        try:
+            err = hook_unix.connect_func(sock, ra)
+        except OSError as e:
+            if type(e) is not OSError or e.errno is not None:
+                raise
+            # Python's own check of the address (a unix path over 108 bytes ...);
+            # the kernel, and so Go, reports it as EINVAL.
+            err = errno.EINVAL
         if err in _CONNECT_PENDING:
             pass
         elif err in (0, errno.EISCONN):

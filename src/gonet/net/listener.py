@@ -139,7 +139,7 @@ class Listener:
         try:
             self._fd.pfd.set_deadline(d, True, True)
         except OSError as e:
-            raise self._fd.wrap("set_deadline", e) from e
+            raise self._fd.wrap("set", e) from e  # Go's TCPListener.SetDeadline: op "set"
 
     def fileno(self) -> int:
         """fileno is the listening socket's descriptor (-1 once closed)."""

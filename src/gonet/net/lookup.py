@@ -27,6 +27,7 @@ from .addr import (
     split_host_port,
     unix_sockaddr,
 )
+from .errors import addr_op_error, lookup_error
 
 __all__ = ["MAX_LOOKUPS", "Endpoint", "resolve", "supports_ipv6"]
 
@@ -85,8 +86,33 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
     ``address`` is Go's ``host:port`` string (or a ``(host, port)`` tuple) for
     IP networks, a path (``@name``: abstract) for unix networks. Raises
     ``ValueError`` (:class:`AddrError`) for a malformed address and
-    ``OSError`` (``socket.gaierror``) when a name does not resolve.
+    ``OSError`` (``socket.gaierror``) when a name does not resolve, with
+    ``op`` in Go's message (``dial tcp: lookup NAME: no such host``).
     """
+    try:
+        return _resolve(network, address, listen)
+    except AddrError as e:
+        raise addr_op_error(op, network, e) from e
+    except OSError as e:  # getaddrinfo: the host name did not resolve
+        raise lookup_error(op, network, _lookup_name(address), e) from e
+
+
+def _lookup_name(address: Any) -> str:
+    """The host name of an address that reached getaddrinfo (so it is well-formed)."""
+    if isinstance(address, tuple):
+        return str(address[0])
+    return split_host_port(address)[0]
+
+
+def _unknown_port(proto: str, service: str) -> AddrError:
+    # Go reports an unknown service as a failed lookup (net/lookup_unix.go,
+    # lookupPortMap): "lookup tcp/foo: unknown port".
+    e = AddrError("unknown port", f"{proto}/{service}")
+    e.args = (f"lookup {proto}/{service}: unknown port",)
+    return e
+
+
+def _resolve(network: str, address: Any, listen: bool) -> list[Endpoint]:
     if network in UNIX_NETWORKS:
         path = os.fsdecode(address) if isinstance(address, (bytes, os.PathLike)) else address
         if not isinstance(path, str):
@@ -96,8 +122,9 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
         return [Endpoint(socket.AF_UNIX, unix_sockaddr(path), Addr(addr_network(network), path, None))]
 
     if isinstance(address, tuple):
-        if len(address) != 2 or not isinstance(address[1], int) or isinstance(address[1], bool):
-            raise AddrError("expected a (host, port) tuple", repr(address))
+        if len(address) != 2 or not isinstance(address[0], str) or \
+                not isinstance(address[1], int) or isinstance(address[1], bool):
+            raise AddrError("expected a (host, port) tuple of a str and an int", repr(address))
         host, port = str(address[0] or ""), address[1]
         shown = f"{host}:{port}"
         if not 0 <= port <= 65535:
@@ -105,16 +132,16 @@ def resolve(op: str, network: str, address: Any, *, listen: bool) -> list[Endpoi
     elif isinstance(address, str):
         shown = address
         host, service = split_host_port(address)
-        parsed = parse_port(service, address)
+        parsed = parse_port(service)
         if parsed is None:
             proto = "udp" if network.startswith("udp") else "tcp"
             try:
                 parsed = blocking_capped("dns", MAX_LOOKUPS, socket.getservbyname, service, proto)
             except OSError:
-                raise AddrError("unknown port", address) from None
+                raise _unknown_port(proto, service) from None
         port = parsed
     else:
-        raise AddrError(f"address must be a str or (host, port) tuple, not "
+        raise AddrError(f"expected a 'host:port' str or a (host, port) tuple, not "
                         f"{type(address).__name__}", repr(address))
 
     want = _family_filter(network)

@@ -7,16 +7,19 @@ datagram; an empty one is allowed.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import ClosedError
+from .._poll.fd_unix import MAX_RW
 from .._types import Buffer
-from .addr import Addr, is_ip_literal, split_host_port, unix_sockaddr
+from .addr import Addr, AddrError
+from .args import check_readable, check_size
 from .conn import check_deadline
-from .errors import op_error
+from .errors import addr_op_error, op_error
 from .lookup import resolve
 
 if TYPE_CHECKING:
@@ -47,56 +50,60 @@ class PacketConn:
         """read_from returns ``(datagram, sender)``, parking until a datagram arrives.
 
         A datagram longer than ``n`` is truncated to ``n`` bytes without error.
-        Raises ``ClosedError`` and ``DeadlineExceededError`` as ``Conn.read`` does.
+        Raises ``ClosedError`` and ``DeadlineExceededError`` as ``Conn.read``
+        does, and ``ValueError``/``TypeError`` for a bad ``n`` as it does.
         """
+        if type(n) is not int or n < 0 or n > MAX_RW:
+            n = check_size("read_from", n)
         fd = self._fd
         try:
             data, sa = self._pfd.recvfrom(n)
         except OSError as e:
-            raise fd.wrap("read", e) from e
+            raise fd.wrap("read", e, "recvfrom") from e  # Go's UDPConn.ReadFrom
         return data, fd.addr_of(sa) if sa else None
 
     def write_to(self, data: Buffer, addr: Addr | str | tuple[str, int]) -> int:
         """write_to sends ``data`` as one datagram to ``addr``; returns ``len(data)``.
 
         ``addr`` is an :class:`Addr`, a ``host:port`` string, a ``(host, port)``
-        tuple or, for unixgram, a path.
+        tuple or, for unixgram, a path. A host name is resolved off the
+        runtime thread. A malformed ``addr`` raises :class:`AddrError` (a
+        ``ValueError``), one of the wrong type ``TypeError``; ``data`` must be
+        a bytes-like object (``TypeError``).
         """
+        if type(data) is not bytes and type(data) is not bytearray:
+            data = check_readable("write_to", data)
         fd = self._fd
-        sa = self._sockaddr(addr)
+        sa, target = self._sockaddr(addr)
         try:
             return self._pfd.sendto(data, sa)
         except OSError as e:
-            target = addr if isinstance(addr, Addr) else None
-            raise op_error("write", fd.net, fd.laddr, target, e) from e
+            if type(e) is OSError and e.errno is None:  # Python's own check of the address
+                e = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            # Go's UDPConn.WriteTo: op "write", this socket's address -> the target.
+            raise op_error("write", fd.net, fd.laddr, target, e, "sendto") from e
 
-    def _sockaddr(self, addr: Addr | str | tuple[str, int]) -> Any:
+    def _sockaddr(self, addr: Addr | str | tuple[str, int]) -> tuple[Any, Addr]:
+        """The socket address to send to and its :class:`Addr`, resolved as ``dial`` resolves."""
         fd = self._fd
-        if fd.family == socket.AF_UNIX:
-            path = addr.host if isinstance(addr, Addr) else addr
-            if not isinstance(path, str):
-                raise ValueError(f"write_to: unixgram address must be a path, not {addr!r}")
-            return unix_sockaddr(path)
         if isinstance(addr, Addr):
-            if addr.port is None:
-                raise ValueError(f"write_to: {addr!r} has no port")
-            host, port = addr.host, addr.port
-        elif isinstance(addr, tuple):
-            host, port = addr
-        elif isinstance(addr, str):
-            host, service = split_host_port(addr)
-            if is_ip_literal(host) and service.isdigit():
-                port = int(service)
-            else:
-                ep = resolve("write", fd.net, addr, listen=False)[0]
-                host, port = ep.addr.host, ep.sockaddr[1]
+            if fd.family != socket.AF_UNIX and addr.port is None:
+                raise addr_op_error("write", fd.net, AddrError("missing port in address", str(addr)))
+            target: Any = addr.host if addr.port is None else (addr.host, addr.port)
+        elif isinstance(addr, (str, tuple, bytes, os.PathLike)):
+            target = addr
         else:
-            raise TypeError(f"write_to: bad address {addr!r}")
-        if fd.family == socket.AF_INET6:
-            if is_ip_literal(host) == socket.AF_INET:
-                host = "::ffff:" + host  # an IPv4 peer of a dual-stack socket
-            return (host, port, 0, 0)
-        return (host, port)
+            raise TypeError(f"write_to: addr must be an Addr, a 'host:port' str or a (host, port) "
+                            f"tuple, not {type(addr).__name__}")
+        eps = resolve("write", fd.net, target, listen=False)
+        ep = eps[0]
+        if fd.family == socket.AF_INET:
+            # An IPv4 socket can reach IPv4 peers only: take a name's first IPv4 address.
+            ep = next((e for e in eps if e.family == socket.AF_INET), ep)
+        sa = ep.sockaddr
+        if fd.family == socket.AF_INET6 and ep.family == socket.AF_INET:
+            sa = ("::ffff:" + sa[0], sa[1], 0, 0)  # an IPv4 peer of a dual-stack socket
+        return sa, ep.addr
 
     def close(self) -> None:
         """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``."""
@@ -116,22 +123,22 @@ class PacketConn:
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines."""
-        self._set("set_deadline", t, True, True)
+        self._set(t, True, True)
 
     def set_read_deadline(self, t: float | None) -> None:
         """set_read_deadline sets the time after which ``read_from`` fails (``None``: never)."""
-        self._set("set_read_deadline", t, True, False)
+        self._set(t, True, False)
 
     def set_write_deadline(self, t: float | None) -> None:
         """set_write_deadline sets the time after which ``write_to`` fails (``None``: never)."""
-        self._set("set_write_deadline", t, False, True)
+        self._set(t, False, True)
 
-    def _set(self, op: str, t: float | None, read: bool, write: bool) -> None:
+    def _set(self, t: float | None, read: bool, write: bool) -> None:
         d = check_deadline(t)
         try:
             self._pfd.set_deadline(d, read, write)
         except OSError as e:
-            raise self._fd.wrap(op, e) from e
+            raise self._fd.wrap("set", e) from e  # Go: op "set", the local address
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""

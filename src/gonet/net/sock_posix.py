@@ -9,6 +9,7 @@ dial, registering with the netpoller exactly once along the way.
 from __future__ import annotations
 
 import errno
+import os
 import socket as _socket
 from typing import Any
 
@@ -89,11 +90,13 @@ def _dial(fd: NetFD, laddr: Any, raddr: Any, deadline: float | None) -> None:
     fd.set_addr(fd.addr_of(lsa), fd.addr_of(rsa))
 
 
-
-
 def _bind(sock: _socket.socket, laddr: Any) -> None:
     try:
         sock.bind(laddr)
     except OSError as e:
+        if type(e) is OSError and e.errno is None:
+            # Python's own check of the address (a unix path over 108 bytes ...);
+            # the kernel, and so Go, reports it as EINVAL.
+            e = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
         e.syscall = "bind"  # type: ignore[attr-defined]
-        raise
+        raise e from None

@@ -6,8 +6,9 @@
 * :class:`MockClock` — virtual time that jumps when every goroutine is parked.
 * :func:`wait_all_blocked` — park until every other goroutine is parked.
 * :mod:`gonet.testing.socktest` — fault injection at the syscall seams.
-* The pytest plugin (``gonet.testing.pytest_plugin``, loaded automatically)
-  adds a descriptor-leak check around every test.
+* The pytest plugin (``gonet.testing.pytest_plugin``, opt-in with
+  ``pytest -p gonet.testing.pytest_plugin``) adds descriptor and runtime
+  leak checks around every test.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The gonet pytest plugin: leak checks around every test.
 
-Loaded through the ``pytest11`` entry point. Around every test it checks:
+Opt-in, never loaded just because gonet is installed (an unrelated suite
+that caches a socket or a database connection in a module global must not
+start failing): load it with ``pytest -p gonet.testing.pytest_plugin`` or
+``pytest_plugins = ["gonet.testing.pytest_plugin"]`` in a ``conftest.py``
+(gonet's own ``tests/conftest.py`` does). Around every test it checks:
 
 * **file descriptors**: the process holds no descriptor the test opened;
 * **goroutines, pollDescs and timers**: whenever a gonet runtime's main

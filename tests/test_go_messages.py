@@ -1,0 +1,223 @@
+"""Go's error messages, completely (Go's ``net/net.go`` OpError, ``os.SyscallError``, ``DNSError``).
+
+Each test checks the whole text Go would print for the same failure, and the
+exception class Python code expects. Name-resolution failures are produced
+without resolving anything: ``socket.getaddrinfo`` is replaced for the test
+(the resolver is never asked about a name that could leave the machine).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+import pytest
+
+import gonet
+from gonet.testing import gotest, socktest, wait_all_blocked
+from netutil import linger_reset, pipe
+
+
+def expect(exc: type[BaseException], fn: Any, *args: Any) -> Any:
+    with pytest.raises(exc) as info:
+        fn(*args)
+    return info.value
+
+
+# --- read and write name their system call ------------------------------------------------
+
+
+@gotest
+def test_read_error_names_the_read_syscall() -> None:
+    # A read parked when the peer resets wakes with Go's text.
+    c, s = pipe()
+    with c:
+        g = gonet.go(expect, ConnectionResetError, c.read)
+        wait_all_blocked()
+        linger_reset(s)
+        err = g.join()
+        assert str(err) == (f"[Errno {errno.ECONNRESET}] read tcp {c.local_addr}->{c.remote_addr}: "
+                            "read: connection reset by peer")
+        assert (err.op, err.net, err.source, err.addr) == ("read", "tcp", c.local_addr, c.remote_addr)
+        assert isinstance(err.__cause__, ConnectionResetError)
+
+
+@gotest
+def test_write_error_names_the_write_syscall() -> None:
+    c, s = pipe()
+    with c:
+        s.close()
+        chunk = b"x" * 65536
+        err: OSError | None = None
+        for _ in range(200):  # the first writes may land before the peer's RST
+            try:
+                c.write(chunk)
+            except OSError as e:
+                err = e
+                break
+            gonet.sleep(0.001)
+        assert isinstance(err, (BrokenPipeError, ConnectionResetError)), err
+        text = "broken pipe" if isinstance(err, BrokenPipeError) else "connection reset by peer"
+        assert str(err) == (f"[Errno {err.errno}] write tcp {c.local_addr}->{c.remote_addr}: "
+                            f"write: {text}")
+
+
+@gotest
+def test_timeouts_and_closes_name_no_syscall() -> None:
+    # Go wraps only errno values in os.SyscallError: "read tcp a->b: i/o timeout".
+    c, s = pipe()
+    with c, s:
+        c.set_read_deadline(gonet.monotonic() - 1)
+        err = expect(gonet.DeadlineExceededError, c.read)
+        assert str(err) == f"read tcp {c.local_addr}->{c.remote_addr}: i/o timeout"
+
+
+@gotest
+def test_packet_conn_errors_name_recvfrom_and_sendto() -> None:
+    with socktest.Switch() as sw, gonet.listen_packet("udp4", "127.0.0.1:0") as pc:
+        target = pc.local_addr
+        sw.fail_next("recvfrom", errno.ECONNREFUSED)
+        err = expect(ConnectionRefusedError, pc.read_from)
+        assert str(err) == (f"[Errno {errno.ECONNREFUSED}] read udp4 {pc.local_addr}: "
+                            "recvfrom: connection refused")
+        sw.fail_next("sendto", errno.ENOBUFS)
+        err = expect(OSError, pc.write_to, b"x", target)
+        assert err.errno == errno.ENOBUFS
+        assert str(err) == (f"[Errno {errno.ENOBUFS}] write udp4 {pc.local_addr}->{target}: "
+                            "sendto: no buffer space available")
+
+
+# --- operations other than read and write ----------------------------------------------------
+
+
+@gotest
+def test_close_write_and_deadline_and_option_errors_use_go_ops() -> None:
+    c, s = pipe()
+    s.close()
+    laddr, raddr = c.local_addr, c.remote_addr
+    c.close()
+    closed = "use of closed network connection"
+    # Go: CloseWrite/CloseRead are op "close"; deadlines op "set" with the local address only;
+    # socket options op "set" with both addresses.
+    assert str(expect(gonet.ClosedError, c.close_write)) == f"close tcp {laddr}->{raddr}: {closed}"
+    assert str(expect(gonet.ClosedError, c.close_read)) == f"close tcp {laddr}->{raddr}: {closed}"
+    err = expect(gonet.ClosedError, c.set_read_deadline, None)
+    assert str(err) == f"set tcp {laddr}: {closed}"
+    assert (err.op, err.source, err.addr) == ("set", None, laddr)
+    assert str(expect(gonet.ClosedError, c.set_nodelay)) == f"set tcp {laddr}->{raddr}: {closed}"
+    assert str(expect(gonet.ClosedError, c.set_keepalive)) == f"set tcp {laddr}->{raddr}: {closed}"
+
+
+@gotest
+def test_listener_deadline_error_is_op_set() -> None:
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    addr = ln.addr
+    ln.close()
+    err = expect(gonet.ClosedError, ln.set_deadline, None)
+    assert str(err) == f"set tcp {addr}: use of closed network connection"
+
+
+# --- address errors carry the operation -------------------------------------------------------
+
+
+@gotest
+@pytest.mark.parametrize(("op", "net", "address", "text"), [
+    ("dial", "tcp", "localhost", "address localhost: missing port in address"),
+    ("listen", "tcp", "127.0.0.1", "address 127.0.0.1: missing port in address"),
+    ("listen_packet", "udp", "[::1", "address [::1: missing ']' in address"),
+    ("dial", "udp6", "127.0.0.1:-3", "address -3: invalid port"),
+])
+def test_address_errors_carry_the_operation(op: str, net: str, address: str, text: str) -> None:
+    err = expect(gonet.AddrError, getattr(gonet, op), net, address)
+    go_op = "dial" if op == "dial" else "listen"
+    assert str(err) == f"{go_op} {net}: {text}"
+    assert (err.op, err.net) == (go_op, net)
+    assert isinstance(err, ValueError)
+    # Go's AddrError fields are still there.
+    assert f"address {err.addr}: {err.err}" == text
+
+
+# --- name resolution: socket.gaierror with Go's DNSError text ---------------------------------
+
+
+class FakeResolver:
+    """Replaces socket.getaddrinfo: records the names asked for and fails with ``error``."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, *args: Any, **kwargs: Any) -> Any:
+        self.asked.append(host)
+        raise self.error
+
+
+@pytest.fixture
+def no_such_host(monkeypatch: pytest.MonkeyPatch) -> FakeResolver:
+    fake = FakeResolver(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return fake
+
+
+@pytest.mark.parametrize(("op", "net", "go_op"), [
+    ("dial", "tcp", "dial"), ("dial", "udp4", "dial"), ("listen", "tcp6", "listen"),
+    ("listen_packet", "udp", "listen"),
+])
+def test_unresolvable_name_is_gaierror_with_gos_text(no_such_host: FakeResolver, op: str,
+                                                     net: str, go_op: str) -> None:
+    def main() -> None:
+        err = expect(socket.gaierror, getattr(gonet, op), net, "nosuch.gonet.invalid:80")
+        assert err.errno == socket.EAI_NONAME
+        assert str(err) == (f"[Errno {socket.EAI_NONAME}] {go_op} {net}: "
+                            "lookup nosuch.gonet.invalid: no such host")
+        assert err.strerror == f"{go_op} {net}: lookup nosuch.gonet.invalid: no such host"
+        assert (err.op, err.net, err.name, err.is_not_found) == \
+            (go_op, net, "nosuch.gonet.invalid", True)
+
+    gonet.run(main)
+    assert no_such_host.asked == ["nosuch.gonet.invalid"]
+
+
+def test_write_to_unresolvable_name(no_such_host: FakeResolver) -> None:
+    def main() -> None:
+        with gonet.listen_packet("udp", "127.0.0.1:0") as pc:
+            err = expect(socket.gaierror, pc.write_to, b"x", ("nosuch.gonet.invalid", 9))
+            assert err.strerror == "write udp: lookup nosuch.gonet.invalid: no such host"
+
+    gonet.run(main)
+
+
+def test_other_resolver_failures_quote_the_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Go quotes gai_strerror for the rest (net/cgo_unix.go), and a resolver's errno as errno text.
+    again = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    monkeypatch.setattr(socket, "getaddrinfo", FakeResolver(again))
+
+    def main() -> None:
+        err = expect(socket.gaierror, gonet.dial, "tcp", "slow.gonet.invalid:80")
+        assert err.strerror == "dial tcp: lookup slow.gonet.invalid: Temporary failure in name resolution"
+        assert err.errno == socket.EAI_AGAIN and err.is_not_found is False
+        monkeypatch.setattr(socket, "getaddrinfo", FakeResolver(OSError(errno.EMFILE, "x")))
+        err = expect(OSError, gonet.dial, "tcp", "busy.gonet.invalid:80")
+        assert str(err) == f"[Errno {errno.EMFILE}] dial tcp: lookup busy.gonet.invalid: too many open files"
+
+    gonet.run(main)
+
+
+# --- unix paths too long -----------------------------------------------------------------------
+
+
+@gotest
+def test_unix_path_too_long_is_einval_from_bind_and_connect() -> None:
+    path = "/tmp/" + "p" * 110  # over sun_path's 108 bytes; never created
+    err = expect(OSError, gonet.listen, "unix", path)
+    assert err.errno == errno.EINVAL
+    assert str(err) == f"[Errno {errno.EINVAL}] listen unix {path}: bind: invalid argument"
+    err = expect(OSError, gonet.dial, "unix", path)
+    assert str(err) == f"[Errno {errno.EINVAL}] dial unix {path}: connect: invalid argument"
+    err = expect(OSError, gonet.listen_packet, "unixgram", path)
+    assert str(err) == f"[Errno {errno.EINVAL}] listen unixgram {path}: bind: invalid argument"
+    with gonet.listen_packet("unixgram", "@gonet-long-path-test") as pc:
+        err = expect(OSError, pc.write_to, b"x", path)
+        assert str(err) == (f"[Errno {errno.EINVAL}] write unixgram {pc.local_addr}->{path}: "
+                            "sendto: invalid argument")
