@@ -92,7 +92,8 @@ def main(mode: str, address: str, n: int) -> None:
                 events = buf.count(b"data: ")
             else:
                 body, _ = read_response(c, b"")
-                events = 1 if body else 0
+                # a long poll counts only when it was answered "ok" (not given up on)
+                events = 1 if (body == b"ok" if mode == "longpoll" else body) else 0
             if mode == "idle":
                 conns.append(c)
                 c = None

@@ -51,14 +51,22 @@ def finish(p: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
 
 
 PARKED = [0, 0]  # parked now, most parked at once
+#: The long poll's channel and its runtime (created by the first handler, on the server's runtime).
+RELEASE: list[Any] = [None, None]
 
 
 def poll_handler(w: ResponseWriter, r: Request) -> None:
     if r.path == "/poll":
+        if RELEASE[0] is None:
+            RELEASE[:] = [gonet.Chan(), gonet.current_runtime()]
         PARKED[0] += 1
         PARKED[1] = max(PARKED[1], PARKED[0])
-        gonet.sleep(1)  # a long poll: the goroutine parks, nothing else waits for it
+        # A long poll: the goroutine parks on a channel receive until the test releases
+        # every poll at once by closing the channel (the test's timeout bounds a hang).
+        _, ok = RELEASE[0].recv_ok()
         PARKED[0] -= 1
+        w.write(b"unexpected value" if ok else b"ok")
+        return
     w.write(b"ok")
 
 
@@ -75,31 +83,33 @@ def close_client(p: subprocess.Popen[str]) -> None:
 def test_10000_long_polls_finish_together_while_others_are_served() -> None:
     n = 10_000
     PARKED[:] = [0, 0]
+    RELEASE[:] = [None, None]
     with ServerThread(poll_handler, max_conns=None) as st:
         p = spawn("longpoll", st.address, n)
         try:
-            # while the long polls are parked, a normal request is answered at once
-            deadline = time.monotonic() + 30
-            while PARKED[1] < n and p.poll() is None:  # until all 10,000 are parked at once
+            deadline = time.monotonic() + 60
+            while PARKED[0] < n and p.poll() is None:  # until all 10,000 are parked at once
                 assert time.monotonic() < deadline
                 time.sleep(0.005)
+            assert PARKED[0] == n
+            # while the 10,000 long polls are parked, a normal request is answered
             t = time.monotonic()
             answer = exchange(st.address, b"GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             latency = time.monotonic() - t
             assert answer.endswith(b"\r\n\r\nok")
+            assert PARKED[0] == n  # none of them was given up on meanwhile
+            t = time.monotonic()
+            gonet.from_thread(RELEASE[1], RELEASE[0].close)  # the event every poll waits for
             result = finish(p, 60)
+            released = time.monotonic() - t
         finally:
             close_client(p)
-    print(f"\n10,000 long polls of 1 s: all done in {result['elapsed']:.2f} s "
-          f"(after {result['dial_time']:.2f} s to open the connections); "
-          f"a normal request meanwhile: {latency * 1000:.1f} ms")
-    assert result["ok"] == n
-    assert PARKED[1] == n  # all 10,000 handlers were parked at the same time
+    print(f"\n10,000 long polls parked at once (after {result['dial_time']:.2f} s to open the "
+          f"connections); all answered {released:.2f} s after the release; a normal request "
+          f"meanwhile: {latency * 1000:.1f} ms")
+    assert result["ok"] == n  # every one answered "ok" once released
+    assert PARKED[0] == 0 and PARKED[1] == n
     assert st.shutdown_result is True
-    # Concurrency is proven above (all 10,000 parked at once). The elapsed bound only rules
-    # out turns (10,000 s serially); the < 2 s figure issue 8 asks for is what this prints
-    # on a quiet machine (bench/README.md), not a timing assertion on a loaded one.
-    assert result["elapsed"] < 5.0
 
 
 def stream_app(environ: dict[str, Any], start_response: Any) -> Any:

@@ -88,6 +88,7 @@ __all__ = [
     "listen",
     "listen_packet",
     "monotonic",
+    "patch",
     "run",
     "select",
     "set_max_blocking",
@@ -96,6 +97,7 @@ __all__ = [
     "sleep",
     "split_host_port",
     "stats",
+    "unpatch",
 ]
 
 
@@ -128,3 +130,29 @@ def monotonic() -> float:
     Deadlines are absolute times on this clock.
     """
     return _getsched().clock.now()
+
+
+def patch(*, socket: bool = True, ssl: bool = True, time: bool = True, select: bool = True,
+          threading: bool = True, queue: bool = True, dns: bool = True, psycopg: bool = True,
+          check: bool = False) -> None:
+    """patch makes the standard library's blocking calls park goroutines (explicit, idempotent).
+
+    Never automatic. Each keyword selects a part (see ``docs/patch.md``);
+    calling again adds parts. Every patched function decides per call: in a
+    goroutine it parks, everywhere else it is the original. Copies of the
+    originals bound before the call (``from time import sleep``) are rebound
+    in modules; those that cannot be (class attributes, default arguments)
+    are named in a warning, or, with ``check=True``, raise
+    ``EarlyBindingError`` before anything is changed.
+    """
+    from . import _patch
+
+    _patch.patch(socket=socket, ssl=ssl, time=time, select=select, threading=threading,
+                 queue=queue, dns=dns, psycopg=psycopg, check=check)
+
+
+def unpatch() -> None:
+    """unpatch restores every original ``patch`` replaced or rebound."""
+    from . import _patch
+
+    _patch.unpatch()
