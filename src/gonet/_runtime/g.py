@@ -97,7 +97,7 @@ WAIT_SEMACQUIRE = "semacquire"
 WAIT_SYSCALL = "syscall"
 WAIT_JOIN = "join"
 # Go 1.20+ says "sync.Mutex.Lock" / "sync.WaitGroup.Wait"; earlier releases, and
-# gonet's SPEC, say "semacquire" for both: a goroutine parked on a semaphore.
+# gonet's contract (docs/spec.md), say "semacquire" for both: a goroutine parked on a semaphore.
 WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
