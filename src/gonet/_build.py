@@ -29,6 +29,7 @@ __all__ = ["COMPILED_MODULES", "select_build"]
 COMPILED_MODULES = (
     "gonet._runtime.g",
     "gonet._runtime.sema",
+    "gonet._runtime.chan",
     "gonet._runtime.netpoll",
     "gonet._runtime.proc",
     "gonet._poll.fd_mutex",

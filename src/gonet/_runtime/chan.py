@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+import sys
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callin import owning_runtime
 from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, _tls, current_sched, getsched
@@ -92,20 +93,11 @@ def park_on(s: Sched, q: deque[Sudog], sg: Sudog, reason: str) -> None:
         raise
 
 
-class Chan(Generic[T]):
-    """Chan is a Go channel: ``Chan()`` is unbuffered, ``Chan(n)`` holds up to ``n`` values.
+class _Chan:
+    """_Chan is the channel itself (compiled: an extension type); :class:`Chan` is its public, generic name.
 
-    ``send`` parks until a receiver takes the value (unbuffered) or buffer
-    space exists; ``recv`` parks until a value arrives. Iterating yields values
-    until the channel is closed and drained. ``len(ch)`` is the number of
-    buffered values.
-
-    A channel belongs to the runtime that first uses it: using it from
-    another thread (a plain thread, a ``blocking()`` worker, another
-    runtime) raises ``RuntimeError`` naming that runtime. From another
-    thread, send with ``gonet.from_thread(handle, ch.send, value)`` (waits
-    like ``send``) or ``gonet.from_thread_nowait(handle, ch.send, value)``,
-    with ``handle = gonet.current_runtime()`` taken inside the runtime.
+    Split in two because an extension type cannot derive from ``typing.Generic``:
+    ``Chan`` adds only the type parameter, no code.
     """
 
     __slots__ = ("__weakref__", "_buf", "_closed", "_rt", "capacity", "recvq", "sendq")
@@ -113,10 +105,12 @@ class Chan(Generic[T]):
     def __init__(self, capacity: int = 0) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
             raise ValueError(f"gonet: Chan capacity must be a non-negative int, not {capacity!r}")
+        if capacity > sys.maxsize:  # Go: makechan: size out of range
+            raise ValueError(f"gonet: Chan capacity out of range: {capacity!r}")
         self.capacity = capacity
-        self._buf: deque[T] = deque()
+        self._buf: deque[Any] = deque()
         self._closed = False
-        self._rt: Sched | None = current_sched()  # the owning runtime (see the class docstring)
+        self._rt: Sched | None = current_sched()  # the owning runtime (see Chan's docstring)
         self.recvq: deque[Sudog] = deque()
         self.sendq: deque[Sudog] = deque()
 
@@ -134,7 +128,7 @@ class Chan(Generic[T]):
 
     # --- the non-blocking halves, shared with select ---------------------------------
 
-    def try_send(self, value: T) -> bool:
+    def try_send(self, value: Any) -> bool:
         """try_send sends without parking; returns whether the value was taken.
 
         Raises :class:`ChanClosedError` on a closed channel.
@@ -154,7 +148,7 @@ class Chan(Generic[T]):
             return True
         return False
 
-    def try_recv(self) -> tuple[T | None, bool, bool]:
+    def try_recv(self) -> tuple[Any, bool, bool]:
         """try_recv receives without parking: ``(value, ok, done)``.
 
         ``done`` is False when nothing was available; otherwise ``ok`` tells a
@@ -185,7 +179,7 @@ class Chan(Generic[T]):
 
     # --- the blocking operations ------------------------------------------------------
 
-    def send(self, value: T) -> None:
+    def send(self, value: Any) -> None:
         """send delivers ``value``, parking until a receiver or buffer space takes it.
 
         Raises :class:`ChanClosedError` if the channel is closed, before or while parked.
@@ -199,7 +193,7 @@ class Chan(Generic[T]):
         if not sg.success:
             raise ChanClosedError("send on closed channel")
 
-    def recv(self) -> T:
+    def recv(self) -> Any:
         """recv returns the next value, parking until one arrives.
 
         Raises :class:`ChanClosedError` once the channel is closed and drained.
@@ -217,7 +211,7 @@ class Chan(Generic[T]):
             raise ChanClosedError("receive from closed channel")
         return sg.elem  # type: ignore[no-any-return]
 
-    def recv_ok(self) -> tuple[T | None, bool]:
+    def recv_ok(self) -> tuple[Any, bool]:
         """recv_ok is Go's ``v, ok := <-ch``: ``(None, False)`` once closed and drained."""
         try:
             return self.recv(), True
@@ -248,7 +242,7 @@ class Chan(Generic[T]):
             for sg in woken:
                 s.goready(sg.g, sg.seq, sg)
 
-    def __iter__(self) -> Iterator[T]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
             v, ok, done = self.try_recv()
             if not done:
@@ -261,6 +255,34 @@ class Chan(Generic[T]):
             if not ok:
                 return
             yield v  # type: ignore[misc]
+
+
+class Chan(_Chan, Generic[T]):
+    """Chan is a Go channel: ``Chan()`` is unbuffered, ``Chan(n)`` holds up to ``n`` values.
+
+    ``send`` parks until a receiver takes the value (unbuffered) or buffer
+    space exists; ``recv`` parks until a value arrives. Iterating yields values
+    until the channel is closed and drained. ``len(ch)`` is the number of
+    buffered values.
+
+    A channel belongs to the runtime that first uses it: using it from
+    another thread (a plain thread, a ``blocking()`` worker, another
+    runtime) raises ``RuntimeError`` naming that runtime. From another
+    thread, send with ``gonet.from_thread(handle, ch.send, value)`` (waits
+    like ``send``) or ``gonet.from_thread_nowait(handle, ch.send, value)``,
+    with ``handle = gonet.current_runtime()`` taken inside the runtime.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # the types of _Chan's methods, seen by mypy only; _Chan has the code
+        def __init__(self, capacity: int = 0) -> None: ...
+        def try_send(self, value: T) -> bool: ...
+        def try_recv(self) -> tuple[T | None, bool, bool]: ...
+        def send(self, value: T) -> None: ...
+        def recv(self) -> T: ...
+        def recv_ok(self) -> tuple[T | None, bool]: ...
+        def __iter__(self) -> Iterator[T]: ...
 
 
 def after(seconds: float) -> Chan[float]:

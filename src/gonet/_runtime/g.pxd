@@ -79,3 +79,7 @@ cdef class Sched:
     @cython.locals(g=Goroutine, nxt=Goroutine, runq=RunQueue)
     cpdef object gopark(self, str reason)
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
+
+
+cpdef Sched current_sched()
+cpdef Sched getsched()

@@ -333,7 +333,7 @@ class Sched:
         ``RuntimeError`` instead of a greenlet error or a silent hang.
         """
         g = self.curg
-        if threading.get_ident() != self.thread_id:
+        if thread_ident() != self.thread_id:
             raise RuntimeError(
                 f"gonet: this object belongs to {getattr(self, 'name', 'a runtime')}, which "
                 "runs on another thread; goroutines may only use conns, channels and locks "
