@@ -31,6 +31,7 @@ COMPILED_MODULES = (
     "gonet._runtime.sema",
     "gonet._runtime.chan",
     "gonet._runtime.selectgo",
+    "gonet._runtime.sync",
     "gonet._runtime.netpoll",
     "gonet._runtime.proc",
     "gonet._poll.fd_mutex",
