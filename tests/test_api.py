@@ -195,7 +195,8 @@ def test_public_functions_and_methods_are_annotated() -> None:
                 vars(obj)["__init__"]):
             bad += _annotation_violations(vars(obj)["__init__"], f"{label}.__init__")
             checked += 1
-    assert checked > 40  # the walk reached the functions and the methods
+    # The walk reached the functions and the methods (fewer compiled: see _is_annotatable).
+    assert checked > (25 if gonet.COMPILED else 40)
     assert not bad, "missing annotations:\n" + "\n".join(bad)
 
 

@@ -59,7 +59,11 @@ if not cython.compiled:
     def greenlet_import() -> None:
         """greenlet_import loads greenlet's C API (compiled build only)."""
 
+    def install_chunk_cache() -> None:
+        """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled build only)."""
+
 greenlet_import()
+install_chunk_cache()  # once per process: see g.pxd
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
