@@ -1,6 +1,6 @@
 # Cython declarations augmenting chan.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.g cimport Goroutine, Sched
+from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched
 
 
 cdef class Sudog:
@@ -13,9 +13,9 @@ cdef class Sudog:
 
 
 @cython.locals(sg=Sudog, g=Goroutine)
-cpdef Sudog dequeue(object q)
-cpdef ready(Sudog sg)
-cpdef park_on(Sched s, object q, Sudog sg, str reason)
+cdef Sudog dequeue(object q, Sched s)
+cdef int ready(Sched s, Sudog sg) except -1
+cdef int park_on(Sched s, object q, Sudog sg, str reason) except -1
 
 
 cdef class _Chan:
@@ -27,12 +27,16 @@ cdef class _Chan:
     cdef public object recvq
     cdef public object sendq
     @cython.locals(sg=Sudog)
-    cpdef bint try_send(self, object value) except -1
+    cdef bint _send_now(self, Sched s, object value) except -1
     @cython.locals(sg=Sudog)
+    cdef object _take(self, Sched s)
+    @cython.locals(g=Goroutine, sg=Sudog)
+    cdef object _park_recv(self, Sched s)
+    cpdef bint try_send(self, object value) except -1
     cpdef tuple try_recv(self)
     @cython.locals(s=Sched, g=Goroutine, sg=Sudog)
     cpdef send(self, object value)
-    @cython.locals(s=Sched, g=Goroutine, sg=Sudog, ok=bint, done=bint)
     cpdef recv(self)
+    cpdef tuple recv_ok(self)
     @cython.locals(s=Sched, sg=Sudog)
     cpdef close(self)

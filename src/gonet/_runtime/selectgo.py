@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import Chan, ChanClosedError, Sudog
+from .chan import _CLOSED, _EMPTY, Chan, ChanClosedError, Sudog
 from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, current_sched, getsched
 
 __all__ = ["select"]
@@ -100,13 +100,16 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
         if ch is None:
             continue
         live += 1
+        # The ownership check above made every channel this runtime's (``here``).
         if sends[i]:
-            if ch.try_send(values[i]):  # raises ChanClosedError on a closed channel
+            if ch._send_now(here, values[i]):  # raises ChanClosedError on a closed channel
                 return i, None, True
         else:
-            v, ok, done = ch.try_recv()
-            if done:
-                return i, v, ok
+            v = ch._take(here)
+            if v is _CLOSED:
+                return i, None, False
+            if v is not _EMPTY:
+                return i, v, True
     if default:
         return -1, None, False
 

@@ -1,5 +1,5 @@
 # Cython declarations augmenting sync.py (pure-Python mode). See setup.py.
-from gonet._runtime.g cimport Sched
+from gonet._runtime.g cimport Sched, current_sched, getsched
 from gonet._runtime.sema cimport WaitQueue
 
 
