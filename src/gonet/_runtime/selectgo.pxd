@@ -3,8 +3,6 @@ cimport cython
 from gonet._runtime.chan cimport Sudog, _Chan
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched
 
-cpdef tuple _case(tuple cases, Py_ssize_t i)
-
 @cython.locals(k=int)
 cpdef object _randbelow(object getrandbits, object n)
 

@@ -45,19 +45,6 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
     return selectgo(cases, default)
 
 
-def _case(cases: tuple[Any, ...], i: int) -> tuple[Chan[Any] | None, bool, Any]:
-    """_case parses case ``i``: ``(chan or None, is_send, value)``."""
-    c = cases[i]
-    if c is None:
-        return None, False, None
-    if isinstance(c, Chan):
-        return c, False, None
-    if isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], Chan):
-        return c[0], True, c[1]
-    raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
-                    f"a (Chan, value) tuple (send) or None, not {c!r}")
-
-
 def _randbelow(getrandbits: Any, n: int) -> int:
     """_randbelow is ``random.Random._randbelow`` (getrandbits and rejection): the same draws."""
     k = n.bit_length()
@@ -70,20 +57,28 @@ def _randbelow(getrandbits: Any, n: int) -> int:
 def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
     """selectgo is :func:`select` with the cases as a tuple (Go's ``runtime.selectgo``)."""
     n = len(cases)
-    chans: list[Chan[Any] | None] = []
-    sends: list[bool] = []
-    values: list[Any] = []
+    chans: list[Chan[Any] | None] = [None] * n
+    sends: list[bool] = [False] * n
+    values: list[Any] = [None] * n
     for i in range(n):
-        ch, is_send, value = _case(cases, i)
-        chans.append(ch)
-        sends.append(is_send)
-        values.append(value)
+        c = cases[i]
+        if c is None:
+            continue
+        if isinstance(c, Chan):
+            chans[i] = c
+        elif isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], Chan):
+            chans[i] = c[0]
+            sends[i] = True
+            values[i] = c[1]
+        else:
+            raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
+                            f"a (Chan, value) tuple (send) or None, not {c!r}")
     here = current_sched()
     for i in range(n):  # after parsing: a bad case is a TypeError whichever runtime owns the rest
         ch = chans[i]
         if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
             ch._rt = owning_runtime(ch._rt, "channel", "send" if sends[i] else "recv")
-    s = getsched()
+    s = here if here is not None else getsched()  # getsched raises: no runtime here
     order = list(range(n))
     if n > 1:
         # random.shuffle's Fisher-Yates with its own draws, so a seeded runtime
