@@ -23,9 +23,9 @@ channel, sending on a closed channel and closing twice raise
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Iterator
-import sys
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callin import owning_runtime
