@@ -232,7 +232,8 @@ def test_public_functions_and_methods_are_annotated(modname: str) -> None:
                 vars(obj)["__init__"]):
             bad += _annotation_violations(vars(obj)["__init__"], f"{modname}.{label}.__init__")
             checked += 1
-    assert checked > (40 if modname == "gonet" else 0)  # the walk reached functions and methods
+    # The walk reached the functions and the methods (fewer compiled: see _is_annotatable).
+    assert checked > ((25 if gonet.COMPILED else 40) if modname == "gonet" else 0)
     assert not bad, "missing annotations:\n" + "\n".join(bad)
 
 
