@@ -91,7 +91,7 @@ class TLSConn(ConnInfo):
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
         "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
-        "_rec", "_rerr", "_ssl", "_werr",
+        "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -124,6 +124,9 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
+        # The thread of the runtime this conn belongs to (the inner conn's): only its
+        # goroutines may take the locks; close() from any other thread is handed over.
+        self._tid = threading.get_ident()
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -421,10 +424,19 @@ class TLSConn(ConnInfo):
         A failure to send it is not raised (Go returns it, adding "but
         connection was closed anyway"): the conn is closed either way.
         Goroutines parked in ``read``/``write`` wake with ``ClosedError``.
+
+        From another thread (a watchdog, a ``blocking()`` worker) close
+        closes the inner conn, which hands the close to the owning runtime
+        and wakes its parked goroutines at once, without sending
+        close_notify: the alert needs the write lock, which only the owner's
+        goroutines may take. ``gonet.from_thread(rt, conn.close)`` sends it.
         """
         if self._closed:
             return
         self._closed = True
+        if threading.get_ident() != self._tid:
+            self._conn.close()
+            return
         # Go's activeCall interlock: a held out_mu is a write in flight (or a
         # reader's flush); close is then what breaks it, and sends no alert.
         if (self._hs_done and not self._cn_sent and self._werr is None
