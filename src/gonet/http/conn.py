@@ -48,14 +48,16 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "tls",
-                 "wdl", "writer", "wsgi_base")
+    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "started", "state",
+                 "tls", "wdl", "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
         self.conn = conn
         self.buf = b""
         self.state = NEW
+        #: started: when the connection was accepted (shutdown spares a NEW one for 5 s).
+        self.started = _monotonic()
         self.close_after = False
         self.broken = False
         self.rdl: float | None = None
