@@ -86,7 +86,8 @@ class ServerConn:
         on the conn under the TLS conn (Go's ``tls.RecordHeaderError.Conn``).
         """
         try:
-            self.conn.net_conn.write(_PLAIN_HTTP_ON_TLS)
+            inner: gonet.Conn = self.conn.net_conn  # type: ignore[attr-defined]  # a TLSConn
+            inner.write(_PLAIN_HTTP_ON_TLS)
         except OSError:
             pass
 
