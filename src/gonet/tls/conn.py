@@ -124,9 +124,7 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
-        # The thread of the runtime this conn belongs to (the inner conn's): only its
-        # goroutines may take the locks; close() from any other thread is handed over.
-        self._tid = threading.get_ident()
+        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -424,21 +422,15 @@ class TLSConn(ConnInfo):
         A failure to send it is not raised (Go returns it, adding "but
         connection was closed anyway"): the conn is closed either way.
         Goroutines parked in ``read``/``write`` wake with ``ClosedError``.
-
-        From another thread (a watchdog, a ``blocking()`` worker) close
-        closes the inner conn, which hands the close to the owning runtime
-        and wakes its parked goroutines at once, without sending
-        close_notify: the alert needs the write lock, which only the owner's
-        goroutines may take. ``gonet.from_thread(rt, conn.close)`` sends it.
+        From another thread it only closes the inner conn (handed to its
+        runtime, no close_notify: only that runtime may take the write lock).
         """
         if self._closed:
             return
         self._closed = True
         if threading.get_ident() != self._tid:
-            self._conn.close()
-            return
-        # Go's activeCall interlock: a held out_mu is a write in flight (or a
-        # reader's flush); close is then what breaks it, and sends no alert.
+            return self._conn.close()
+        # Go's activeCall interlock: a held out_mu is a write in flight; close breaks it, no alert.
         if (self._hs_done and not self._cn_sent and self._werr is None
                 and not self._out_mu.locked()):
             try:
