@@ -230,7 +230,7 @@ def recv(self: socket.socket, bufsize: int, flags: int = 0) -> bytes:
 def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
     """recv_into is ``socket.recv_into``; a goroutine parks while nothing has arrived."""
     if nbytes < 0:
-        return _recv_into(self, buffer, nbytes, flags)  # type: ignore[no-any-return]  # ValueError
+        return _recv_into(self, buffer, nbytes, flags)  # the C call raises ValueError
     want = nbytes
     if want == 0:
         if type(buffer) is bytearray:  # the common case (redis-py, http.client): no view
@@ -239,7 +239,7 @@ def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0)
             try:
                 want = memoryview(buffer).nbytes
             except TypeError:  # not a buffer: the C call raises
-                return _recv_into(self, buffer, nbytes, flags)  # type: ignore[no-any-return]
+                return _recv_into(self, buffer, nbytes, flags)
     return _read_stream(self, _recv_into, (buffer, nbytes), flags, want)  # type: ignore[no-any-return]
 
 
