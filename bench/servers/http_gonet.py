@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import gonet.http
 from _http_common import parse_args
 from http_apps import BODY, load
 
 import gonet
+import gonet.http
 
 
 def hello(w: Any, r: Any) -> None:
