@@ -4,16 +4,19 @@
 a server (``READY <port>``), runs the native load generator against it and reads
 the server's CPU from /proc on the ``@start``/``@end`` markers, and opens and
 releases idle connections. Every server is warmed the same way before it is
-measured (:func:`warm_up`, then :func:`settle`). :func:`run_echo`, :func:`run_idle` and
-:func:`run_http` are the three kinds of workload built on it.
+measured (:func:`warm_up`, then :func:`settle`). :func:`run_echo` and
+:func:`run_idle` are two kinds of workload built on it; ``httpload.py`` adds
+``http``, and :func:`register_kind` any other (the extension point for TLS and
+redis rows).
 """
 
 import contextlib
 import json
 import math
 import os
-import resource
+import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -25,13 +28,14 @@ from procs import (
     CLK_TCK,
     LineReader,
     cpu_stat,
+    nofile_limits,
     other_load,
     proc_cpu_ticks,
     proc_fd_count,
     proc_rss_kib,
     stop_process,
 )
-from report import si
+from report import CHART_KINDS, KIND_METRICS, Metric, si
 from suite import (
     BUILD,
     LOAD_CPU,
@@ -56,8 +60,9 @@ class Runner:
     seconds: float
     busy_poll: bool = False
     wrk: str = ""
-    go_bin: Path | None = None
+    go_bins: dict[str, Path] = field(default_factory=dict)  # go_prog -> binary
     gonet_env: dict[str, str] = field(default_factory=dict)
+    fill: dict[str, str] = field(default_factory=dict)  # {name} in args/cmd -> value
     log_dir: Path = BUILD / "logs"
     on_progress: Callable[[str], None] = lambda _s: None
 
@@ -65,12 +70,18 @@ class Runner:
         return ["taskset", "-c", cpu, *argv] if self.pin else argv
 
     # ---- servers
-    def server_argv(self, spec: ServerSpec) -> list[str]:
+    def server_argv(self, spec: ServerSpec, port: int = 0) -> list[str]:
+        """The server's command line; `port` is used by kind "cmd" only (others pick one)."""
+        fill = {"python": self.python, "bin": str(Path(self.python).parent), "host": "127.0.0.1",
+                "port": str(port), "servers": str(SERVERS_DIR), "backlog": str(somaxconn()),
+                **self.fill}
+        if spec.kind == "cmd":
+            return [a.format(**fill) for a in spec.cmd]
+        args = [a.format(**fill) for a in spec.args]
         if spec.kind == "go":
-            assert self.go_bin is not None
-            return [str(self.go_bin), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+            return [str(self.go_bins[spec.go_prog]), *args, "--host", "127.0.0.1", "--port", "0"]
         script = SERVERS_DIR / spec.script
-        return [self.python, str(script), *spec.args, "--host", "127.0.0.1", "--port", "0"]
+        return [self.python, str(script), *args, "--host", "127.0.0.1", "--port", "0"]
 
     @contextlib.contextmanager
     def server(self, spec: ServerSpec, tag: str, extra: tuple[str, ...] = ()
@@ -81,10 +92,12 @@ class Runner:
         env = dict(os.environ)
         if spec.kind == "go":
             env["GOMAXPROCS"] = "1"
-        if spec.name == "gonet":
+        if "gonet" in spec.modules:
             env.update(self.gonet_env)
+        cmd_port = free_port() if spec.kind == "cmd" else 0
         with open(logpath, "wb") as logf:
-            proc = subprocess.Popen(self.pinned(SERVER_CPU, [*self.server_argv(spec), *extra]),
+            proc = subprocess.Popen(self.pinned(SERVER_CPU, [*self.server_argv(spec, cmd_port),
+                                                             *extra]),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=logf, env=env, start_new_session=True)
         reader = LineReader(proc)
@@ -92,19 +105,24 @@ class Runner:
         try:
             port = 0
             deadline = time.monotonic() + 30
-            while (line := reader.readline(deadline)) is not None:
+            if cmd_port:  # a command prints no READY: wait until its port accepts
+                port = cmd_port if wait_accepting(proc, cmd_port, deadline) else 0
+            while not port and (line := reader.readline(deadline)) is not None:
                 if line.startswith("READY"):
                     port = int(line.split()[1])
                     break
             if not port:
                 proc.poll()
                 tail = logpath.read_text(errors="replace").strip().splitlines()[-5:]
-                raise BenchError(f"{spec.name} did not print READY (exit {proc.returncode}): "
+                what = f"accept on port {cmd_port}" if cmd_port else "print READY"
+                raise BenchError(f"{spec.name} did not start: did not {what} "
+                                 f"(exit {proc.returncode}): "
                                  + " | ".join(tail))
             # Drain anything else the server prints, so it can never block on stdout.
             drain = threading.Thread(target=_drain, args=(reader, logpath), daemon=True)
             drain.start()
-            warm_up(port)
+            if spec.warm != "none":
+                warm_up(port, tls=spec.warm == "tls")
             settle(proc.pid)
             yield proc.pid, port
             if proc.poll() is not None:
@@ -113,6 +131,10 @@ class Runner:
             # The drain thread owns the pipe until the server is gone: closing the fd
             # under it could hand the number (and the next server's READY) to it.
             stop_process(proc, close=False)
+            # A master (gunicorn, granian) killed before its workers: end what is left of
+            # the server's own process group (start_new_session made it; pgid = its pid).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
             if drain is not None:
                 drain.join(10)
             if drain is None or not drain.is_alive():
@@ -259,7 +281,7 @@ SETTLE_INTERVAL_S = 0.05
 SETTLE_MAX_S = 3.0
 
 
-def warm_up(port: int, timeout: float = 10.0) -> None:
+def warm_up(port: int, timeout: float = 10.0, tls: bool = False) -> None:
     """Warm a fresh server the same way whatever it is: one connection, one exchange, closed.
 
     A server process starts cold in ways a measured window must not see, and
@@ -271,7 +293,12 @@ def warm_up(port: int, timeout: float = 10.0) -> None:
     serves one connection to its end: send a request, read the echo (or the
     HTTP response, then EOF), close.
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        s = raw
+        if tls:  # a TLS server: the same exchange inside a TLS session (bench certificate)
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            s = ctx.wrap_socket(raw)
         s.sendall(WARM_UP_REQUEST)
         got = 0
         while got < len(WARM_UP_REQUEST):
@@ -299,6 +326,33 @@ def _drain(reader: LineReader, logpath: Path) -> None:
     with contextlib.suppress(Exception), open(logpath, "a") as f:
         while (line := reader.readline(time.monotonic() + 3600)) is not None:
             f.write(line + "\n")
+
+
+def free_port() -> int:
+    """A loopback port the kernel just handed out (for servers that must be told one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_accepting(proc: subprocess.Popen[bytes], port: int, deadline: float) -> bool:
+    """Poll until something accepts on 127.0.0.1:`port` (False if `proc` exits or time is up)."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as s:
+            s.settimeout(1.0)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def somaxconn() -> int:
+    """The listen backlog every server gets (Go's): net.core.somaxconn."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 4096
 
 
 def connect_timeout(conns: int) -> float:
@@ -352,55 +406,49 @@ def run_idle(r: Runner, spec: ServerSpec, w: Workload, tag: str, fd_chunk: int) 
     }
 
 
-def parse_wrk(text: str) -> Json:
-    """Requests/s and latency percentiles (µs) from `wrk --latency` output."""
-    units = {"us": 1.0, "ms": 1e3, "s": 1e6}
-    out: Json = {"errors": 0}
-    in_dist = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("Requests/sec:"):
-            out["rps"] = float(line.split()[1])
-        elif line.startswith("Latency Distribution"):
-            in_dist = True
-        elif in_dist and line[:3] in ("50%", "75%", "90%", "99%"):
-            val = line.split()[1]
-            num = val.rstrip("usm")
-            out["p" + line[:2]] = float(num) * units[val[len(num):]]
-        elif line.startswith("Socket errors:"):
-            out["errors"] += sum(int(x.strip(" ,")) for x in line.split()[3::2])
-        elif line.startswith("Non-2xx"):
-            out["errors"] += int(line.split()[-1])
-        elif "requests in" in line:
-            out["requests"] = int(line.split()[0])
-    if "rps" not in out:
-        raise BenchError(f"could not parse wrk output: {text.strip()[-200:]}")
+# --------------------------------------------------------------------------- kinds of workload
+
+RunFn = Callable[[Runner, ServerSpec, Workload, str], Json]
+KINDS: dict[str, RunFn] = {}
+
+
+def register_kind(kind: str, run: RunFn, metrics: "tuple[Metric, ...]" = (),
+                  chart: str | None = None) -> None:
+    """register_kind: workloads of `kind` are measured by `run(runner, spec, workload, tag)`.
+
+    `run` starts the server with ``runner.server(spec, tag)`` (fresh, pinned, warmed) and
+    returns one record (a dict: "rps", "errors", "noisy" and whatever `metrics` name);
+    `metrics` are the table's columns (report.Metric; none: the echo columns), `chart`
+    the chart its workloads join ("echo", "http" or None).  http (httpload.py) is
+    registered this way; TLS and redis rows can be too (bench/README.md, "Adding a
+    workload")."""
+    KINDS[kind] = run
+    if metrics:
+        KIND_METRICS[kind] = metrics
+    if chart:
+        CHART_KINDS[kind] = chart
+
+
+def run_client(r: Runner, argv: list[str], cpu: str = LOAD_CPU, timeout: float = 600) -> Json:
+    """run_client runs a client program pinned to `cpu` and returns the last JSON object it
+    printed, plus its own CPU (``client_user_s``, ``client_sys_s``) and ``wall_s``.
+
+    For workloads whose subject is a client (a redis GET loop under gonet.patch()): the
+    client prints its figures as one JSON line; the server it talks to is started with
+    ``r.server(...)`` as usual."""
+    t0, ru0 = time.monotonic(), os.times()
+    res = subprocess.run(r.pinned(cpu, argv), capture_output=True, text=True, timeout=timeout,
+                         check=False)
+    t1, ru1 = time.monotonic(), os.times()
+    lines = [x for x in res.stdout.splitlines() if x.startswith("{")]
+    if res.returncode != 0 or not lines:
+        raise BenchError(f"client {argv[0]} failed ({res.returncode}): "
+                         f"{(res.stderr or res.stdout).strip()[-300:]}")
+    out: Json = json.loads(lines[-1])
+    out.update(client_user_s=ru1.children_user - ru0.children_user,
+               client_sys_s=ru1.children_system - ru0.children_system, wall_s=t1 - t0)
     return out
 
 
-def run_http(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
-    """wrk, keep-alive, against a server started with its `http_args` (HTTP issue hook)."""
-    assert spec.http_args is not None and r.wrk
-    with r.server(spec, tag, spec.http_args) as (pid, port):
-        url = f"http://127.0.0.1:{port}/"
-        base = r.pinned(LOAD_CPU, [r.wrk, "-t1", f"-c{w.conns}", "--latency"])
-        if r.warmup > 0:
-            subprocess.run([*base, f"-d{max(1, round(r.warmup))}s", url], capture_output=True,
-                           timeout=r.warmup + 60, check=False)
-        secs = max(1, round(r.seconds))
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu0, t0 = proc_cpu_ticks(pid), time.monotonic()
-        res = subprocess.run([*base, f"-d{secs}s", url], capture_output=True, text=True,
-                             timeout=secs + 60, check=False)
-        cpu1, t1 = proc_cpu_ticks(pid), time.monotonic()
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = parse_wrk(res.stdout)
-    n = max(int(out.get("requests", 0)) or int(out["rps"] * secs), 1)
-    user_s, sys_s = (cpu1[0] - cpu0[0]) / CLK_TCK, (cpu1[1] - cpu0[1]) / CLK_TCK
-    wall = max(t1 - t0, 1e-9)
-    lg = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    out.update(user_us=user_s / n * 1e6, sys_us=sys_s / n * 1e6,
-               server_cpu=(user_s + sys_s) / wall * 100, loadgen_cpu=lg / wall * 100,
-               p999=None, wrk=res.stdout)
-    return out
-
+KINDS["echo"] = run_echo
+KINDS["idle"] = lambda r, spec, w, tag: run_idle(r, spec, w, tag, max(100, nofile_limits()[1] - 200))

@@ -32,34 +32,55 @@ from pathlib import Path
 # already sys.path[0]) or is loaded by path (``python -m gonet bench``).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Runner, run_echo, run_http, run_idle
+import importlib
+
+from measure import KINDS, Runner
 from procs import CLK_TCK, cpu_model, cpu_stat, nofile_limits, other_load, read_int
 from report import (
+    CHART_KINDS,
+    SPREAD_METRICS,
     Progress,
+    all_metrics,
+    baseline_for,
     describe,
     markdown_table,
-    metrics_for,
     ratio,
     summarize,
     summary_line,
     write_chart,
+    write_http_chart,
     write_markdown,
 )
 from suite import (
-    DEFAULT_WORKLOADS,
+    KIND_MODULES,
     LOAD_CPU,
     NOISE_PCT,
     RESULTS_DIR,
     SERVER_CPU,
-    SERVER_NAMES,
     SERVERS,
+    SERVERS_DIR,
     BenchError,
     Json,
     ServerSpec,
+    default_workloads,
     log,
     make_workloads,
+    server_names,
 )
-from tools import check_python_server, ensure_go_server, ensure_loadgen, ensure_wrk, go_version
+from tools import (
+    check_python_server,
+    ensure_cert,
+    ensure_go_server,
+    ensure_loadgen,
+    ensure_wrk,
+    go_version,
+)
+
+for _module in KIND_MODULES:  # each registers its kind of workload (measure.register_kind)
+    importlib.import_module(_module)
+
+SERVER_NAMES = server_names()
+DEFAULT_WORKLOADS = default_workloads()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -70,7 +91,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, help="warmup seconds per run (default 1; quick 0.3)")
     p.add_argument("--servers", help=f"comma list, subset of: {', '.join(SERVER_NAMES)}")
     p.add_argument("--workloads", help="comma list, subset of: echo64_c50, echo64_c1000, "
-                   "echo16k_c50, idle, idle_max, http (default: all but http)")
+                   "echo16k_c50, idle, idle_max, http_c50, http_c1000, flask_c50 (default: "
+                   "all; 'http' means the three HTTP ones)")
     p.add_argument("--idle-n", type=int, help="idle connections for 'idle' (default 10000; "
                    "quick 2000)")
     p.add_argument("--idle-max-n", type=int, help="idle connections for 'idle_max' (default: "
@@ -120,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     wanted_w = args.workloads.split(",") if args.workloads else list(DEFAULT_WORKLOADS)
+    if "http" in wanted_w:  # the old name of the HTTP hook: every HTTP workload
+        i = wanted_w.index("http")
+        wanted_w[i : i + 1] = [n for n, x in all_w.items() if x.kind == "http" and n not in wanted_w]
     unknown = [x for x in wanted_w if x not in all_w and x not in DEFAULT_WORKLOADS]
     if unknown:
         log(f"bench: unknown workload(s): {', '.join(unknown)}")
@@ -141,31 +166,44 @@ def main(argv: list[str] | None = None) -> int:
     skipped: dict[str, str] = {}
     servers: list[ServerSpec] = []
     for spec in (s for s in SERVERS if s.name in wanted_s):
+        if not any(spec.runs(w) for w in workloads):
+            continue  # e.g. the HTTP peers in an echo-only run: not even checked
+        if spec.kind == "python" and not (SERVERS_DIR / spec.script).is_file():
+            skipped[spec.name] = f"{spec.script} is not in this checkout"
+            continue
         if spec.kind == "go":
-            runner.go_bin, why = ensure_go_server(not args.no_install)
-            if runner.go_bin is None:
-                skipped[spec.name] = why
-                continue
+            if spec.go_prog not in runner.go_bins:
+                binary, why = ensure_go_server(not args.no_install, spec.go_prog)
+                if binary is None:
+                    skipped[spec.name] = why
+                    continue
+                runner.go_bins[spec.go_prog] = binary
         else:
-            why_py, extra_env = check_python_server(args.python, spec)
+            why_py, extra_env = check_python_server(args.python, spec, not args.no_install)
             if why_py:
                 skipped[spec.name] = why_py
                 continue
-            if spec.name == "gonet":
+            if "gonet" in spec.modules:
                 runner.gonet_env = extra_env
         servers.append(spec)
+    if any("{certfile}" in a or "{keyfile}" in a for s in servers for a in (*s.args, *s.cmd)):
+        cert = ensure_cert()
+        if cert is None:
+            log("bench: no certificate for the TLS rows (openssl missing?)")
+        else:
+            runner.fill.update(certfile=str(cert[0]), keyfile=str(cert[1]))
     for k, v in skipped.items():
         log(f"bench: skipping {k}: {v}")
     if not servers:
         log("bench: no server can run")
         return 1
     baseline = args.baseline if args.baseline in {s.name for s in servers} else None
-    if baseline is None:
+    if baseline is None and any(not w.baseline for w in workloads):
         log(f"bench: baseline {args.baseline!r} is not running; ratios are omitted")
 
     if any(w.kind == "http" for w in workloads):
-        if not any(s.http_args is not None for s in servers):
-            log("bench: skipping http: no server speaks HTTP yet (lands with the HTTP issue)")
+        if not any(s.runs(w) for s in servers for w in workloads if w.kind == "http"):
+            log("bench: skipping the HTTP workloads: none of the chosen servers speaks HTTP")
             workloads = [w for w in workloads if w.kind != "http"]
         elif not (wrk := ensure_wrk(not args.no_install)):
             log("bench: skipping http: wrk is missing and could not be installed")
@@ -198,7 +236,6 @@ def main(argv: list[str] | None = None) -> int:
         "clk_tck": CLK_TCK, "gonet_pure_python": os.environ.get("GONET_PURE_PYTHON", ""),
     }
     results: Json = {"meta": meta, "workloads": {}}
-    fd_chunk = max(100, hard - 200)
     prog = Progress(len(plan))
     runner.on_progress = prog.live
     broken: dict[str, str] = {}
@@ -216,17 +253,12 @@ def main(argv: list[str] | None = None) -> int:
             for attempt in range(args.retry_noisy + 1):
                 rec = {"server": spec.name, "round": rnd + 1, "attempt": attempt + 1}
                 try:
-                    if w.kind == "idle":
-                        out = run_idle(runner, spec, w, tag, fd_chunk)
-                    elif w.kind == "http":
-                        out = run_http(runner, spec, w, tag)
-                    else:
-                        out = run_echo(runner, spec, w, tag)
+                    out = KINDS[w.kind](runner, spec, w, tag)
                     rec.update(out, ok=True)
                 except BenchError as e:
                     rec.update(ok=False, error=str(e))
                     prog.end(f"FAILED: {e}")
-                    if "READY" in str(e):
+                    if "did not start" in str(e):
                         broken[spec.name] = "did not start"
                     break
                 if not out.get("noisy") or attempt == args.retry_noisy:
@@ -248,9 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         for rec in wres["runs"]:
             if rec.get("ok"):
                 by_server.setdefault(rec["server"], []).append(rec)
-        wres["summary"] = {s.name: summarize(by_server[s.name], metrics_for(w))
+        wres["summary"] = {s.name: summarize(by_server[s.name], all_metrics(w))
                            for s in servers if s.name in by_server}
-        base = wres["summary"].get(baseline or "", {})
+        base = wres["summary"].get(baseline_for(w, baseline) or "", {})
         wres["ratios_to_baseline"] = {
             n: {k: ratio(v, base.get(k)) for k, v in s.items()} for n, s in
             wres["summary"].items()} if base else {}
@@ -263,26 +295,37 @@ def main(argv: list[str] | None = None) -> int:
     json_path = outdir / f"{name}.json"
     md_path = outdir / ("results.md" if default else f"{name}.md")
     png_path = outdir / ("echo.png" if default else f"{name}-echo.png")
+    http_png = outdir / ("http.png" if default else f"{name}-http.png")
     json_path.write_text(json.dumps(results, indent=1, default=str) + "\n")
     chart: Path | None = None
+    http_chart: Path | None = None
     if not args.no_chart:
         chart_err = write_chart(results, workloads, png_path)
         if chart_err:
             log(f"bench: {chart_err}")
-        elif png_path.exists():
+        elif png_path.exists() and any(CHART_KINDS.get(w.kind) == "echo" for w in workloads):
             chart = png_path
-    write_markdown(results, workloads, md_path, chart, lines)
+        http_err = write_http_chart(results, workloads, http_png)
+        if http_err:
+            log(f"bench: {http_err}")
+        elif http_png.exists() and any(CHART_KINDS.get(w.kind) == "http" for w in workloads):
+            http_chart = http_png
+    write_markdown(results, workloads, md_path, chart, lines, http_chart)
 
     print()
     for w in workloads:
         if w.name in results["workloads"]:
             print(f"## {w.name} — {w.title}")
             print(markdown_table(results["workloads"][w.name], w, baseline))
+            if w.kind == "http":
+                print()
+                print(markdown_table(results["workloads"][w.name], w, baseline, SPREAD_METRICS))
             print()
     print("Summary:")
     for line in lines:
         print("  " + line)
     print(f"\nwrote {json_path}, {md_path}" + (f", {chart}" if chart else "")
+          + (f", {http_chart}" if http_chart else "")
           + f" in {meta['elapsed_s']:.0f} s")
     return 0
 

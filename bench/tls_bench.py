@@ -37,17 +37,18 @@ TLS_WORKLOADS = {w.name: w for w in (
     Workload("tls_echo16k_c50", "TLS echo 16 KiB, 50 connections", "echo", 50, 16384),
 )}
 
+# warm="tls": Runner.server's warm-up exchange runs inside a TLS session.
 TLS_SERVERS = (
     ServerSpec("tls_gonet", "gonet.tls, goroutine per conn", "python", "tls_gonet_server.py",
-               modules=("gonet",)),
+               modules=("gonet",), warm="tls"),
     ServerSpec("tls_uvloop_protocol", "uvloop SSL transport, Protocol", "python",
-               "tls_asyncio_server.py", ("--loop", "uvloop", "--api", "protocol"), ("uvloop",)),
+               "tls_asyncio_server.py", ("--loop", "uvloop", "--api", "protocol"), ("uvloop",), warm="tls"),
     ServerSpec("tls_uvloop_streams", "uvloop SSL transport, streams", "python",
-               "tls_asyncio_server.py", ("--loop", "uvloop", "--api", "streams"), ("uvloop",)),
+               "tls_asyncio_server.py", ("--loop", "uvloop", "--api", "streams"), ("uvloop",), warm="tls"),
     ServerSpec("tls_asyncio_protocol", "asyncio SSL transport, Protocol", "python",
-               "tls_asyncio_server.py", ("--loop", "asyncio", "--api", "protocol")),
+               "tls_asyncio_server.py", ("--loop", "asyncio", "--api", "protocol"), warm="tls"),
     ServerSpec("tls_gevent", "gevent StreamServer, ssl_context", "python",
-               "tls_gevent_server.py", modules=("gevent",)),
+               "tls_gevent_server.py", modules=("gevent",), warm="tls"),
 )
 
 

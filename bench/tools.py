@@ -1,9 +1,11 @@
-"""tools: what the suite needs besides Python: the load generator, Go, wrk, the peers' modules.
+"""tools: what the suite needs besides Python: the load generator, Go, wrk, the peers, a cert.
 
-Builds ``bench/loadgen.c`` and the Go echo server into ``bench/build/`` (again when
-the source is newer), installs Debian packages with apt-get only when running as
-root and allowed to, and checks that a Python server's modules import (gonet
-falling back to the checkout's ``src/``).
+Builds ``bench/loadgen.c`` and the Go servers into ``bench/build/`` (again when the
+source is newer), installs Debian packages with apt-get only when running as root
+and allowed to, checks that a Python server's modules import (gonet falling back to
+the checkout's ``src/``) and pip-installs the peers the ``bench`` extra cannot carry
+(bjoern after libev-dev, meinheld without its pins), and makes a self-signed
+certificate for TLS rows.
 """
 
 import os
@@ -11,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from suite import BUILD, GO_BIN, GO_SRC, LOADGEN_BIN, LOADGEN_SRC, ROOT, ServerSpec, log
+from suite import BUILD, LOADGEN_BIN, LOADGEN_SRC, ROOT, SERVERS_DIR, ServerSpec, log
 
 
 def apt_install(packages: list[str], allow: bool) -> bool:
@@ -63,22 +65,25 @@ def go_version() -> str:
     return r.stdout.strip()
 
 
-def ensure_go_server(allow_install: bool) -> tuple[Path | None, str]:
-    """Build bench/build/go_echo; installs golang-go when missing. -> (binary, why-not)."""
+def ensure_go_server(allow_install: bool, prog: str = "go_echo") -> tuple[Path | None, str]:
+    """Build bench/build/PROG from servers/PROG/main.go; installs golang-go when missing.
+
+    -> (binary, why-not)."""
     if not shutil.which("go") and not apt_install(["golang-go"], allow_install):
         return None, "no Go toolchain (apt-get install golang-go failed or not allowed)"
     go = shutil.which("go")
     if not go:
         return None, "no Go toolchain"
-    if _stale(GO_BIN, GO_SRC):
+    src, binary = SERVERS_DIR / prog / "main.go", BUILD / prog
+    if _stale(binary, src):
         BUILD.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "GOCACHE": str(BUILD / "gocache"), "GOFLAGS": "",
                "GO111MODULE": "off", "GOPATH": str(BUILD / "gopath")}
-        r = subprocess.run([go, "build", "-o", str(GO_BIN), "main.go"], cwd=GO_SRC.parent,
+        r = subprocess.run([go, "build", "-o", str(binary), "main.go"], cwd=src.parent,
                            env=env, capture_output=True, text=True, timeout=600, check=False)
         if r.returncode != 0:
             return None, f"go build failed: {r.stderr.strip()[-300:]}"
-    return GO_BIN, ""
+    return binary, ""
 
 
 def ensure_wrk(allow_install: bool) -> str | None:
@@ -88,15 +93,13 @@ def ensure_wrk(allow_install: bool) -> str | None:
 
 
 
-def check_python_server(python: str, spec: ServerSpec) -> tuple[str | None, dict[str, str]]:
-    """-> (why it cannot run or None, extra env). gonet falls back to the repo's src/."""
-    if not spec.modules:
-        return None, {}
+def _import_check(python: str, spec: ServerSpec) -> tuple[str | None, dict[str, str]]:
     code = "import " + ", ".join(spec.modules)
-    if spec.name == "gonet":
+    uses_gonet = "gonet" in spec.modules
+    if uses_gonet:
         code += "; gonet.run, gonet.listen"
     envs: list[dict[str, str]] = [{}]
-    if spec.name == "gonet":
+    if uses_gonet:  # the checkout's src/ when gonet is not installed
         pp = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
         envs.append({"PYTHONPATH": pp})
     why = ""
@@ -106,6 +109,63 @@ def check_python_server(python: str, spec: ServerSpec) -> tuple[str | None, dict
         if r.returncode == 0:
             return None, extra
         why = (r.stderr.strip().splitlines() or ["import failed"])[-1]
-    hint = "" if spec.name == "gonet" else " (pip install -e '.[bench]')"
+    return why, {}
+
+
+def pip_install(python: str, spec: ServerSpec, allow: bool) -> str:
+    """Install a peer that the bench extra cannot carry (a C build, broken pins); '' on success."""
+    if not spec.pip:
+        return "not installed"
+    if not allow:
+        return (f"not installed (--no-install; by hand: pip install {' '.join(spec.pip_flags)} "
+                f"{' '.join(spec.pip)}" + (f" after apt-get install {' '.join(spec.apt)}"
+                                          if spec.apt else "") + ")")
+    if spec.apt and not apt_install(list(spec.apt), allow):
+        return f"needs {' '.join(spec.apt)} (apt-get install failed or not allowed)"
+    log(f"installing {' '.join(spec.pip)} with pip …")
+    cmd = [python, "-m", "pip", "install", "-q", *spec.pip_flags, *spec.pip]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        return "pip install timed out"
+    if r.returncode != 0:
+        lines = [x for x in r.stderr.strip().splitlines() if "error" in x.lower()]
+        return f"pip install {' '.join(spec.pip)} failed: " + " | ".join(lines[-3:])[-300:]
+    return ""
+
+
+def check_python_server(python: str, spec: ServerSpec, allow_install: bool = False
+                        ) -> tuple[str | None, dict[str, str]]:
+    """-> (why it cannot run or None, extra env). gonet falls back to the repo's src/;
+    a peer with `pip` set is installed (with its `apt` build dependencies) when missing."""
+    if not spec.modules:
+        return None, {}
+    why, env = _import_check(python, spec)
+    if why is None:
+        return None, env
+    if spec.pip:
+        failed = pip_install(python, spec, allow_install)
+        if not failed:
+            why, env = _import_check(python, spec)
+            if why is None:
+                return None, env
+        else:
+            why = f"{why}; {failed}"
+    hint = "" if "gonet" in spec.modules or spec.pip else " (pip install -e '.[bench]')"
     return f"{why}{hint}", {}
 
+
+def ensure_cert() -> tuple[Path, Path] | None:
+    """A self-signed certificate for 127.0.0.1 in bench/build/ (for TLS rows), made with openssl."""
+    cert, key = BUILD / "bench-cert.pem", BUILD / "bench-key.pem"
+    if cert.exists() and key.exists():
+        return cert, key
+    if not shutil.which("openssl"):
+        return None
+    BUILD.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)],
+                       capture_output=True, text=True, timeout=60, check=False)
+    return (cert, key) if r.returncode == 0 else None

@@ -51,21 +51,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 60.0) -> str:
-    """wait_for_line reads ``proc``'s stdout until a line contains ``needle`` (or fails)."""
+def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 30.0) -> str:
+    """wait_for_line reads ``proc``'s stdout until a line contains ``needle`` (or fails).
+
+    Reads the raw descriptor (``os.read`` after ``select``): a buffered ``readline``
+    may pull several lines into the file object's buffer, where ``select`` cannot
+    see them, and then wait for output that never comes.
+    """
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
     deadline = time.monotonic() + timeout
-    seen = []
+    seen = b""
     while True:
+        lines = seen.split(b"\n")
+        for line in lines[:-1]:
+            if needle.encode() in line:
+                return line.decode(errors="replace") + "\n"
         left = deadline - time.monotonic()
         if left <= 0 or proc.poll() is not None:
-            raise RuntimeError(f"peer not ready ({needle!r}); output so far:\n" + "".join(seen))
-        r, _, _ = select.select([proc.stdout], [], [], left)
+            raise RuntimeError(f"peer not ready ({needle!r}); output so far:\n"
+                               + seen.decode(errors="replace"))
+        r, _, _ = select.select([fd], [], [], left)
         if r:
-            line = proc.stdout.readline()
-            seen.append(line)
-            if needle in line:
-                return line
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError(f"peer closed its output before {needle!r}:\n"
+                                   + seen.decode(errors="replace"))
+            seen += chunk
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

@@ -17,6 +17,7 @@ import requests
 
 import gonet
 from gonet.http import Request, ResponseWriter, WSGIHandler
+from gonet.testing import MockClock, gotest
 from httputil import (
     HOSTILE,
     HOSTILE_BODY,
@@ -701,3 +702,44 @@ def test_body_read_n_waits_for_n_bytes_as_a_file_does(framing: str) -> None:
         data = read_to_eof(s)
     assert data.startswith(b"HTTP/1.1 200 OK")
     assert got == [(half + b"b" * 1000, b"tail", b"")]
+
+
+def test_shutdown_serves_a_request_on_a_just_accepted_connection() -> None:
+    # Go's Shutdown closes a StateNew connection only once it is 5 s old (issue 22682):
+    # a client whose request was on its way when shutdown began is answered
+    # (Connection: close), not reset.
+    def main() -> bytes:
+        srv = gonet.http.Server(lambda w, r: w.write(b"served"))
+        ln = gonet.listen("tcp", "127.0.0.1:0")
+        g = gonet.go(srv.serve, ln)
+        c = gonet.dial("tcp", str(ln.addr))
+        c.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        while srv.stats()["conns"] == 0:  # accepted; its goroutine has not read yet
+            gonet.gosched()
+        assert srv.shutdown(5)
+        got = b""
+        while data := c.read():
+            got += data
+        c.close()
+        g.join()
+        return got
+
+    got = gonet.run(main)
+    assert got.startswith(b"HTTP/1.1 200 OK\r\n") and got.endswith(b"\r\n\r\nserved")
+    assert b"Connection: close\r\n" in got
+
+
+@gotest(clock=MockClock)
+def test_shutdown_closes_a_silent_new_connection_after_5s() -> None:
+    srv = gonet.http.Server(lambda w, r: w.write(b"served"))
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    g = gonet.go(srv.serve, ln)
+    c = gonet.dial("tcp", str(ln.addr))  # never sends a byte
+    while srv.stats()["conns"] == 0:
+        gonet.gosched()
+    start = gonet.monotonic()
+    assert srv.shutdown()
+    assert 5.0 <= gonet.monotonic() - start < 6.0
+    assert c.read() == b""
+    c.close()
+    g.join()

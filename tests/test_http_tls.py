@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,29 @@ def test_https_wsgi_and_file_response(tmp_path: Path) -> None:
         assert seen["scheme"] == "https"
         r = s.get(f"https://localhost:{st.port}/file", timeout=30, verify=ca)  # the same TLS connection
         assert hashlib.sha256(r.content).digest() == hashlib.sha256(data).digest()
+
+
+def test_plain_http_request_to_https_port_gets_go_400(tmp_path: Path) -> None:
+    # Go's net/http (server.go, tls.RecordHeaderError): a client speaking plain HTTP to
+    # the TLS port reads "400 Client sent an HTTP request to an HTTPS server.", then EOF;
+    # the server keeps serving TLS.
+    certs = make_certs(tmp_path)
+    ctx = certs.server_context(alpn=["http/1.1"])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"secure"]
+
+    def listen(address: str) -> Any:
+        return gonet.tls.listen("tcp", address, ctx)
+
+    with ServerThread(WSGIHandler(app), listen=listen) as st:
+        with socket.create_connection(("127.0.0.1", st.port), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+        assert reply == (b"HTTP/1.0 400 Bad Request\r\n\r\n"
+                         b"Client sent an HTTP request to an HTTPS server.\n")
+        r = requests.get(f"https://localhost:{st.port}/", timeout=10, verify=str(certs.ca_file))
+        assert r.status_code == 200 and r.content == b"secure"

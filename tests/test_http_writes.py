@@ -86,3 +86,27 @@ def test_empty_response_is_200_with_zero_length() -> None:
     writes = serve_one(lambda w, r: None)
     assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200 OK")
     assert b"Content-Length: 0\r\n" in writes[0]
+
+
+def test_header_changes_after_write_header_or_write_are_ignored() -> None:
+    # Go's ResponseWriter.Header: "Changing the header map after a call to WriteHeader
+    # (or Write) has no effect" -- even while the body is still buffered.
+    def after_write_header(w: ResponseWriter, r: Request) -> None:
+        w.headers["X-Before"] = "1"
+        w.write_header(201)
+        w.headers["X-After"] = "late"
+        w.headers["X-Before"] = "changed"
+        w.write(b"body")
+
+    def after_write(w: ResponseWriter, r: Request) -> None:
+        w.write(b"body")
+        w.headers.add("X-After", "late")
+
+    for handler, status in ((after_write_header, b"201 Created"), (after_write, b"200 OK")):
+        writes = serve_one(handler)
+        assert len(writes) == 1
+        out = writes[0]
+        assert out.startswith(b"HTTP/1.1 " + status + b"\r\n") and out.endswith(b"\r\n\r\nbody")
+        assert b"X-After" not in out
+        assert b"Content-Length: 4\r\n" in out
+    assert b"X-Before: 1\r\n" in serve_one(after_write_header)[0]

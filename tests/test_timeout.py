@@ -991,7 +991,7 @@ def test_far_future_read_deadline_real_clock() -> None:
 
 @gotest
 def test_deadline_on_time_monotonic_clock() -> None:
-    # On the real clock, SPEC's deadlines are time.monotonic() times.
+    # On the real clock, docs/spec.md's deadlines are time.monotonic() times.
     with tcp_pair() as (c, _s):
         assert abs(gonet.monotonic() - time.monotonic()) < 1.0
         t0 = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 import ssl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -512,8 +513,11 @@ def test_close_during_a_parked_write_returns_at_once(certs: Certs) -> None:
     s.close()
 
 
+@pytest.mark.parametrize("closer", ["goroutine", "thread"])
 @gotest
-def test_close_wakes_parked_reader_and_later_calls_fail(certs: Certs) -> None:
+def test_close_wakes_parked_reader_and_later_calls_fail(certs: Certs, closer: str) -> None:
+    # Conn.close() is safe from any thread (docs/api.md), a TLSConn's too: a watchdog
+    # thread closing a TLS conn whose reader is parked.
     c, s = tls_pair(certs)
     hs = gonet.go(s.handshake)
     c.handshake()
@@ -524,13 +528,29 @@ def test_close_wakes_parked_reader_and_later_calls_fail(certs: Certs) -> None:
 
     r = gonet.go(parked_reader)
     wait_all_blocked()
-    c.close()
-    r.join()
+    if closer == "goroutine":
+        c.close()
+    else:
+        errors: list[BaseException] = []
+
+        def watchdog() -> None:
+            try:
+                c.close()
+            except BaseException as e:  # reported by the assert below
+                errors.append(e)
+
+        t = threading.Thread(target=watchdog)
+        t.start()
+        gonet.blocking(t.join)
+        assert errors == []
+    r.join(timeout=5)
+    assert c.closed()
     with pytest.raises(gonet.ClosedError):
         c.read()
     with pytest.raises(gonet.ClosedError) as ei:
         c.write(b"x")
     assert ei.value.written == 0
+    c.close()  # idempotent
     s.close()
 
 

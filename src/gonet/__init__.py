@@ -2,7 +2,7 @@
 
 Write plain blocking code — one goroutine per connection — and the runtime
 runs thousands of them on one OS thread over an edge-triggered epoll
-netpoller, as Go does. See ``SPEC.md`` for the contract and
+netpoller, as Go does. See ``docs/spec.md`` for the contract and
 ``docs/design.md`` for how it is built::
 
     import gonet

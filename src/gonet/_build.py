@@ -43,6 +43,9 @@ __all__ = ["BUILD_RECORD", "COMPILED_MODULES", "select_build", "source_digests"]
 COMPILED_MODULES = (
     "gonet._runtime.g",
     "gonet._runtime.sema",
+    "gonet._runtime.chan",
+    "gonet._runtime.selectgo",
+    "gonet._runtime.sync",
     "gonet._runtime.netpoll",
     "gonet._runtime.proc",
     "gonet._poll.fd_mutex",

@@ -13,10 +13,12 @@ way; this is how ``python -m gonet demo`` runs it in a child process:
   the counters of :func:`gonet.stats` (``goroutines``, ``netpoll_fds`` ...);
 - ``quit``, or EOF on stdin (the parent went away) → the server exits.
 
-Signals are not turned into ``KeyboardInterrupt``: raised inside a goroutine
-it would only end that goroutine. The handler sets a flag instead, and a
-watcher goroutine that checks it every :data:`SIGNAL_POLL_INTERVAL` seconds
-closes the listener, which ends ``serve`` and so the main goroutine.
+Signals are not left to Python's default ``KeyboardInterrupt``: wherever it
+is raised (in a goroutine, where gonet treats it like a Go panic, or in the
+scheduler), it ends ``gonet.run()`` with that exception: a traceback, not a clean
+stop. The handler sets a flag instead, and a watcher
+goroutine that checks it every :data:`SIGNAL_POLL_INTERVAL` seconds closes the
+listener, which ends ``serve`` and so the main goroutine, and ``main`` returns 0.
 """
 
 from __future__ import annotations

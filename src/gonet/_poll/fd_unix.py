@@ -19,8 +19,12 @@ produced an edge, which either woke us or is latched in the pollDesc, so the
 wait returns at once. The one thing that makes a read return at once
 *without* a new edge is a hang-up or an error — the edge that announced it
 may be the very one whose data we just read (data and FIN together) — so the
-netpoller records HUP/RDHUP/ERR in the pollDesc (``hup``, sticky) and a read
-never parks first once it is set. EOF and errors also clear the flag.
+netpoller records HUP/RDHUP/ERR in the pollDesc (``hup``) and a read
+never parks first once it is set. Nothing clears ``hup``: on a stream socket a
+hang-up or an error is final (after a FIN every read is EOF at once; after a
+reset one read raises and the later ones are EOF at once), so a read with
+``hup`` set can always probe, and clearing it on EOF or an error would let the
+read after a short read park for an edge that never comes.
 
 Quirks kept from Go: ``accept`` retries ``ECONNABORTED`` silently (the peer
 gave up before we accepted); a zero-byte read on a stream returns at once;

@@ -23,9 +23,10 @@ channel, sending on a closed channel and closing twice raise
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callin import owning_runtime
 from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, _tls, current_sched, getsched
@@ -54,18 +55,25 @@ class Sudog:
         self.success = False  # True: the operation happened; False: woken by close
 
 
-def dequeue(q: deque[Sudog]) -> Sudog | None:
+#: What :meth:`_Chan._take` returns when nothing is available, and at the closed end.
+_EMPTY: Any = object()
+_CLOSED: Any = object()
+
+
+def dequeue(q: deque[Sudog], s: Sched | None) -> Sudog | None:
     """dequeue pops the first sudog whose goroutine still waits for it (Go's ``waitq.dequeue``).
 
-    Stale sudogs are dropped on the way. A live sudog of another thread's
-    runtime stays queued and ``RuntimeError`` is raised: channels belong to
-    the runtime whose goroutines wait on them.
+    Stale sudogs are dropped on the way. A live sudog of a runtime other
+    than ``s`` (this thread's) stays queued and ``RuntimeError`` is raised:
+    channels belong to the runtime whose goroutines wait on them.
     """
     while q:
         sg = q[0]
         g = sg.g
         if g.parkseq == sg.seq and g.status == 3:  # still parked on this very operation
-            if g.sched is not getsched():
+            if g.sched is not s:
+                if s is None:
+                    getsched()  # raises: no runtime on this thread
                 raise RuntimeError("gonet: this channel is in use by the runtime of another "
                                    "thread; goroutines may only use channels of their own runtime")
             q.popleft()
@@ -74,9 +82,9 @@ def dequeue(q: deque[Sudog]) -> Sudog | None:
     return None
 
 
-def ready(sg: Sudog) -> None:
-    """ready wakes the goroutine of a dequeued sudog, from this thread's runtime."""
-    getsched().goready(sg.g, sg.seq, sg)
+def ready(s: Sched, sg: Sudog) -> None:
+    """ready wakes the goroutine of a sudog that :func:`dequeue` returned for runtime ``s``."""
+    s.goready(sg.g, sg.seq, sg)
 
 
 def park_on(s: Sched, q: deque[Sudog], sg: Sudog, reason: str) -> None:
@@ -92,20 +100,11 @@ def park_on(s: Sched, q: deque[Sudog], sg: Sudog, reason: str) -> None:
         raise
 
 
-class Chan(Generic[T]):
-    """Chan is a Go channel: ``Chan()`` is unbuffered, ``Chan(n)`` holds up to ``n`` values.
+class _Chan:
+    """_Chan is the channel itself (compiled: an extension type); :class:`Chan` is its public, generic name.
 
-    ``send`` parks until a receiver takes the value (unbuffered) or buffer
-    space exists; ``recv`` parks until a value arrives. Iterating yields values
-    until the channel is closed and drained. ``len(ch)`` is the number of
-    buffered values.
-
-    A channel belongs to the runtime that first uses it: using it from
-    another thread (a plain thread, a ``blocking()`` worker, another
-    runtime) raises ``RuntimeError`` naming that runtime. From another
-    thread, send with ``gonet.from_thread(handle, ch.send, value)`` (waits
-    like ``send``) or ``gonet.from_thread_nowait(handle, ch.send, value)``,
-    with ``handle = gonet.current_runtime()`` taken inside the runtime.
+    Split in two because an extension type cannot derive from ``typing.Generic``:
+    ``Chan`` adds only the type parameter, no code.
     """
 
     __slots__ = ("__weakref__", "_buf", "_closed", "_rt", "capacity", "recvq", "sendq")
@@ -113,10 +112,12 @@ class Chan(Generic[T]):
     def __init__(self, capacity: int = 0) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
             raise ValueError(f"gonet: Chan capacity must be a non-negative int, not {capacity!r}")
+        if capacity > sys.maxsize:  # Go: makechan: size out of range
+            raise ValueError(f"gonet: Chan capacity out of range: {capacity!r}")
         self.capacity = capacity
-        self._buf: deque[T] = deque()
+        self._buf: deque[Any] = deque()
         self._closed = False
-        self._rt: Sched | None = current_sched()  # the owning runtime (see the class docstring)
+        self._rt: Sched | None = current_sched()  # the owning runtime (see Chan's docstring)
         self.recvq: deque[Sudog] = deque()
         self.sendq: deque[Sudog] = deque()
 
@@ -133,28 +134,64 @@ class Chan(Generic[T]):
         return self._closed
 
     # --- the non-blocking halves, shared with select ---------------------------------
+    # _send_now and _take run after the ownership check, with ``s`` this thread's
+    # runtime (None outside one): one thread-local lookup per operation.
 
-    def try_send(self, value: T) -> bool:
+    def _send_now(self, s: Sched | None, value: Any) -> bool:
+        if self._closed:
+            raise ChanClosedError("send on closed channel")
+        if self.recvq:
+            sg = dequeue(self.recvq, s)
+            if sg is not None:
+                sg.elem = value
+                sg.success = True
+                ready(s, sg)  # type: ignore[arg-type]  # dequeue raised if s is None
+                return True
+        if len(self._buf) < self.capacity:
+            self._buf.append(value)
+            return True
+        return False
+
+    def _take(self, s: Sched | None) -> Any:
+        """_take receives without parking: the value, ``_EMPTY`` or (closed, drained) ``_CLOSED``."""
+        buf = self._buf
+        if buf:
+            v = buf.popleft()
+            if self.sendq:
+                sg = dequeue(self.sendq, s)
+                if sg is not None:
+                    buf.append(sg.elem)
+                    sg.success = True
+                    ready(s, sg)  # type: ignore[arg-type]
+            return v
+        if self.sendq:
+            sg = dequeue(self.sendq, s)
+            if sg is not None:
+                v = sg.elem
+                sg.success = True
+                ready(s, sg)  # type: ignore[arg-type]
+                return v
+        return _CLOSED if self._closed else _EMPTY
+
+    def _park_recv(self, s: Sched | None) -> Any:
+        """_park_recv parks until a value arrives: the value, or ``_CLOSED``."""
+        if s is None:
+            s = getsched()  # raises: no runtime on this thread
+        g = s.checkg()
+        sg = Sudog(g, g.parkseq, None, 0, False)
+        park_on(s, self.recvq, sg, WAIT_CHAN_RECV)
+        return sg.elem if sg.success else _CLOSED
+
+    def try_send(self, value: Any) -> bool:
         """try_send sends without parking; returns whether the value was taken.
 
         Raises :class:`ChanClosedError` on a closed channel.
         """
         if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "channel", "send")
-        if self._closed:
-            raise ChanClosedError("send on closed channel")
-        sg = dequeue(self.recvq) if self.recvq else None
-        if sg is not None:
-            sg.elem = value
-            sg.success = True
-            ready(sg)
-            return True
-        if len(self._buf) < self.capacity:
-            self._buf.append(value)
-            return True
-        return False
+        return self._send_now(self._rt, value)
 
-    def try_recv(self) -> tuple[T | None, bool, bool]:
+    def try_recv(self) -> tuple[Any, bool, bool]:
         """try_recv receives without parking: ``(value, ok, done)``.
 
         ``done`` is False when nothing was available; otherwise ``ok`` tells a
@@ -162,67 +199,57 @@ class Chan(Generic[T]):
         """
         if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "channel", "recv")
-        buf = self._buf
-        if buf:
-            v = buf.popleft()
-            if self.sendq:
-                sg = dequeue(self.sendq)
-                if sg is not None:
-                    buf.append(sg.elem)
-                    sg.success = True
-                    ready(sg)
-            return v, True, True
-        if self.sendq:
-            sg = dequeue(self.sendq)
-            if sg is not None:
-                v = sg.elem
-                sg.success = True
-                ready(sg)
-                return v, True, True
-        if self._closed:
+        v = self._take(self._rt)
+        if v is _EMPTY:
+            return None, False, False
+        if v is _CLOSED:
             return None, False, True
-        return None, False, False
+        return v, True, True
 
     # --- the blocking operations ------------------------------------------------------
 
-    def send(self, value: T) -> None:
+    def send(self, value: Any) -> None:
         """send delivers ``value``, parking until a receiver or buffer space takes it.
 
         Raises :class:`ChanClosedError` if the channel is closed, before or while parked.
         """
-        if self.try_send(value):
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "send")
+        s = self._rt
+        if self._send_now(s, value):
             return
-        s = getsched()
+        if s is None:
+            s = getsched()  # raises: no runtime on this thread
         g = s.checkg()
         sg = Sudog(g, g.parkseq, value, 0, True)
         park_on(s, self.sendq, sg, WAIT_CHAN_SEND)
         if not sg.success:
             raise ChanClosedError("send on closed channel")
 
-    def recv(self) -> T:
+    def recv(self) -> Any:
         """recv returns the next value, parking until one arrives.
 
         Raises :class:`ChanClosedError` once the channel is closed and drained.
         """
-        v, ok, done = self.try_recv()
-        if done:
-            if not ok:
-                raise ChanClosedError("receive from closed channel")
-            return v  # type: ignore[return-value]
-        s = getsched()
-        g = s.checkg()
-        sg = Sudog(g, g.parkseq, None, 0, False)
-        park_on(s, self.recvq, sg, WAIT_CHAN_RECV)
-        if not sg.success:
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "recv")
+        v = self._take(self._rt)
+        if v is _EMPTY:
+            v = self._park_recv(self._rt)
+        if v is _CLOSED:
             raise ChanClosedError("receive from closed channel")
-        return sg.elem  # type: ignore[no-any-return]
+        return v
 
-    def recv_ok(self) -> tuple[T | None, bool]:
+    def recv_ok(self) -> tuple[Any, bool]:
         """recv_ok is Go's ``v, ok := <-ch``: ``(None, False)`` once closed and drained."""
-        try:
-            return self.recv(), True
-        except ChanClosedError:
+        if self._rt is not _tls.sched:
+            self._rt = owning_runtime(self._rt, "channel", "recv")
+        v = self._take(self._rt)
+        if v is _EMPTY:
+            v = self._park_recv(self._rt)
+        if v is _CLOSED:
             return None, False
+        return v, True
 
     def close(self) -> None:
         """close closes the channel, waking every waiting receiver and sender.
@@ -235,32 +262,56 @@ class Chan(Generic[T]):
         if self._closed:
             raise ChanClosedError("close of closed channel")
         self._closed = True
+        s = self._rt
         woken: list[Sudog] = []
         for q in (self.recvq, self.sendq):
             while q:
-                sg = dequeue(q)
+                sg = dequeue(q, s)
                 if sg is None:
                     break
                 sg.success = False
                 woken.append(sg)
-        if woken:
-            s = getsched()
-            for sg in woken:
-                s.goready(sg.g, sg.seq, sg)
+        for sg in woken:
+            ready(s, sg)  # type: ignore[arg-type]  # dequeue raised if s is None
 
-    def __iter__(self) -> Iterator[T]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
-            v, ok, done = self.try_recv()
-            if not done:
-                try:
-                    v = self.recv()
-                except ChanClosedError:
-                    return
-                yield v
-                continue
-            if not ok:
+            if self._rt is not _tls.sched:
+                self._rt = owning_runtime(self._rt, "channel", "recv")
+            v = self._take(self._rt)
+            if v is _EMPTY:
+                v = self._park_recv(self._rt)
+            if v is _CLOSED:
                 return
-            yield v  # type: ignore[misc]
+            yield v
+
+
+class Chan(_Chan, Generic[T]):
+    """Chan is a Go channel: ``Chan()`` is unbuffered, ``Chan(n)`` holds up to ``n`` values.
+
+    ``send`` parks until a receiver takes the value (unbuffered) or buffer
+    space exists; ``recv`` parks until a value arrives. Iterating yields values
+    until the channel is closed and drained. ``len(ch)`` is the number of
+    buffered values.
+
+    A channel belongs to the runtime that first uses it: using it from
+    another thread (a plain thread, a ``blocking()`` worker, another
+    runtime) raises ``RuntimeError`` naming that runtime. From another
+    thread, send with ``gonet.from_thread(handle, ch.send, value)`` (waits
+    like ``send``) or ``gonet.from_thread_nowait(handle, ch.send, value)``,
+    with ``handle = gonet.current_runtime()`` taken inside the runtime.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # the types of _Chan's methods, seen by mypy only; _Chan has the code
+        def __init__(self, capacity: int = 0) -> None: ...
+        def try_send(self, value: T) -> bool: ...
+        def try_recv(self) -> tuple[T | None, bool, bool]: ...
+        def send(self, value: T) -> None: ...
+        def recv(self) -> T: ...
+        def recv_ok(self) -> tuple[T | None, bool]: ...
+        def __iter__(self) -> Iterator[T]: ...
 
 
 def after(seconds: float) -> Chan[float]:

@@ -59,7 +59,11 @@ if not cython.compiled:
     def greenlet_import() -> None:
         """greenlet_import loads greenlet's C API (compiled build only)."""
 
+    def install_chunk_cache() -> None:
+        """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled build only)."""
+
 greenlet_import()
+install_chunk_cache()  # once per process: see g.pxd
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
@@ -97,7 +101,7 @@ WAIT_SEMACQUIRE = "semacquire"
 WAIT_SYSCALL = "syscall"
 WAIT_JOIN = "join"
 # Go 1.20+ says "sync.Mutex.Lock" / "sync.WaitGroup.Wait"; earlier releases, and
-# gonet's SPEC, say "semacquire" for both: a goroutine parked on a semaphore.
+# gonet's contract (docs/spec.md), say "semacquire" for both: a goroutine parked on a semaphore.
 WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
@@ -333,7 +337,7 @@ class Sched:
         ``RuntimeError`` instead of a greenlet error or a silent hang.
         """
         g = self.curg
-        if threading.get_ident() != self.thread_id:
+        if thread_ident() != self.thread_id:
             raise RuntimeError(
                 f"gonet: this object belongs to {getattr(self, 'name', 'a runtime')}, which "
                 "runs on another thread; goroutines may only use conns, channels and locks "

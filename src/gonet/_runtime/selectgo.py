@@ -30,25 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import Chan, ChanClosedError, Sudog
+from .chan import _CLOSED, _EMPTY, Chan, ChanClosedError, Sudog
 from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, current_sched, getsched
 
 __all__ = ["select"]
-
-
-def _parse(cases: tuple[Any, ...]) -> list[tuple[Chan[Any] | None, bool, Any]]:
-    parsed: list[tuple[Chan[Any] | None, bool, Any]] = []
-    for i, c in enumerate(cases):
-        if c is None:
-            parsed.append((None, False, None))
-        elif isinstance(c, Chan):
-            parsed.append((c, False, None))
-        elif isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], Chan):
-            parsed.append((c[0], True, c[1]))
-        else:
-            raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
-                            f"a (Chan, value) tuple (send) or None, not {c!r}")
-    return parsed
 
 
 def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
@@ -57,54 +42,98 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
     Returns ``(index, value, ok)``; see the module docstring for the case
     forms, the random choice among ready cases and ``default``.
     """
-    parsed = _parse(cases)
+    return selectgo(cases, default)
+
+
+def _randbelow(getrandbits: Any, n: int) -> int:
+    """_randbelow is ``random.Random._randbelow`` (getrandbits and rejection): the same draws."""
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r  # type: ignore[no-any-return]
+
+
+def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
+    """selectgo is :func:`select` with the cases as a tuple (Go's ``runtime.selectgo``)."""
+    n = len(cases)
+    chans: list[Chan[Any] | None] = [None] * n
+    sends: list[bool] = [False] * n
+    values: list[Any] = [None] * n
+    for i in range(n):
+        c = cases[i]
+        if c is None:
+            continue
+        if isinstance(c, Chan):
+            chans[i] = c
+        elif isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], Chan):
+            chans[i] = c[0]
+            sends[i] = True
+            values[i] = c[1]
+        else:
+            raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
+                            f"a (Chan, value) tuple (send) or None, not {c!r}")
     here = current_sched()
-    for ch, is_send, _ in parsed:
+    for i in range(n):  # after parsing: a bad case is a TypeError whichever runtime owns the rest
+        ch = chans[i]
         if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
-            ch._rt = owning_runtime(ch._rt, "channel", "send" if is_send else "recv")
-    s = getsched()
-    order = list(range(len(parsed)))
-    if len(order) > 1:
-        s.random.shuffle(order)  # type: ignore[attr-defined]
+            ch._rt = owning_runtime(ch._rt, "channel", "send" if sends[i] else "recv")
+    s = here if here is not None else getsched()  # getsched raises: no runtime here
+    order = list(range(n))
+    if n > 1:
+        # random.shuffle's Fisher-Yates with its own draws, so a seeded runtime
+        # chooses as before, without shuffle's Python-level loop.
+        getrandbits = s.random.getrandbits  # type: ignore[attr-defined]
+        for i in range(n - 1, 0, -1):
+            j = _randbelow(getrandbits, i + 1)
+            order[i], order[j] = order[j], order[i]
 
     # Pass 1: is any case ready now?
+    live = 0
     for i in order:
-        ch, is_send, value = parsed[i]
+        ch = chans[i]
         if ch is None:
             continue
-        if is_send:
-            if ch.try_send(value):  # raises ChanClosedError on a closed channel
+        live += 1
+        # The ownership check above made every channel this runtime's (``here``).
+        if sends[i]:
+            if ch._send_now(here, values[i]):  # raises ChanClosedError on a closed channel
                 return i, None, True
         else:
-            v, ok, done = ch.try_recv()
-            if done:
-                return i, v, ok
+            v = ch._take(here)
+            if v is _CLOSED:
+                return i, None, False
+            if v is not _EMPTY:
+                return i, v, True
     if default:
         return -1, None, False
 
     g = s.checkg()
-    if all(c[0] is None for c in parsed):
+    if live == 0:
         s.gopark(WAIT_SELECT_NO_CASES)  # only shutdown (or a deadlock report) ends this
         raise RuntimeError("gonet: select with no cases woke up")
 
     # Pass 2: enqueue on every channel and park once.
     seq = g.parkseq
-    sudogs: list[tuple[Chan[Any], Sudog]] = []
+    sudogs: list[Sudog] = []
     for i in order:
-        ch, is_send, value = parsed[i]
+        ch = chans[i]
         if ch is None:
             continue
-        sg = Sudog(g, seq, value if is_send else None, i, is_send)
-        sudogs.append((ch, sg))
+        is_send = sends[i]
+        sg = Sudog(g, seq, values[i] if is_send else None, i, is_send)
+        sudogs.append(sg)
         (ch.sendq if is_send else ch.recvq).append(sg)
     fired: Sudog | None = None
     try:
         fired = s.gopark(WAIT_SELECT)
     finally:
         # Pass 3: unlink the sudogs that did not fire (Go's dequeueSudoG).
-        for ch, sg in sudogs:
+        for sg in sudogs:
             if sg is fired:
                 continue
+            ch = chans[sg.index]
+            assert ch is not None
             q = ch.sendq if sg.is_send else ch.recvq
             try:
                 q.remove(sg)
@@ -116,5 +145,3 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
             raise ChanClosedError("send on closed channel")
         return fired.index, None, True
     return fired.index, fired.elem, fired.success
-
-

@@ -103,7 +103,10 @@ class WaitGroup:
 
         Raises ``ValueError`` if the counter would go negative (Go panics with
         ``sync: negative WaitGroup counter``); the counter is left unchanged.
+        ``TypeError`` if ``n`` is not an int.
         """
+        if not isinstance(n, int):
+            raise TypeError(f"gonet: WaitGroup.add takes an int, not {n!r}")
         if self._rt is not _tls.sched:
             self._rt = owning_runtime(self._rt, "wait group", "add")
         c = self._count + n

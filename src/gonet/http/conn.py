@@ -41,18 +41,23 @@ NEW, ACTIVE, IDLE = 0, 1, 2
 _monotonic = gonet.monotonic
 _DEADLINE = gonet.DeadlineExceededError
 
+#: Go's answer to a plain-HTTP request on a TLS port (net/http/server.go, conn.serve).
+_PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+
 
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "state", "tls",
-                 "wdl", "writer", "wsgi_base")
+    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "started", "state",
+                 "tls", "wdl", "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
         self.conn = conn
         self.buf = b""
         self.state = NEW
+        #: started: when the connection was accepted (shutdown spares a NEW one for 5 s).
+        self.started = _monotonic()
         self.close_after = False
         self.broken = False
         self.rdl: float | None = None
@@ -72,6 +77,19 @@ class ServerConn:
         self.conn.set_read_deadline(t)
 
     # --- the request loop ----------------------------------------------------------------
+
+    def _refuse_plain_http(self) -> None:
+        """Answer a plain-HTTP request sent to the TLS port in plain text, as Go's net/http does.
+
+        OpenSSL failed the handshake with ``HTTP_REQUEST`` (the first record
+        header looks like ``GET /``) and sent no alert, so the text goes out
+        on the conn under the TLS conn (Go's ``tls.RecordHeaderError.Conn``).
+        """
+        try:
+            inner: gonet.Conn = self.conn.net_conn  # type: ignore[attr-defined]  # a TLSConn
+            inner.write(_PLAIN_HTTP_ON_TLS)
+        except OSError:
+            pass
 
     def serve(self) -> None:
         """serve answers requests until the connection closes, times out or must not be reused."""
@@ -116,7 +134,9 @@ class ServerConn:
                     if self.buf:
                         self.fail(408, "timeout reading request headers")
                     return
-                except OSError:
+                except OSError as e:
+                    if tls and getattr(e, "reason", None) == "HTTP_REQUEST":
+                        self._refuse_plain_http()
                     return
                 if not data:
                     return

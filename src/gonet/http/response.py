@@ -67,12 +67,15 @@ class ResponseWriter:
     """
 
     __slots__ = ("_chunked", "_declared", "_head", "_head_sent", "_no_body", "_pending",
-                 "_pending_len", "_req", "_sc", "headers", "reason", "status", "written")
+                 "_pending_len", "_req", "_sc", "_sent_items", "headers", "reason", "status", "written")
 
     def __init__(self, sc: ServerConn, req: Request) -> None:
         self._sc = sc
         self._req = req
         self.headers = Headers._trusted([], None)
+        # The header fields fixed by write_header (or the first write): the head is
+        # built from them, so later changes to ``headers`` have no effect (Go).
+        self._sent_items: list[tuple[str, str]] = []
         #: status is the status code written (``None`` until write_header or the first write).
         self.status: int | None = None
         #: reason replaces the standard reason phrase in the status line when set.
@@ -129,7 +132,8 @@ class ResponseWriter:
                 drop = True  # the server frames the body itself
         if drop:
             items = [(k, v) for k, v in items if k.lower() != "transfer-encoding"]
-        self.headers._items = items
+        self._sent_items = items
+        self.headers._items = list(items)  # the handler's later changes go to a copy
 
     def _start_checked(self, status: int, reason: str, items: list[tuple[str, str]],
                        declared: int | None) -> None:
@@ -138,7 +142,7 @@ class ResponseWriter:
         self.reason = reason if reason != _STANDARD_REASON.get(status) else None
         self._no_body = status < 200 or status == 204 or status == 304
         self._declared = declared
-        self.headers._items = items
+        self._sent_items = self.headers._items = items
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """write appends ``data`` to the body and returns its length.
@@ -201,7 +205,7 @@ class ResponseWriter:
             raise ContentLengthError("http: wrote more than the declared Content-Length")
         if not self._head_sent and declared is None and not self._pending_len:
             self._declared = count
-            self.headers._items.append(("Content-Length", str(count)))
+            self._sent_items.append(("Content-Length", str(count)))
         self.written += count
         if self._head:
             return count
@@ -252,7 +256,7 @@ class ResponseWriter:
             extra += "Connection: close\r\n"
         elif minor == 0:
             extra += "Connection: keep-alive\r\n"
-        head = response_head(minor, self.status or 200, self.headers._items, extra, self.reason)
+        head = response_head(minor, self.status or 200, self._sent_items, extra, self.reason)
         self._head_sent = True
         if self._pending and not self._head:
             if self._pending_len <= COALESCE_MAX:

@@ -42,7 +42,7 @@ from typing import Any, TextIO
 import gonet
 
 from ._h1 import DateCache
-from .conn import ACTIVE, ServerConn
+from .conn import ACTIVE, IDLE, NEW, ServerConn
 from .request import Request
 from .response import ResponseWriter
 
@@ -55,6 +55,10 @@ log = logging.getLogger("gonet.http")
 #: Accept back-off on EMFILE/ENFILE (Go's net/http Serve: 5 ms doubling to 1 s).
 BACKOFF_MIN = 0.005
 BACKOFF_MAX = 1.0
+
+#: NEW_CONN_GRACE: how old a connection that has sent nothing must be before
+#: shutdown closes it as idle (Go's ``closeIdleConns``: 5 s).
+NEW_CONN_GRACE = 5.0
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 _monotonic = gonet.monotonic
@@ -165,9 +169,9 @@ class Server:
     def _serve_conn(self, sc: ServerConn) -> None:
         conn = sc.conn
         try:
-            if self.shutting_down or self.closed:
+            if self.closed:
                 return
-            sc.serve()
+            sc.serve()  # during a shutdown: answers a request already sent, Connection: close
         except Exception:
             self.error_log.exception("http: connection from %s failed", sc.remote)
         finally:
@@ -183,9 +187,10 @@ class Server:
         """shutdown stops the server gracefully (Go's ``Server.Shutdown``).
 
         Closes the listeners (no new connections), closes idle keep-alive
-        connections, and waits for connections with a request in progress to
-        finish their response (each is closed after it, with
-        ``Connection: close``). Returns True once all are gone; after
+        connections (and, as Go, connections that have sent nothing 5 s after
+        being accepted: a younger one's request may be on its way), and
+        waits for connections with a request in progress to finish their
+        response (each is closed after it, with ``Connection: close``). Returns True once all are gone; after
         ``timeout`` seconds it gives up, calls :meth:`close` and returns False.
         """
         self.shutting_down = True
@@ -194,8 +199,13 @@ class Server:
         deadline = None if timeout is None else _monotonic() + timeout
         interval = 0.001
         while True:
+            # Go's closeIdleConns: a connection that has not sent its first byte yet
+            # counts as idle only once it is NEW_CONN_GRACE old (Go issue 22682): its
+            # request may be on its way, and closing would reset it.
+            new_before = _monotonic() - NEW_CONN_GRACE
             for sc in list(self._conns):
-                if sc.state != ACTIVE:
+                st = sc.state
+                if st == IDLE or (st == NEW and sc.started <= new_before):
                     sc.conn.close()
             if not self._conns:
                 return True

@@ -142,7 +142,7 @@ class Conn:
 
     @property
     def remote_addr(self) -> Addr | None:
-        """remote_addr is the peer's address (``None`` for an unnamed unix peer)."""
+        """remote_addr is the peer's address; an unnamed unix peer is ``@``, as Go names it."""
         return self._fd.raddr
 
     @property

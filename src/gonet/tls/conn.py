@@ -91,7 +91,7 @@ class TLSConn(ConnInfo):
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
         "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
-        "_rec", "_rerr", "_ssl", "_werr",
+        "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -124,6 +124,7 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
+        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -421,12 +422,15 @@ class TLSConn(ConnInfo):
         A failure to send it is not raised (Go returns it, adding "but
         connection was closed anyway"): the conn is closed either way.
         Goroutines parked in ``read``/``write`` wake with ``ClosedError``.
+        From another thread it only closes the inner conn (handed to its
+        runtime, no close_notify: only that runtime may take the write lock).
         """
         if self._closed:
             return
         self._closed = True
-        # Go's activeCall interlock: a held out_mu is a write in flight (or a
-        # reader's flush); close is then what breaks it, and sends no alert.
+        if threading.get_ident() != self._tid:
+            return self._conn.close()
+        # Go's activeCall interlock: a held out_mu is a write in flight; close breaks it, no alert.
         if (self._hs_done and not self._cn_sent and self._werr is None
                 and not self._out_mu.locked()):
             try:
