@@ -11,6 +11,7 @@ cdef class ServerConn:
     cdef public object rdl
     cdef public object remote
     cdef public object srv
+    cdef public object started
     cdef public object state
     cdef public object tls
     cdef public object wdl

@@ -2,6 +2,8 @@
 # Attributes are C struct fields (direct access from the class's own methods); they stay
 # untyped objects so that both builds accept exactly the same values.
 
+from gonet.http._h1.parse cimport _tchar
+
 
 cdef class Body:
     cdef public object _decoder
@@ -27,3 +29,19 @@ cdef class Request:
     cdef public object scheme
     cdef public object target
     cdef public object tls
+
+
+cdef inline bint _header_ok(object name, object value):
+    # The compiled build's fast check (request.py, Headers.add/set): True only where
+    # _h1.check_header accepts (a name that is a non-empty token str, a str value of latin-1
+    # characters without NUL, CR, LF); False lets check_header give the verdict.
+    cdef Py_UCS4 c
+    if type(name) is not str or type(value) is not str or not name:
+        return False
+    for c in <str>name:
+        if c >= 128 or not _tchar(<unsigned char>c):
+            return False
+    for c in <str>value:
+        if c > 255 or c == 0 or c == 10 or c == 13:
+            return False
+    return True

@@ -17,9 +17,20 @@ import gonet
 
 from ._h1 import ChunkedDecoder, ProtocolError, check_header
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from ._h1 import _cython as cython
+
 if TYPE_CHECKING:
     from ._h1 import RequestHead
     from .conn import ServerConn
+
+if not cython.compiled:  # compiled, this is the C check of request.pxd
+
+    def _header_ok(name: object, value: object) -> bool:
+        """The compiled build's fast header check; plain Python always asks check_header."""
+        return False
 
 __all__ = ["Body", "Headers", "Request"]
 
@@ -92,16 +103,22 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """add appends a field (``ValueError`` for an invalid name or value)."""
-        check_header(name, value)
+        if not _header_ok(name, value):
+            check_header(name, value)
         self._items.append((name, value))
         self._index = None
 
     def set(self, name: str, value: str) -> None:
         """set replaces every field called ``name`` with one ``name: value``."""
-        check_header(name, value)
-        lname = name.lower()
-        self._items = [(k, v) for k, v in self._items if k.lower() != lname]
-        self._items.append((name, value))
+        if not _header_ok(name, value):
+            check_header(name, value)
+        items = self._items
+        if items:
+            lname = name.lower()
+            items = self._items = [(k, v) for k, v in items if k.lower() != lname]
+            items.append((name, value))
+        else:
+            self._items = [(name, value)]  # a new list, as above: never one the writer shares
         self._index = None
 
     def pop(self, name: str, default: str | None = None) -> str | None:

@@ -13,6 +13,7 @@ cdef class ResponseWriter:
     cdef public object _pending_len
     cdef public object _req
     cdef public object _sc
+    cdef public object _sent_items
     cdef public object headers
     cdef public object reason
     cdef public object status

@@ -1,6 +1,15 @@
 # Cython declarations augmenting parse.py (pure-Python mode). See setup.py.
 # Attributes are C struct fields (direct access from the class's own methods); they stay
 # untyped objects so that both builds accept exactly the same values.
+#
+# The inline scanners below are the compiled build's fast path (parse.py, parse_head):
+# byte loops that ACCEPT only what the regular expressions of parse.py accept and give
+# the same pieces; anything else returns None and parse.py runs its regular-expression
+# path, which finds the verdict and the error message. Keep in step with parse.py.
+
+cimport cython
+from cpython.unicode cimport PyUnicode_DecodeLatin1
+from libc.string cimport memcmp
 
 
 cdef class RequestHead:
@@ -14,3 +23,95 @@ cdef class RequestHead:
     cdef public object method
     cdef public object minor
     cdef public object target
+
+
+cdef inline bint _tchar(unsigned char c) noexcept:
+    # RFC 9110 tchar: parse.py's _TOKEN.
+    if c >= 128:
+        return False
+    if 97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57:
+        return True
+    return c in (33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline object _scan_request_line(bytes buf, Py_ssize_t start, Py_ssize_t line_end):
+    # (method, target, minor) for "token SP [\x21-\x7e]+ SP HTTP/1.0|1.1", else None.
+    cdef const unsigned char* p = buf
+    cdef Py_ssize_t i = start
+    cdef Py_ssize_t m_end, t_start, t_end
+    while i < line_end and _tchar(p[i]):
+        i += 1
+    if i == start or i >= line_end or p[i] != 32:
+        return None
+    m_end = i
+    i += 1
+    t_start = i
+    while i < line_end and 0x21 <= p[i] <= 0x7e:
+        i += 1
+    if i == t_start or line_end - i != 9 or memcmp(p + i, b" HTTP/1.", 8) != 0:
+        return None
+    t_end = i
+    if p[line_end - 1] == 49:  # '1'
+        minor = 1
+    elif p[line_end - 1] == 48:  # '0'
+        minor = 0
+    else:
+        return None
+    return (PyUnicode_DecodeLatin1(<const char*>p + start, m_end - start, NULL),
+            PyUnicode_DecodeLatin1(<const char*>p + t_start, t_end - t_start, NULL), minor)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline object _scan_fields(bytes buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t max_fields):
+    # The (name, value) pairs of buf[pos:end + 2], where buf[end:end + 4] is CRLF CRLF and each
+    # line is "token:OWS value OWS CRLF" (value: HTAB, 0x20-0x7e, 0x80-0xff), OWS stripped;
+    # None for anything else or more than max_fields fields. Every scan stops at the CR at
+    # `end` at the latest, so no index passes end + 1.
+    cdef const unsigned char* p = buf
+    cdef Py_ssize_t i = pos
+    cdef Py_ssize_t ns, ne, vs, ve
+    cdef Py_ssize_t n = 0
+    cdef unsigned char c
+    cdef list headers = []
+    while i < end + 2:
+        ns = i
+        while i < end and _tchar(p[i]):
+            i += 1
+        if i == ns or p[i] != 58:  # ':'
+            return None
+        ne = i
+        i += 1
+        while p[i] == 32 or p[i] == 9:
+            i += 1
+        vs = i
+        while True:
+            c = p[i]
+            if c == 13:
+                break
+            if (c < 32 and c != 9) or c == 127:
+                return None
+            i += 1
+        if p[i + 1] != 10:
+            return None
+        ve = i
+        while ve > vs and (p[ve - 1] == 32 or p[ve - 1] == 9):
+            ve -= 1
+        n += 1
+        if n > max_fields:
+            return None
+        headers.append((PyUnicode_DecodeLatin1(<const char*>p + ns, ne - ns, NULL),
+                        PyUnicode_DecodeLatin1(<const char*>p + vs, ve - vs, NULL)))
+        i += 2
+    return headers
+
+
+cdef inline bint _host_chars_ok(str host):
+    # parse.py's _HOST_RE: every character in 0x21-0x7e.
+    cdef Py_UCS4 c
+    for c in host:
+        if not 0x21 <= c <= 0x7e:
+            return False
+    return True

@@ -42,6 +42,25 @@ import re
 
 from .errors import ProtocolError
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, these are the C scanners of parse.pxd
+
+    def _scan_request_line(buf: bytes, start: int, line_end: int) -> tuple[str, str, int] | None:
+        """The compiled build's request-line scanner; plain Python uses the regular expressions."""
+        return None
+
+    def _scan_fields(buf: bytes, pos: int, end: int, max_fields: int) -> list[tuple[str, str]] | None:
+        """The compiled build's header-field scanner; plain Python uses the regular expressions."""
+        return None
+
+    def _host_chars_ok(host: str) -> bool:
+        """The compiled build's Host check (every character in 0x21-0x7e)."""
+        return _HOST_RE.fullmatch(host) is not None
+
 __all__ = ["RequestHead", "parse_head"]
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
@@ -105,12 +124,20 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
     if end < 0:
         _check_incomplete(buf, start, line_end, max_request_line, max_header_bytes)
         return None
-    # (line_end == end: the request line is followed by the empty line, no fields)
-    block = "" if line_end == end else buf[line_end + 2:end + 2].decode("latin-1")
     if line_end - start > max_request_line:
         raise ProtocolError(414, "request line too long")
     if end + 2 - line_end - 2 > max_header_bytes:
         raise ProtocolError(431, "request header fields too large")
+    if cython.compiled:
+        # The common case in C (parse.pxd): accepts only what the expressions below accept,
+        # with the same pieces; anything else goes the general way for its verdict.
+        rl = _scan_request_line(buf, start, line_end)
+        if rl is not None:
+            fields = [] if line_end == end else _scan_fields(buf, line_end + 2, end, max_header_fields)
+            if fields is not None:
+                return _framing(rl[0], rl[1], rl[2], fields), end + 4
+    # (line_end == end: the request line is followed by the empty line, no fields)
+    block = "" if line_end == end else buf[line_end + 2:end + 2].decode("latin-1")
     line = buf[start:line_end].decode("latin-1")
     m = _REQUEST_LINE_RE.fullmatch(line)
     if m is None:
@@ -180,7 +207,7 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
         host = ""
     elif repeated and sum(1 for k, _ in headers if k.lower() == "host") > 1:
         raise ProtocolError(400, "too many Host headers")
-    if _HOST_RE.fullmatch(host) is None:
+    if not _host_chars_ok(host):
         raise ProtocolError(400, "malformed Host header")
     content_length: int | None = 0
     chunked = False
