@@ -53,6 +53,7 @@ COMPILED_MODULES = (
     "gonet.net.conn",
     # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
     "gonet.http._h1.parse",
+    "gonet.http._h1.serialize",
     "gonet.http.request",
     "gonet.http.response",
     "gonet.http.conn",

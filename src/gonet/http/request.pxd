@@ -5,6 +5,14 @@
 from gonet.http._h1.parse cimport _tchar
 
 
+cdef class Headers:
+    cdef public object _index
+    cdef public object _items
+    cpdef _lookup(self)
+    cpdef add(self, name, value)
+    cpdef set(self, name, value)
+
+
 cdef class Body:
     cdef public object _decoder
     cdef public object _eof

@@ -10,7 +10,7 @@ multi-dict used for request and response headers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import gonet
@@ -73,13 +73,6 @@ class Headers:
                 index.setdefault(name.lower(), value)
             self._index = index
         return index
-
-    @overload
-    def get(self, name: str) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str) -> str: ...
-    @overload
-    def get(self, name: str, default: None) -> str | None: ...
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """get returns the value of ``name``, or ``default``.

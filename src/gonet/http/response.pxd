@@ -1,6 +1,11 @@
 # Cython declarations augmenting response.py (pure-Python mode). See setup.py.
 # Attributes are C struct fields (direct access from the class's own methods); they stay
-# untyped objects so that both builds accept exactly the same values.
+# untyped objects so that both builds accept exactly the same values, except _req (always
+# the Request the server built; typed so its fields are read as C fields).
+# The internal methods are cpdef: the class's own calls to them are C calls.
+
+cimport cython
+from gonet.http.request cimport Request
 
 
 cdef class ResponseWriter:
@@ -11,10 +16,18 @@ cdef class ResponseWriter:
     cdef public object _no_body
     cdef public object _pending
     cdef public object _pending_len
-    cdef public object _req
+    cdef public Request _req
     cdef public object _sc
     cdef public object _sent_items
     cdef public object headers
     cdef public object reason
     cdef public object status
     cdef public object written
+
+    @cython.locals(name=str, value=str, c=Py_UCS4)
+    cpdef _start(self, status, items)
+    cpdef _start_checked(self, status, reason, items, declared)
+    cpdef _take_body(self)
+    @cython.locals(req=Request)
+    cpdef _send_head(self, final)
+    cpdef _finish(self)

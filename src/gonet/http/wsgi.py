@@ -54,6 +54,8 @@ _SERVER_NAMES: dict[str, str] = {}
 #: (name, value) header pairs already checked by start_response (bounded: apps repeat theirs).
 _CHECKED: set[tuple[str, str]] = set()
 _CHECKED_MAX = 4096
+#: Status lines already checked by start_response -> (code, reason) (bounded as _CHECKED).
+_STATUSES: dict[str, tuple[int, str]] = {}
 
 
 def _server_name(host: str, default: str) -> str:
@@ -132,11 +134,13 @@ class _Start:
                 exc_info = None  # no cycle through the frame (PEP 3333)
         elif self.headers is not None:
             raise WSGIError("start_response called a second time without exc_info")
-        if type(status) is not str:
-            raise WSGIError(f"status must be a str, not {type(status).__name__}")
-        m = _STATUS_RE.fullmatch(status)
-        if m is None:
-            raise WSGIError(f"malformed status {status!r} (want e.g. '200 OK')")
+        parsed = _STATUSES.get(status) if type(status) is str else None
+        if parsed is None:
+            if type(status) is not str:
+                raise WSGIError(f"status must be a str, not {type(status).__name__}")
+            m = _STATUS_RE.fullmatch(status)
+            if m is None:
+                raise WSGIError(f"malformed status {status!r} (want e.g. '200 OK')")
         if type(headers) is not list:
             raise WSGIError(f"headers must be a list, not {type(headers).__name__}")
         declared = None
@@ -169,13 +173,16 @@ class _Start:
                 raise WSGIError(f"header value {value!r} for {name!r} is not latin-1") from None
             if len(checked) < _CHECKED_MAX and type(name) is str and type(value) is str:
                 checked.add(item)
-        if not status.isascii():
-            try:
-                status.encode("latin-1")
-            except UnicodeEncodeError:
-                raise WSGIError("the status must be latin-1") from None
-        self.code = int(m.group(1))
-        self.reason = m.group(2)
+        if parsed is None:
+            if not status.isascii():
+                try:
+                    status.encode("latin-1")
+                except UnicodeEncodeError:
+                    raise WSGIError("the status must be latin-1") from None
+            parsed = (int(m.group(1)), m.group(2))
+            if len(_STATUSES) < _CHECKED_MAX:
+                _STATUSES[status] = parsed
+        self.code, self.reason = parsed
         self.headers = headers
         self.declared = declared
         return self.write

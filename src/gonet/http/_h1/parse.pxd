@@ -12,6 +12,11 @@ from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.string cimport memcmp
 
 
+cdef extern from "string.h":
+    # GNU memmem (Python.h defines _GNU_SOURCE on Linux).
+    const void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
+
+
 cdef class RequestHead:
     cdef public object chunked
     cdef public object content_length
@@ -23,6 +28,10 @@ cdef class RequestHead:
     cdef public object method
     cdef public object minor
     cdef public object target
+
+
+@cython.locals(index=dict)
+cpdef _framing(method, target, minor, list headers)
 
 
 cdef inline bint _tchar(unsigned char c) noexcept:
@@ -115,3 +124,30 @@ cdef inline bint _host_chars_ok(str host):
         if not 0x21 <= c <= 0x7e:
             return False
     return True
+
+
+cdef inline object _parse_fast(bytes buf, Py_ssize_t max_request_line, Py_ssize_t max_header_bytes,
+                               Py_ssize_t max_header_fields):
+    # parse_head's common case: a complete head with no empty lines before it, within the
+    # limits, that the scanners accept -> (method, target, minor, fields, consumed); else None
+    # (parse.py then takes the general path, which gives every verdict).
+    cdef const char* p = buf
+    cdef Py_ssize_t n = len(buf)
+    cdef const char* e
+    cdef Py_ssize_t end, line_end
+    if n < 4 or p[0] == 13:
+        return None
+    e = <const char*>memmem(p, n, b"\r\n\r\n", 4)
+    if e == NULL:
+        return None
+    end = e - p
+    line_end = <const char*>memmem(p, end + 2, b"\r\n", 2) - p
+    if line_end > max_request_line or end - line_end > max_header_bytes:
+        return None
+    rl = _scan_request_line(buf, 0, line_end)
+    if rl is None:
+        return None
+    fields = [] if line_end == end else _scan_fields(buf, line_end + 2, end, max_header_fields)
+    if fields is None:
+        return None
+    return rl[0], rl[1], rl[2], fields, end + 4

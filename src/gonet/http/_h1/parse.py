@@ -49,12 +49,9 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 
 if not cython.compiled:  # compiled, these are the C scanners of parse.pxd
 
-    def _scan_request_line(buf: bytes, start: int, line_end: int) -> tuple[str, str, int] | None:
-        """The compiled build's request-line scanner; plain Python uses the regular expressions."""
-        return None
-
-    def _scan_fields(buf: bytes, pos: int, end: int, max_fields: int) -> list[tuple[str, str]] | None:
-        """The compiled build's header-field scanner; plain Python uses the regular expressions."""
+    def _parse_fast(buf: bytes, max_request_line: int, max_header_bytes: int,
+                    max_header_fields: int) -> tuple[str, str, int, list[tuple[str, str]], int] | None:
+        """The compiled build's scanner for the common head; plain Python uses the regular expressions."""
         return None
 
     def _host_chars_ok(host: str) -> bool:
@@ -116,6 +113,12 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
     505) for a head the server must refuse — as soon as the received bytes
     prove it (an over-long line is refused before its end arrives).
     """
+    if cython.compiled:
+        # The common case in C (parse.pxd): accepts only what the general path below accepts,
+        # with the same pieces; anything else (incomplete, refused, unusual) goes that way.
+        fast = _parse_fast(buf, max_request_line, max_header_bytes, max_header_fields)
+        if fast is not None:
+            return _framing(fast[0], fast[1], fast[2], fast[3]), fast[4]
     start = 0
     while buf.startswith(_CRLF, start):
         start += 2
@@ -128,14 +131,6 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
         raise ProtocolError(414, "request line too long")
     if end + 2 - line_end - 2 > max_header_bytes:
         raise ProtocolError(431, "request header fields too large")
-    if cython.compiled:
-        # The common case in C (parse.pxd): accepts only what the expressions below accept,
-        # with the same pieces; anything else goes the general way for its verdict.
-        rl = _scan_request_line(buf, start, line_end)
-        if rl is not None:
-            fields = [] if line_end == end else _scan_fields(buf, line_end + 2, end, max_header_fields)
-            if fields is not None:
-                return _framing(rl[0], rl[1], rl[2], fields), end + 4
     # (line_end == end: the request line is followed by the empty line, no fields)
     block = "" if line_end == end else buf[line_end + 2:end + 2].decode("latin-1")
     line = buf[start:line_end].decode("latin-1")
@@ -205,7 +200,7 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
         if minor >= 1:
             raise ProtocolError(400, "missing required Host header")
         host = ""
-    elif repeated and sum(1 for k, _ in headers if k.lower() == "host") > 1:
+    elif repeated and [k.lower() for k, _ in headers].count("host") > 1:
         raise ProtocolError(400, "too many Host headers")
     if not _host_chars_ok(host):
         raise ProtocolError(400, "malformed Host header")
