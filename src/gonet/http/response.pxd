@@ -6,6 +6,7 @@
 
 cimport cython
 from gonet.http.request cimport Request
+from gonet.http._h1.serialize cimport response_head
 
 
 cdef class ResponseWriter:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._h1 import LAST_CHUNK, response_head
+from ._h1 import LAST_CHUNK
+from ._h1.serialize import response_head
 from .request import Headers
 from .status import STATUS_TEXT as _STANDARD_REASON
 
@@ -233,9 +234,10 @@ class ResponseWriter:
 
     def _send_head(self, final: bool) -> None:
         sc = self._sc
+        srv = sc.srv
         req = self._req
         minor = req.proto_minor
-        extra = sc.srv.date.get() + sc.srv.server_line
+        extra = srv.date.get() + srv.server_line
         if self._head or self._no_body:
             if self._head and final and self._declared is None and self.written:
                 extra += f"Content-Length: {self.written}\r\n"
@@ -251,7 +253,7 @@ class ResponseWriter:
         if not body.done and (body.continue_pending or req.content_length is None
                               or body._remaining > DISCARD_MAX):
             sc.close_after = True  # the client may still be sending a body we will not read
-        if sc.close_after or req.close or sc.srv.shutting_down:
+        if sc.close_after or req.close or srv.shutting_down:
             sc.close_after = True
             extra += "Connection: close\r\n"
         elif minor == 0:

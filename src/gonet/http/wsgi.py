@@ -245,7 +245,9 @@ class WSGIHandler:
         env["REQUEST_METHOD"] = r.method
         env["PATH_INFO"] = path
         env["QUERY_STRING"] = r.query
-        env["SERVER_NAME"] = _server_name(r.host, env["SERVER_NAME"])
+        host = r.host
+        name = _SERVER_NAMES.get(host) if host else None
+        env["SERVER_NAME"] = name if name is not None else _server_name(host, env["SERVER_NAME"])
         env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
         env["RAW_URI"] = r.target
         env["wsgi.input"] = r.body
