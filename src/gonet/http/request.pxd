@@ -13,6 +13,9 @@ cdef class Headers:
     cpdef set(self, name, value)
 
 
+cpdef Headers trusted_headers(items, index)
+
+
 cdef class Body:
     cdef public object _decoder
     cdef public object _eof

@@ -60,10 +60,7 @@ class Headers:
     @classmethod
     def _trusted(cls, items: list[tuple[str, str]], index: dict[str, str] | None) -> Headers:
         """Build from pairs already validated (the parser's, or WSGI's checked list)."""
-        h = cls.__new__(cls)
-        h._items = items
-        h._index = index
-        return h
+        return trusted_headers(items, index)
 
     def _lookup(self) -> dict[str, str]:
         index = self._index
@@ -151,6 +148,14 @@ class Headers:
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
+
+
+def trusted_headers(items: list[tuple[str, str]], index: dict[str, str] | None) -> Headers:
+    """trusted_headers builds a Headers from pairs already validated (the parser's, the writer's)."""
+    h = Headers.__new__(Headers)
+    h._items = items
+    h._index = index
+    return h
 
 
 class Body:
@@ -363,7 +368,7 @@ class Request:
         self.query = query
         self.path = unquote(raw_path, encoding="latin-1") if "%" in raw_path else raw_path
         self.proto_minor = head.minor
-        self.headers = Headers._trusted(head.headers, head.index)
+        self.headers = trusted_headers(head.headers, head.index)
         self.host = head.host
         self.remote_addr = remote_addr
         self.content_length = head.content_length

@@ -5,7 +5,7 @@
 # The internal methods are cpdef: the class's own calls to them are C calls.
 
 cimport cython
-from gonet.http.request cimport Request
+from gonet.http.request cimport Request, trusted_headers
 from gonet.http._h1.serialize cimport response_head
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._h1 import LAST_CHUNK
 from ._h1.serialize import response_head
-from .request import Headers
+from .request import trusted_headers
 from .status import STATUS_TEXT as _STANDARD_REASON
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class ResponseWriter:
     def __init__(self, sc: ServerConn, req: Request) -> None:
         self._sc = sc
         self._req = req
-        self.headers = Headers._trusted([], None)
+        self.headers = trusted_headers([], None)
         # The header fields fixed by write_header (or the first write): the head is
         # built from them, so later changes to ``headers`` have no effect (Go).
         self._sent_items: list[tuple[str, str]] = []

@@ -12,6 +12,7 @@ cdef class DateCache:
     cpdef get(self)
 
 
+@cython.locals(line=str)
 cpdef status_line(minor, code)
-@cython.locals(parts=list)
+@cython.locals(parts=list, name=str, value=str)
 cpdef response_head(minor, code, headers, extra, reason=*)

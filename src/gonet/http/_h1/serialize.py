@@ -21,12 +21,13 @@ __all__ = ["DateCache", "check_header", "response_head", "status_line"]
 _NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_RE = re.compile(r"[\x00\r\n]")
 
-_STATUS_LINES: dict[tuple[int, int], str] = {}
+#: Status lines by ``code * 2 + minor`` (minor is 0 or 1).
+_STATUS_LINES: dict[int, str] = {}
 
 
 def status_line(minor: int, code: int) -> str:
     """status_line returns ``HTTP/1.<minor> <code> <text>\\r\\n`` (cached per code)."""
-    key = (minor, code)
+    key = code * 2 + minor
     line = _STATUS_LINES.get(key)
     if line is None:
         if not 100 <= code <= 999:
