@@ -28,6 +28,7 @@ cdef class ResponseWriter:
     @cython.locals(name=str, value=str, c=Py_UCS4)
     cpdef _start(self, status, items)
     cpdef _start_checked(self, status, reason, items, declared)
+    cpdef write(self, data)
     cpdef _take_body(self)
     @cython.locals(req=Request)
     cpdef _send_head(self, final)

@@ -296,6 +296,9 @@ class WSGIHandler:
         }
 
     def __call__(self, w: ResponseWriter, r: Request) -> None:
+        self._serve(w, r)
+
+    def _serve(self, w: ResponseWriter, r: Request) -> None:
         env = self.environ(w, r)
         st = _Start(w)
         result = self.app(env, st.start_response)
