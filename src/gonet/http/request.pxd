@@ -2,7 +2,8 @@
 # Attributes are C struct fields (direct access from the class's own methods); they stay
 # untyped objects so that both builds accept exactly the same values.
 
-from gonet.http._h1.parse cimport _tchar
+cimport cython
+from gonet.http._h1.parse cimport RequestHead, _tchar
 
 
 cdef class Headers:
@@ -56,3 +57,7 @@ cdef inline bint _header_ok(object name, object value):
         if c > 255 or c == 0 or c == 10 or c == 13:
             return False
     return True
+
+
+@cython.locals(target=str, raw_path=str, query=str)
+cpdef _fill_request(Request req, RequestHead head)

@@ -23,7 +23,8 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
     from ._h1 import _cython as cython
 
 if TYPE_CHECKING:
-    from ._h1 import RequestHead
+    # (a module, not the class: compiled, RequestHead is the C type cimported by request.pxd)
+    from ._h1 import parse as _parse
     from .conn import ServerConn
 
 if not cython.compiled:  # compiled, this is the C check of request.pxd
@@ -355,25 +356,11 @@ class Request:
     __slots__ = ("body", "close", "content_length", "headers", "host", "method", "path",
                  "proto_minor", "query", "raw_path", "remote_addr", "scheme", "target", "tls")
 
-    def __init__(self, head: RequestHead, body: Body, remote_addr: gonet.Addr | None,
+    def __init__(self, head: _parse.RequestHead, body: Body, remote_addr: gonet.Addr | None,
                  scheme: str = "http", tls: bool = False) -> None:
-        self.method = head.method
-        target = head.target
-        self.target = target
-        if target[:1] != "/":
-            raw_path, query = _split_target(target)
-        else:
-            raw_path, _, query = target.partition("?")
-        self.raw_path = raw_path
-        self.query = query
-        self.path = unquote(raw_path, encoding="latin-1") if "%" in raw_path else raw_path
-        self.proto_minor = head.minor
-        self.headers = trusted_headers(head.headers, head.index)
-        self.host = head.host
+        _fill_request(self, head)
         self.remote_addr = remote_addr
-        self.content_length = head.content_length
         self.body = body
-        self.close = not head.keep_alive
         self.scheme = scheme
         self.tls = tls
 
@@ -394,6 +381,25 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<gonet.http.Request {self.method} {self.target} {self.proto}>"
+
+
+def _fill_request(req: Request, head: _parse.RequestHead) -> None:
+    """Set ``req``'s fields from the parsed head (a function so that, compiled, both are C types)."""
+    req.method = head.method
+    target = head.target
+    req.target = target
+    if target[:1] != "/":
+        raw_path, query = _split_target(target)
+    else:
+        raw_path, _, query = target.partition("?")
+    req.raw_path = raw_path
+    req.query = query
+    req.path = unquote(raw_path, encoding="latin-1") if "%" in raw_path else raw_path
+    req.proto_minor = head.minor
+    req.headers = trusted_headers(head.headers, head.index)
+    req.host = head.host
+    req.content_length = head.content_length
+    req.close = not head.keep_alive
 
 
 def _split_target(target: str) -> tuple[str, str]:
