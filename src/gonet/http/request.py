@@ -355,6 +355,17 @@ class Request:
 
     __slots__ = ("body", "close", "content_length", "headers", "host", "method", "path",
                  "proto_minor", "query", "raw_path", "remote_addr", "scheme", "target", "tls")
+    # Set by _fill_request (declared here for the type checker).
+    method: str
+    target: str
+    raw_path: str
+    query: str
+    path: str
+    proto_minor: int
+    headers: Headers
+    host: str
+    content_length: int | None
+    close: bool
 
     def __init__(self, head: _parse.RequestHead, body: Body, remote_addr: gonet.Addr | None,
                  scheme: str = "http", tls: bool = False) -> None:

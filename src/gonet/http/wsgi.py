@@ -179,6 +179,7 @@ class _Start:
                     status.encode("latin-1")
                 except UnicodeEncodeError:
                     raise WSGIError("the status must be latin-1") from None
+            assert m is not None  # matched above (parsed is None only on that path)
             parsed = (int(m.group(1)), m.group(2))
             if len(_STATUSES) < _CHECKED_MAX:
                 _STATUSES[status] = parsed
