@@ -12,6 +12,7 @@ retries a connection that connected to itself (Go's ``selfConnect``).
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
@@ -182,7 +183,7 @@ def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> Co
         if net in UNIX_NETWORKS or sotype != socket.SOCK_STREAM or fd.laddr != fd.raddr:
             return Conn(fd)
         fd.close()
-    raise ConnectionRefusedError(111, "connection refused (self-connect)")
+    raise ConnectionRefusedError(errno.ECONNREFUSED, "connection refused (self-connect)")
 
 
 def _partial_deadline(now: float, deadline: float, addrs_remaining: int) -> float:
