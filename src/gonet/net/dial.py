@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import err_timeout
 from .._runtime.g import getsched
@@ -25,7 +25,11 @@ from .listener import Listener
 from .lookup import Endpoint, resolve, supports_ipv6
 from .packet import PacketConn
 from .sock_posix import socket as new_socket
-from .sockopt import DEFAULT_TCP_KEEPALIVE, listener_backlog, set_keepalive, set_no_delay
+from .sockopt import DEFAULT_TCP_KEEPALIVE, listener_backlog
+from .tcpsock import keepalive_period, new_tcp_conn
+
+if TYPE_CHECKING:
+    from .fd_unix import NetFD
 
 __all__ = ["dial", "listen", "listen_packet"]
 
@@ -62,12 +66,6 @@ def _listen_family(network: str, ep: Endpoint) -> tuple[int, bool, Any]:
     return ep.family, False, ep.sockaddr
 
 
-def _keepalive_period(keepalive: float | None) -> float | None:
-    if keepalive is None or keepalive < 0:
-        return None
-    return keepalive or DEFAULT_TCP_KEEPALIVE
-
-
 def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port: bool = False,
            keepalive: float | None = DEFAULT_TCP_KEEPALIVE) -> Listener:
     """listen announces on a local address; returns a :class:`Listener`.
@@ -98,7 +96,7 @@ def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port
     unlink = None
     if family == socket.AF_UNIX and not ep.addr.host.startswith("@"):
         unlink = ep.addr.host
-    return Listener(fd, _keepalive_period(keepalive) if family != socket.AF_UNIX else None, unlink)
+    return Listener(fd, keepalive_period(keepalive) if family != socket.AF_UNIX else None, unlink)
 
 
 def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> PacketConn:
@@ -154,34 +152,27 @@ def dial(network: str, address: Any, *, timeout: float | None = None,
         else:
             part = None
         try:
-            conn = _dial_one(net, ep, sotype, part)
+            fd = _dial_one(net, ep, sotype, part)
         except OSError as e:
             if first_err is None:
                 first_err, first_ep = e, ep
             continue
         if net.startswith("tcp"):
-            sock = conn._pfd.sock
-            try:
-                set_no_delay(sock, True)
-                ka = _keepalive_period(keepalive)
-                if ka is not None:
-                    set_keepalive(sock, True, ka, ka)
-            except OSError:
-                pass
-        return conn
+            return new_tcp_conn(fd, keepalive_period(keepalive))
+        return Conn(fd)
     assert first_err is not None
     raise op_error("dial", net, None, first_ep.addr, first_err,
                    _syscall_of(first_err, "connect")) from first_err
 
 
-def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> Conn:
+def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> NetFD:
     ipv6only = net.endswith("6")
     for _ in range(3):
         fd = new_socket(net, ep.family, sotype, ipv6only, None, ep.sockaddr, deadline=deadline)
         # Go's selfConnect: a TCP dial to a local ephemeral port can connect to
         # itself (simultaneous open); close it and try again.
         if net in UNIX_NETWORKS or sotype != socket.SOCK_STREAM or fd.laddr != fd.raddr:
-            return Conn(fd)
+            return fd
         fd.close()
     raise ConnectionRefusedError(errno.ECONNREFUSED, "connection refused (self-connect)")
 

@@ -28,6 +28,7 @@ from .errors import op_error
 from .fd_unix import NetFD
 from .listener import Listener
 from .sockopt import DEFAULT_TCP_KEEPALIVE
+from .tcpsock import keepalive_period
 
 __all__ = ["file_listener"]
 
@@ -118,7 +119,4 @@ def file_listener(sock_or_fd: int | _HasFileno, *,
     except BaseException:
         nfd.pfd.force_close()
         raise
-    ka: float | None = None
-    if net == "tcp" and keepalive is not None and keepalive >= 0:
-        ka = keepalive or DEFAULT_TCP_KEEPALIVE
-    return Listener(nfd, ka, None)
+    return Listener(nfd, keepalive_period(keepalive) if net == "tcp" else None, None)

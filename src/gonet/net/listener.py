@@ -20,7 +20,7 @@ from .._poll.fd import ClosedError
 from .._runtime.proc import go, sleep
 from .conn import Conn, check_deadline
 from .errors import RESOURCE_ERRNOS
-from .sockopt import set_keepalive, set_no_delay
+from .tcpsock import new_tcp_conn
 
 if TYPE_CHECKING:
     from .addr import Addr
@@ -44,6 +44,7 @@ class Listener:
     __slots__ = ("__weakref__", "_fd", "_keepalive", "_tcp", "_unlink_path")
 
     def __init__(self, fd: NetFD, keepalive: float | None, unlink_path: str | None) -> None:
+        # keepalive: the probe period of accepted TCP conns (tcpsock.keepalive_period).
         self._fd = fd
         self._keepalive = keepalive
         self._tcp = fd.family in (socket.AF_INET, socket.AF_INET6)
@@ -70,14 +71,7 @@ class Listener:
         except OSError as e:
             raise fd.wrap("accept", e, "accept4") from e  # Go names the syscall here
         if self._tcp:
-            sock = nfd.pfd.sock
-            try:
-                set_no_delay(sock, True)  # Go's newTCPConn
-                ka = self._keepalive
-                if ka is not None:
-                    set_keepalive(sock, True, ka, ka)
-            except OSError:
-                pass  # the peer may already be gone; the first read will say so
+            return new_tcp_conn(nfd, self._keepalive)
         return Conn(nfd)
 
     def serve(self, handler: Callable[[Conn], Any]) -> None:
