@@ -93,10 +93,7 @@ def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port
                         reuse_port=reuse_port)
     except OSError as e:
         raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
-    unlink = None
-    if family == socket.AF_UNIX and not ep.addr.host.startswith("@"):
-        unlink = ep.addr.host
-    return Listener(fd, keepalive_period(keepalive) if family != socket.AF_UNIX else None, unlink)
+    return Listener(fd, keepalive_period(keepalive) if family != socket.AF_UNIX else None)
 
 
 def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> PacketConn:
@@ -113,10 +110,7 @@ def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> Pa
         fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, reuse_port=reuse_port)
     except OSError as e:
         raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
-    unlink = None
-    if family == socket.AF_UNIX and not ep.addr.host.startswith("@"):
-        unlink = ep.addr.host
-    return PacketConn(fd, unlink)
+    return PacketConn(fd)
 
 
 def dial(network: str, address: Any, *, timeout: float | None = None,

@@ -24,6 +24,7 @@ from .._poll.fd_unix import FD
 from . import hook_unix
 from .addr import Addr, addr_from_sockaddr
 from .errors import op_error
+from .unixsock import SocketFile
 
 __all__ = ["NetFD"]
 
@@ -34,7 +35,7 @@ _WILDCARDS = frozenset({"0.0.0.0", "::"})
 class NetFD:
     """NetFD is a socket in the net layer: the poll FD plus network, family, type and addresses."""
 
-    __slots__ = ("family", "laddr", "net", "pfd", "raddr", "sotype")
+    __slots__ = ("family", "laddr", "net", "pfd", "raddr", "socket_file", "sotype")
 
     def __init__(self, sock: socket.socket, family: int, sotype: int, net: str) -> None:
         self.pfd = FD(sock, is_stream=sotype == socket.SOCK_STREAM)
@@ -44,6 +45,8 @@ class NetFD:
         self.net = net
         self.laddr: Addr | None = None
         self.raddr: Addr | None = None
+        #: The unix socket file this socket's bind created: close removes it (unixsock.py).
+        self.socket_file: SocketFile | None = None
 
     def __repr__(self) -> str:
         return f"<NetFD {self.net} {self.laddr}->{self.raddr} fd={self.pfd.sysfd}>"
@@ -78,7 +81,17 @@ class NetFD:
         return op_error(op, self.net, None, self.laddr, err, syscall)
 
     def close(self) -> None:
-        """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed."""
+        """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed.
+
+        A unix socket file its bind created is removed first, on the first
+        close only (Go's ``UnixListener.close``: unlink once, then close), and
+        not by a forked child's copy of the socket.
+        """
+        sf = self.socket_file
+        if sf is not None:
+            self.socket_file = None
+            if not self.pfd.rt.abandoned:
+                sf.remove()
         self.pfd.close()
 
     # --- connect -----------------------------------------------------------------------

@@ -119,4 +119,4 @@ def file_listener(sock_or_fd: int | _HasFileno, *,
     except BaseException:
         nfd.pfd.force_close()
         raise
-    return Listener(nfd, keepalive_period(keepalive) if net == "tcp" else None, None)
+    return Listener(nfd, keepalive_period(keepalive) if net == "tcp" else None)

@@ -10,7 +10,6 @@ connection stays in the backlog, and the retry after the sleep accepts it.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections.abc import Callable
 from types import TracebackType
@@ -41,14 +40,13 @@ class Listener:
     Usable as a context manager (closes on exit).
     """
 
-    __slots__ = ("__weakref__", "_fd", "_keepalive", "_tcp", "_unlink_path")
+    __slots__ = ("__weakref__", "_fd", "_keepalive", "_tcp")
 
-    def __init__(self, fd: NetFD, keepalive: float | None, unlink_path: str | None) -> None:
+    def __init__(self, fd: NetFD, keepalive: float | None) -> None:
         # keepalive: the probe period of accepted TCP conns (tcpsock.keepalive_period).
         self._fd = fd
         self._keepalive = keepalive
         self._tcp = fd.family in (socket.AF_INET, socket.AF_INET6)
-        self._unlink_path = unlink_path
 
     def __repr__(self) -> str:
         return f"<gonet.Listener {self._fd.net} {self._fd.laddr} fd={self._fd.pfd.sysfd}>"
@@ -105,17 +103,6 @@ class Listener:
         once the socket is really closed, so the address can be listened on
         again at once. A unix listener removes its socket file.
         """
-        # Go's UnixListener.close: unlink first (once), then close.
-        path = self._unlink_path
-        if path is not None:
-            self._unlink_path = None
-            if getattr(self._fd.pfd.rt, "abandoned", False):
-                path = None  # a forked child: the socket file is still the parent's
-        if path is not None:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
         try:
             self._fd.close()
         except ClosedError:

@@ -31,12 +31,11 @@ __all__ = ["PacketConn"]
 class PacketConn:
     """PacketConn reads and writes datagrams to any peer; create one with :func:`gonet.listen_packet`."""
 
-    __slots__ = ("__weakref__", "_fd", "_pfd", "_unlink_path")
+    __slots__ = ("__weakref__", "_fd", "_pfd")
 
-    def __init__(self, fd: NetFD, unlink_path: str | None = None) -> None:
+    def __init__(self, fd: NetFD) -> None:
         self._fd = fd
         self._pfd = fd.pfd
-        self._unlink_path = unlink_path
 
     def __repr__(self) -> str:
         return f"<gonet.PacketConn {self._fd.net} {self._fd.laddr} fd={self._pfd.sysfd}>"
@@ -106,14 +105,10 @@ class PacketConn:
         return sa, ep.addr
 
     def close(self) -> None:
-        """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``."""
-        path = self._unlink_path
-        if path is not None:
-            self._unlink_path = None
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``.
+
+        A unixgram socket bound to a path removes its socket file.
+        """
         try:
             self._fd.close()
         except ClosedError:

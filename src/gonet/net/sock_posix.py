@@ -16,6 +16,7 @@ from typing import Any
 from . import hook_unix
 from .fd_unix import NetFD
 from .sockopt import set_default_listener_sockopts, set_default_sockopts
+from .unixsock import SocketFile
 
 __all__ = ["socket"]
 
@@ -55,7 +56,7 @@ def _listen_stream(fd: NetFD, laddr: Any, backlog: int, reuse_port: bool) -> Non
         set_default_listener_sockopts(sock)
     if reuse_port:
         sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEPORT, 1)
-    _bind(sock, laddr)
+    _bind(fd, laddr)
     try:
         hook_unix.listen_func(sock, backlog)
     except OSError as e:
@@ -69,7 +70,7 @@ def _listen_datagram(fd: NetFD, laddr: Any, reuse_port: bool) -> None:
     sock = fd.pfd.sock
     if reuse_port:
         sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEPORT, 1)
-    _bind(sock, laddr)
+    _bind(fd, laddr)
     fd.init()
     fd.set_addr(fd.sockname(), None)
 
@@ -77,7 +78,7 @@ def _listen_datagram(fd: NetFD, laddr: Any, reuse_port: bool) -> None:
 def _dial(fd: NetFD, laddr: Any, raddr: Any, deadline: float | None) -> None:
     sock = fd.pfd.sock
     if laddr is not None:
-        _bind(sock, laddr)
+        _bind(fd, laddr)
     rsa = fd.connect(raddr, deadline)
     lsa = sock.getsockname()
     if rsa is None:
@@ -90,9 +91,9 @@ def _dial(fd: NetFD, laddr: Any, raddr: Any, deadline: float | None) -> None:
     fd.set_addr(fd.addr_of(lsa), fd.addr_of(rsa))
 
 
-def _bind(sock: _socket.socket, laddr: Any) -> None:
+def _bind(fd: NetFD, laddr: Any) -> None:
     try:
-        sock.bind(laddr)
+        fd.pfd.sock.bind(laddr)
     except OSError as e:
         if type(e) is OSError and e.errno is None:
             # Python's own check of the address (a unix path over 108 bytes ...);
@@ -100,3 +101,5 @@ def _bind(sock: _socket.socket, laddr: Any) -> None:
             e = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
         e.syscall = "bind"  # type: ignore[attr-defined]
         raise e from None
+    if fd.family == _socket.AF_UNIX:
+        fd.socket_file = SocketFile.bound(laddr)  # NetFD.close removes it
