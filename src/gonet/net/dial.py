@@ -13,6 +13,7 @@ retries a connection that connected to itself (Go's ``selfConnect``).
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -88,11 +89,8 @@ def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port
     family, ipv6only, sa = _listen_family(net, ep)
     if backlog is None:
         backlog = listener_backlog()
-    try:
-        fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, backlog=backlog,
-                        reuse_port=reuse_port)
-    except OSError as e:
-        raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
+    fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, ep.addr, backlog=backlog,
+                    reuse_port=reuse_port)
     return Listener(fd, keepalive_period(keepalive) if family != socket.AF_UNIX else None)
 
 
@@ -106,10 +104,7 @@ def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> Pa
         raise ValueError(f"listen {network}: {network} is a stream network; use listen")
     ep = resolve("listen", net, address, listen=True)[0]
     family, ipv6only, sa = _listen_family(net, ep)
-    try:
-        fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, reuse_port=reuse_port)
-    except OSError as e:
-        raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
+    fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, ep.addr, reuse_port=reuse_port)
     return PacketConn(fd)
 
 
@@ -134,41 +129,43 @@ def dial(network: str, address: Any, *, timeout: float | None = None,
         deadline = s.clock.now() + timeout
     eps = resolve("dial", net, address, listen=False)
     first_err: BaseException | None = None
-    first_ep = eps[0]
     sotype = _sotype(net)
     for i, ep in enumerate(eps):
         if deadline is not None:
             now = s.clock.now()
             if now >= deadline:
-                first_err = first_err or err_timeout()
+                if first_err is None:  # no address tried yet: Go's dialSerial, ctx done
+                    first_err = op_error("dial", net, None, ep.addr, err_timeout())
                 break
             part = _partial_deadline(now, deadline, len(eps) - i)
         else:
             part = None
         try:
             fd = _dial_one(net, ep, sotype, part)
-        except OSError as e:
+        except OSError as e:  # formatted by the netFD: "dial tcp 127.0.0.1:1: connect: ..."
             if first_err is None:
-                first_err, first_ep = e, ep
+                first_err = e
             continue
         if net.startswith("tcp"):
             return new_tcp_conn(fd, keepalive_period(keepalive))
         return Conn(fd)
     assert first_err is not None
-    raise op_error("dial", net, None, first_ep.addr, first_err,
-                   _syscall_of(first_err, "connect")) from first_err
+    raise first_err  # Go's dialSerial returns the first address's error
 
 
 def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> NetFD:
     ipv6only = net.endswith("6")
     for _ in range(3):
-        fd = new_socket(net, ep.family, sotype, ipv6only, None, ep.sockaddr, deadline=deadline)
+        fd = new_socket(net, ep.family, sotype, ipv6only, None, ep.sockaddr, ep.addr,
+                        deadline=deadline)
         # Go's selfConnect: a TCP dial to a local ephemeral port can connect to
         # itself (simultaneous open); close it and try again.
         if net in UNIX_NETWORKS or sotype != socket.SOCK_STREAM or fd.laddr != fd.raddr:
             return fd
         fd.close()
-    raise ConnectionRefusedError(errno.ECONNREFUSED, "connection refused (self-connect)")
+    # Connected to itself every time: no one listens there.
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED))
+    raise op_error("dial", net, None, ep.addr, refused, "connect")
 
 
 def _partial_deadline(now: float, deadline: float, addrs_remaining: int) -> float:
@@ -178,11 +175,3 @@ def _partial_deadline(now: float, deadline: float, addrs_remaining: int) -> floa
     if timeout < _SANE_MINIMUM:
         timeout = min(time_remaining, _SANE_MINIMUM)
     return now + timeout
-
-
-def _syscall_of(err: BaseException, default: str) -> str:
-    # Connect and bind failures name their syscall in Go's messages; timeouts
-    # and closes do not.
-    if isinstance(err, TimeoutError) or not isinstance(err, OSError) or not err.errno:
-        return ""
-    return getattr(err, "syscall", "")

@@ -63,11 +63,7 @@ class Listener:
         while parked), ``DeadlineExceededError`` once its deadline has passed
         (even if connections are pending), and ``OSError`` (``EMFILE`` ...).
         """
-        fd = self._fd
-        try:
-            nfd = fd.accept()
-        except OSError as e:
-            raise fd.wrap("accept", e, "accept4") from e  # Go names the syscall here
+        nfd = self._fd.accept()
         if self._tcp:
             return new_tcp_conn(nfd, self._keepalive)
         return Conn(nfd)
@@ -104,11 +100,9 @@ class Listener:
         again at once. A unix listener removes its socket file.
         """
         try:
-            self._fd.close()
+            self._fd.close()  # Go's UnixListener.close: the socket file is removed first, once
         except ClosedError:
-            return
-        except OSError as e:
-            raise self._fd.wrap("close", e) from e
+            pass
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the time after which ``accept`` fails with ``DeadlineExceededError``.
@@ -116,11 +110,7 @@ class Listener:
         ``t`` is an absolute ``time.monotonic()`` time or ``None``; it applies
         to a goroutine already parked in ``accept`` too.
         """
-        d = check_deadline(t)
-        try:
-            self._fd.pfd.set_deadline(d, True, True)
-        except OSError as e:
-            raise self._fd.wrap("set", e) from e  # Go's TCPListener.SetDeadline: op "set"
+        self._fd.set_deadline(check_deadline(t), True, True)
 
     def fileno(self) -> int:
         """fileno is the listening socket's descriptor (-1 once closed)."""

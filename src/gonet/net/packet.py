@@ -7,7 +7,6 @@ datagram; an empty one is allowed.
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 from types import TracebackType
@@ -19,7 +18,7 @@ from .._types import Buffer
 from .addr import Addr, AddrError
 from .args import check_readable, check_size
 from .conn import check_deadline
-from .errors import addr_op_error, op_error
+from .errors import addr_op_error
 from .lookup import resolve
 
 if TYPE_CHECKING:
@@ -54,12 +53,7 @@ class PacketConn:
         """
         if type(n) is not int or n < 0 or n > MAX_RW:
             n = check_size("read_from", n)
-        fd = self._fd
-        try:
-            data, sa = self._pfd.recvfrom(n)
-        except OSError as e:
-            raise fd.wrap("read", e, "recvfrom") from e  # Go's UDPConn.ReadFrom
-        return data, fd.addr_of(sa) if sa else None
+        return self._fd.recvfrom(n)
 
     def write_to(self, data: Buffer, addr: Addr | str | tuple[str, int]) -> int:
         """write_to sends ``data`` as one datagram to ``addr``; returns ``len(data)``.
@@ -72,15 +66,8 @@ class PacketConn:
         """
         if type(data) is not bytes and type(data) is not bytearray:
             data = check_readable("write_to", data)
-        fd = self._fd
         sa, target = self._sockaddr(addr)
-        try:
-            return self._pfd.sendto(data, sa)
-        except OSError as e:
-            if type(e) is OSError and e.errno is None:  # Python's own check of the address
-                e = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            # Go's UDPConn.WriteTo: op "write", this socket's address -> the target.
-            raise op_error("write", fd.net, fd.laddr, target, e, "sendto") from e
+        return self._fd.sendto(data, sa, target)
 
     def _sockaddr(self, addr: Addr | str | tuple[str, int]) -> tuple[Any, Addr]:
         """The socket address to send to and its :class:`Addr`, resolved as ``dial`` resolves."""
@@ -112,9 +99,7 @@ class PacketConn:
         try:
             self._fd.close()
         except ClosedError:
-            return
-        except OSError as e:
-            raise self._fd.wrap("close", e) from e
+            pass
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines."""
@@ -129,11 +114,7 @@ class PacketConn:
         self._set(t, False, True)
 
     def _set(self, t: float | None, read: bool, write: bool) -> None:
-        d = check_deadline(t)
-        try:
-            self._pfd.set_deadline(d, read, write)
-        except OSError as e:
-            raise self._fd.wrap("set", e) from e  # Go: op "set", the local address
+        self._fd.set_deadline(check_deadline(t), read, write)
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""
