@@ -221,3 +221,119 @@ def test_unix_path_too_long_is_einval_from_bind_and_connect() -> None:
         err = expect(OSError, pc.write_to, b"x", path)
         assert str(err) == (f"[Errno {errno.EINVAL}] write unixgram {pc.local_addr}->{path}: "
                             "sendto: invalid argument")
+
+
+# --- one route: every failure of every operation, Go's fields (issue 7) ----------------------
+
+
+def fields(err: BaseException) -> tuple[Any, Any, Any, Any]:
+    return err.op, err.net, err.source, err.addr  # type: ignore[attr-defined]
+
+
+@gotest
+def test_dial_refused_names_connect() -> None:
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    addr = ln.addr
+    ln.close()  # nothing listens there now
+    err = expect(ConnectionRefusedError, gonet.dial, "tcp", str(addr))
+    assert str(err) == f"[Errno {errno.ECONNREFUSED}] dial tcp {addr}: connect: connection refused"
+    assert fields(err) == ("dial", "tcp", None, addr)
+    assert isinstance(err.__cause__, ConnectionRefusedError)
+
+
+@gotest
+def test_dial_timeout_names_no_syscall() -> None:
+    err = expect(gonet.DeadlineExceededError, lambda: gonet.dial("tcp", "127.0.0.1:9", timeout=-1))
+    assert str(err) == "dial tcp 127.0.0.1:9: i/o timeout"
+    assert fields(err)[:3] == ("dial", "tcp", None)
+
+
+@gotest
+def test_listen_in_use_names_bind_with_the_requested_address() -> None:
+    with gonet.listen("tcp", "127.0.0.1:0") as ln:
+        err = expect(OSError, gonet.listen, "tcp", str(ln.addr))
+        assert err.errno == errno.EADDRINUSE
+        assert str(err) == (f"[Errno {errno.EADDRINUSE}] listen tcp {ln.addr}: "
+                            "bind: address already in use")
+        assert fields(err) == ("listen", "tcp", None, ln.addr)
+
+
+@gotest
+def test_accept_errors_name_accept4_with_the_listener_address() -> None:
+    with socktest.Switch() as sw, gonet.listen("tcp", "127.0.0.1:0") as ln:
+        sw.fail_next("accept", errno.EMFILE)
+        g = gonet.go(expect, OSError, ln.accept)
+        wait_all_blocked()
+        c = gonet.dial("tcp", str(ln.addr))
+        err = g.join()
+        c.close()
+        assert err.errno == errno.EMFILE
+        assert str(err) == f"[Errno {errno.EMFILE}] accept tcp {ln.addr}: accept4: too many open files"
+        assert fields(err) == ("accept", "tcp", None, ln.addr)  # Go: Source nil, Addr laddr
+    err = expect(gonet.ClosedError, ln.accept)
+    assert str(err) == f"accept tcp {ln.addr}: use of closed network connection"
+
+
+@gotest
+def test_closed_conn_read_and_write_keep_written() -> None:
+    c, s = pipe()
+    s.close()
+    c.close()
+    err = expect(gonet.ClosedError, c.read)
+    assert str(err) == f"read tcp {c.local_addr}->{c.remote_addr}: use of closed network connection"
+    assert fields(err) == ("read", "tcp", c.local_addr, c.remote_addr)
+    err = expect(gonet.ClosedError, c.write, b"x")
+    assert str(err) == f"write tcp {c.local_addr}->{c.remote_addr}: use of closed network connection"
+    assert err.written == 0
+
+
+@gotest
+def test_write_timeout_keeps_written() -> None:
+    c, s = pipe()
+    with c, s:
+        c.set_write_deadline(gonet.monotonic() + 0.2)
+        err = expect(gonet.DeadlineExceededError, c.write, b"x" * (64 << 20))  # more than fits
+        assert str(err) == f"write tcp {c.local_addr}->{c.remote_addr}: i/o timeout"
+        assert 0 < err.written < 64 << 20
+        assert isinstance(err.__cause__, gonet.DeadlineExceededError)
+
+
+@gotest
+def test_write_to_error_fields_are_local_to_target() -> None:
+    with socktest.Switch() as sw, gonet.listen_packet("udp4", "127.0.0.1:0") as pc, \
+            gonet.listen_packet("udp4", "127.0.0.1:0") as other:
+        sw.fail_next("sendto", errno.EPERM)
+        err = expect(PermissionError, pc.write_to, b"x", other.local_addr)
+        # Go's UDPConn.WriteTo: Source the local address, Addr the target.
+        assert fields(err) == ("write", "udp4", pc.local_addr, other.local_addr)
+        assert str(err).endswith("sendto: operation not permitted")
+    err = expect(gonet.ClosedError, pc.read_from)
+    assert str(err) == f"read udp4 {pc.local_addr}: use of closed network connection"
+
+
+@gotest
+def test_deadline_errors_are_local_for_conns_packet_conns_and_listeners() -> None:
+    c, s = pipe()
+    s.close()
+    c.close()
+    pc = gonet.listen_packet("udp", "127.0.0.1:0")
+    pc.close()
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    ln.close()
+    for obj, net, laddr in ((c, "tcp", c.local_addr), (pc, "udp", pc.local_addr),
+                            (ln, "tcp", ln.addr)):
+        err = expect(gonet.ClosedError, obj.set_deadline, None)
+        assert fields(err) == ("set", net, None, laddr)
+        assert str(err) == f"set {net} {laddr}: use of closed network connection"
+
+
+@gotest
+def test_unix_conn_errors() -> None:
+    # The same route for unix sockets: an unnamed peer is "@", as Go shows it.
+    c, s = pipe("unix", "@gonet-go-messages-unix")
+    with s:
+        c.close()
+        err = expect(gonet.ClosedError, c.read)
+        assert str(err) == (f"read unix {c.local_addr}->{c.remote_addr}: "
+                            "use of closed network connection")
+        assert str(c.local_addr) == "@"
