@@ -8,8 +8,10 @@ without resolving anything: ``socket.getaddrinfo`` is replaced for the test
 
 from __future__ import annotations
 
+import ast
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -337,3 +339,60 @@ def test_unix_conn_errors() -> None:
         assert str(err) == (f"read unix {c.local_addr}->{c.remote_addr}: "
                             "use of closed network connection")
         assert str(c.local_addr) == "@"
+
+
+# --- the route is one, in the sources -------------------------------------------------------------
+
+NET_SRC = Path(gonet.__file__).resolve().parent / "net"
+
+#: Where op_error may be called: the netFD's error (the route) and the failures before a socket
+#: exists (socket(2) itself, a dial that never got a socket, the file listener's checks).
+OP_ERROR_CALLERS = {"fd_unix.py": {"error"}, "sock_posix.py": {"socket"},
+                    "dial.py": {"dial", "_dial_one"}, "file_unix.py": {"_file_error"}}
+
+
+def _calls(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(enclosing function, called name, line) of every call in ``tree``."""
+    out = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Call):
+                    f = node.func
+                    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(
+                        f, ast.Attribute) else ""
+                    out.append((fn.name, name, node.lineno))
+    return out
+
+
+def test_op_error_is_reached_by_one_route() -> None:
+    for path in sorted(NET_SRC.glob("*.py")):
+        if path.name == "errors.py":
+            continue
+        tree = ast.parse(path.read_text())
+        callers = {fn for fn, name, _ in _calls(tree) if name == "op_error"}
+        assert callers <= OP_ERROR_CALLERS.get(path.name, set()), (path.name, callers)
+
+
+def test_no_syscall_name_is_stamped_on_an_exception() -> None:
+    # The failing call passes its system call's name to NetFD.error; nothing is set on the
+    # exception for a layer above to read back with getattr.
+    for sub in ("net", "_poll"):
+        for path in sorted((NET_SRC.parent / sub).glob("*.py")):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and node.attr == "syscall":
+                    assert not isinstance(node.ctx, ast.Store), f"{path.name}:{node.lineno}"
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                        node.func.id == "getattr" and len(node.args) >= 2 and \
+                        isinstance(node.args[1], ast.Constant) and \
+                        node.args[1].value in ("syscall", "written", "what"):
+                    raise AssertionError(f"{path.name}:{node.lineno} reads an error attribute back")
+
+
+def test_conn_listener_and_packet_conn_format_nothing() -> None:
+    for name in ("conn.py", "listener.py", "packet.py"):
+        tree = ast.parse((NET_SRC / name).read_text())
+        formatting = [(fn, called, line) for fn, called, line in _calls(tree)
+                      if called in ("op_error", "error", "wrap")]
+        assert not formatting, (name, formatting)
