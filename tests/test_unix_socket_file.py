@@ -1,7 +1,7 @@
 """The socket file of a unix listener or datagram socket: removed once, on close, only if ours (issue 7).
 
 Go's ``UnixListener.close`` unlinks the path once, then closes; gonet does
-it in one place (``NetFD.close``) for every socket whose ``bind`` created a
+it in one place (``UnixPathFD.close``) for every socket whose ``bind`` created a
 file, and never removes a path it did not create: a file that replaced ours,
 a file listener's path, a path whose ``listen`` failed, a forked child's copy.
 """

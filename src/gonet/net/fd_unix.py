@@ -26,7 +26,6 @@ from .._types import Buffer
 from . import hook_unix
 from .addr import Addr, addr_from_sockaddr
 from .errors import address_errno, op_error
-from .unixsock import SocketFile
 
 __all__ = ["NetFD"]
 
@@ -39,7 +38,7 @@ _WILDCARDS = frozenset({"0.0.0.0", "::"})
 class NetFD:
     """NetFD is a socket in the net layer: the poll FD plus network, family, type and addresses."""
 
-    __slots__ = ("family", "laddr", "net", "pfd", "raddr", "socket_file", "sotype")
+    __slots__ = ("family", "laddr", "net", "pfd", "raddr", "sotype")
 
     def __init__(self, sock: socket.socket, family: int, sotype: int, net: str) -> None:
         self.pfd = FD(sock, is_stream=sotype == socket.SOCK_STREAM)
@@ -49,8 +48,6 @@ class NetFD:
         self.net = net
         self.laddr: Addr | None = None
         self.raddr: Addr | None = None
-        #: The unix socket file this socket's bind created: close removes it (unixsock.py).
-        self.socket_file: SocketFile | None = None
 
     def __repr__(self) -> str:
         return f"<NetFD {self.net} {self.laddr}->{self.raddr} fd={self.pfd.sysfd}>"
@@ -104,17 +101,7 @@ class NetFD:
             raise self.error(op, address_errno(e), name) from e
 
     def close(self) -> None:
-        """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed.
-
-        A unix socket file its bind created is removed first, on the first
-        close only (Go's ``UnixListener.close``: unlink once, then close), and
-        not by a forked child's copy of the socket.
-        """
-        sf = self.socket_file
-        if sf is not None:
-            self.socket_file = None
-            if not self.pfd.rt.abandoned:
-                sf.remove()
+        """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed."""
         try:
             self.pfd.close()
         except OSError as e:

@@ -22,7 +22,7 @@ from .addr import Addr
 from .errors import op_error
 from .fd_unix import NetFD
 from .sockopt import set_default_listener_sockopts, set_default_sockopts
-from .unixsock import SocketFile
+from .unixsock import UnixPathFD
 
 __all__ = ["socket"]
 
@@ -41,7 +41,9 @@ def socket(net: str, family: int, sotype: int, ipv6only: bool, laddr: Any, raddr
         s = hook_unix.socket_func(family, sotype | _socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC, 0)
     except OSError as e:
         raise op_error(op, net, None, addr, e, "socket") from e  # no netFD yet
-    fd = NetFD(s, family, sotype, net)
+    # A unix socket bound to a name gets the netFD that removes its file on close.
+    fd = (UnixPathFD if family == _socket.AF_UNIX and laddr is not None else NetFD)(
+        s, family, sotype, net)
     if listening:
         fd.set_addr(addr, None)
     else:
@@ -58,7 +60,7 @@ def socket(net: str, family: int, sotype: int, ipv6only: bool, laddr: Any, raddr
         return fd
     except BaseException:
         try:
-            fd.close()  # removes a socket file its bind created
+            fd.close()  # removes a socket file its bind created (UnixPathFD)
         except OSError:
             pass  # the failure being raised says more
         raise
@@ -105,5 +107,5 @@ def _dial(fd: NetFD, laddr: Any, raddr: Any, deadline: float | None) -> None:
 
 def _bind(fd: NetFD, op: str, laddr: Any) -> None:
     fd.syscall(op, "bind", fd.pfd.sock.bind, laddr)
-    if fd.family == _socket.AF_UNIX:
-        fd.socket_file = SocketFile.bound(laddr)  # NetFD.close removes it
+    if isinstance(fd, UnixPathFD):
+        fd.bound(laddr)  # its close removes the file

@@ -4,8 +4,10 @@ Binding a unix stream, seqpacket or datagram socket to a path creates a
 socket file that the kernel never removes. Go's ``UnixListener.close`` removes
 it — once, before closing the descriptor — when ``net`` created it
 (``ListenUnix``; not ``FileListener``). gonet does it in one place,
-:meth:`NetFD.close <gonet.net.fd_unix.NetFD.close>`, for every socket whose
-``bind`` created a file: listeners and datagram sockets alike.
+:meth:`UnixPathFD.close`, for every socket whose ``bind`` created a file:
+listeners and datagram sockets alike. ``UnixPathFD`` is the netFD of a unix
+socket bound by gonet; other sockets (every connection) are plain netFDs,
+without the extra slot.
 
 One step beyond Go: the file is removed only while the path still names the
 file that ``bind`` created (same device and inode). A socket file another
@@ -21,7 +23,9 @@ import os
 import stat
 from typing import Any
 
-__all__ = ["SocketFile"]
+from .fd_unix import NetFD
+
+__all__ = ["SocketFile", "UnixPathFD"]
 
 
 class SocketFile:
@@ -61,3 +65,30 @@ class SocketFile:
                 os.unlink(self.path)
         except OSError:
             pass
+
+
+class UnixPathFD(NetFD):
+    """UnixPathFD is the netFD of a unix socket gonet binds to a name; close removes its file."""
+
+    __slots__ = ("socket_file",)
+
+    def __init__(self, sock: Any, family: int, sotype: int, net: str) -> None:
+        super().__init__(sock, family, sotype, net)
+        #: The file this socket's bind created (None: none, or already removed).
+        self.socket_file: SocketFile | None = None
+
+    def bound(self, sockaddr: Any) -> None:
+        """bound records the file a successful ``bind`` to ``sockaddr`` created."""
+        self.socket_file = SocketFile.bound(sockaddr)
+
+    def close(self) -> None:
+        """close removes the socket file, on the first close only, then closes (Go's ``UnixListener.close``).
+
+        A forked child's copy (its runtime abandoned) leaves the parent's file alone.
+        """
+        sf = self.socket_file
+        if sf is not None:
+            self.socket_file = None
+            if not self.pfd.rt.abandoned:
+                sf.remove()
+        super().close()
