@@ -141,7 +141,7 @@ class NetFD:
             data, sa = self.pfd.recvfrom(n)
         except OSError as e:
             raise self.error("read", e, "recvfrom") from e
-        return data, self.addr_of(sa) if sa else None
+        return data, addr_from_sockaddr(self.net, self.family, sa) if sa else None
 
     def sendto(self, data: Buffer, sa: Any, target: Addr) -> int:
         """sendto sends one datagram to socket address ``sa`` (``target``, its Addr, for errors)."""

@@ -66,11 +66,8 @@ class PacketConn:
         """
         if type(data) is not bytes and type(data) is not bytearray:
             data = check_readable("write_to", data)
-        sa, target = self._sockaddr(addr)
-        return self._fd.sendto(data, sa, target)
-
-    def _sockaddr(self, addr: Addr | str | tuple[str, int]) -> tuple[Any, Addr]:
-        """The socket address to send to and its :class:`Addr`, resolved as ``dial`` resolves."""
+        # The socket address to send to and its Addr, resolved as dial resolves (inline:
+        # no extra call per datagram).
         fd = self._fd
         if isinstance(addr, Addr):
             if fd.family != socket.AF_UNIX and addr.port is None:
@@ -89,7 +86,7 @@ class PacketConn:
         sa = ep.sockaddr
         if fd.family == socket.AF_INET6 and ep.family == socket.AF_INET:
             sa = ("::ffff:" + sa[0], sa[1], 0, 0)  # an IPv4 peer of a dual-stack socket
-        return sa, ep.addr
+        return fd.sendto(data, sa, ep.addr)
 
     def close(self) -> None:
         """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``.
