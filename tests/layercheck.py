@@ -15,7 +15,9 @@ Layers, bottom up (``docs/design.md``, ``docs/spec.md``)::
 * ``gonet.http`` and ``gonet.tls`` import ``gonet`` and its public names,
   each other's public modules, ``gonet.testing``, the standard library and
   the third-party libraries ``pyproject.toml`` declares — never a private
-  module, ``gonet.net`` or anything of ``gonet.patch``;
+  module, ``gonet.net`` or anything of ``gonet.patch`` — and read no private
+  attribute off the facade either (``gonet._getsched``, ``gonet.net.conn``:
+  reaching below without an import);
 * the patch package (``gonet.patch`` or ``gonet._patch``) may reach below the
   facade, but not up into ``gonet.http``/``gonet.tls``, and declares its
   third-party libraries too;
@@ -38,6 +40,7 @@ __all__ = [
     "LOWER_LAYERS",
     "PATCH_PACKAGES",
     "declared_distributions",
+    "facade_attributes",
     "imports",
     "layer_violations",
     "modules",
@@ -97,6 +100,33 @@ def imports(modname: str, path: Path) -> list[tuple[str, int]]:
     return out
 
 
+def facade_attributes(path: Path) -> list[tuple[str, int]]:
+    """facade_attributes lists the attributes ``path`` reads off the ``gonet`` module, with line numbers.
+
+    ``gonet.NAME`` through ``import gonet`` (or ``import gonet.x``, which
+    binds ``gonet`` too) or an alias (``import gonet as g``: ``g.NAME``).
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname is None and a.name.split(".")[0] == "gonet":
+                    names.add("gonet")
+                elif a.asname is not None and a.name == "gonet":
+                    names.add(a.asname)
+    return [(node.attr, node.lineno) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in names]
+
+
+def _below_facade_attribute(attr: str) -> bool:
+    """A facade attribute that leads below it: private (not a dunder) or a lower layer."""
+    if attr.startswith("__") and attr.endswith("__"):
+        return False  # gonet.__version__
+    return attr.startswith("_") or any(under(f"gonet.{attr}", layer) for layer in LOWER_LAYERS)
+
+
 def _normalise(dist: str) -> str:
     return re.sub(r"[-_.]+", "-", dist).lower()
 
@@ -146,6 +176,10 @@ def layer_violations(root: Path, public_names: set[str], declared: set[str]) -> 
     for modname, path in modules(root):
         rel = path.relative_to(root).as_posix()
         own = _own_package(modname)
+        if own in ABOVE_FACADE:
+            bad += [f"{rel}:{line}: {modname} reaches below the facade (gonet.{attr}); "
+                    "use gonet's public names"
+                    for attr, line in facade_attributes(path) if _below_facade_attribute(attr)]
         for target, line in imports(modname, path):
             where = f"{rel}:{line}"
             top = target.split(".")[0]

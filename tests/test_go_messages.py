@@ -8,8 +8,10 @@ without resolving anything: ``socket.getaddrinfo`` is replaced for the test
 
 from __future__ import annotations
 
+import ast
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,3 +223,176 @@ def test_unix_path_too_long_is_einval_from_bind_and_connect() -> None:
         err = expect(OSError, pc.write_to, b"x", path)
         assert str(err) == (f"[Errno {errno.EINVAL}] write unixgram {pc.local_addr}->{path}: "
                             "sendto: invalid argument")
+
+
+# --- one route: every failure of every operation, Go's fields (issue 7) ----------------------
+
+
+def fields(err: BaseException) -> tuple[Any, Any, Any, Any]:
+    return err.op, err.net, err.source, err.addr  # type: ignore[attr-defined]
+
+
+@gotest
+def test_dial_refused_names_connect() -> None:
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    addr = ln.addr
+    ln.close()  # nothing listens there now
+    err = expect(ConnectionRefusedError, gonet.dial, "tcp", str(addr))
+    assert str(err) == f"[Errno {errno.ECONNREFUSED}] dial tcp {addr}: connect: connection refused"
+    assert fields(err) == ("dial", "tcp", None, addr)
+    assert isinstance(err.__cause__, ConnectionRefusedError)
+
+
+@gotest
+def test_dial_timeout_names_no_syscall() -> None:
+    err = expect(gonet.DeadlineExceededError, lambda: gonet.dial("tcp", "127.0.0.1:9", timeout=-1))
+    assert str(err) == "dial tcp 127.0.0.1:9: i/o timeout"
+    assert fields(err)[:3] == ("dial", "tcp", None)
+
+
+@gotest
+def test_listen_in_use_names_bind_with_the_requested_address() -> None:
+    with gonet.listen("tcp", "127.0.0.1:0") as ln:
+        err = expect(OSError, gonet.listen, "tcp", str(ln.addr))
+        assert err.errno == errno.EADDRINUSE
+        assert str(err) == (f"[Errno {errno.EADDRINUSE}] listen tcp {ln.addr}: "
+                            "bind: address already in use")
+        assert fields(err) == ("listen", "tcp", None, ln.addr)
+
+
+@gotest
+def test_accept_errors_name_accept4_with_the_listener_address() -> None:
+    with socktest.Switch() as sw, gonet.listen("tcp", "127.0.0.1:0") as ln:
+        sw.fail_next("accept", errno.EMFILE)
+        g = gonet.go(expect, OSError, ln.accept)
+        wait_all_blocked()
+        c = gonet.dial("tcp", str(ln.addr))
+        err = g.join()
+        c.close()
+        assert err.errno == errno.EMFILE
+        assert str(err) == f"[Errno {errno.EMFILE}] accept tcp {ln.addr}: accept4: too many open files"
+        assert fields(err) == ("accept", "tcp", None, ln.addr)  # Go: Source nil, Addr laddr
+    err = expect(gonet.ClosedError, ln.accept)
+    assert str(err) == f"accept tcp {ln.addr}: use of closed network connection"
+
+
+@gotest
+def test_closed_conn_read_and_write_keep_written() -> None:
+    c, s = pipe()
+    s.close()
+    c.close()
+    err = expect(gonet.ClosedError, c.read)
+    assert str(err) == f"read tcp {c.local_addr}->{c.remote_addr}: use of closed network connection"
+    assert fields(err) == ("read", "tcp", c.local_addr, c.remote_addr)
+    err = expect(gonet.ClosedError, c.write, b"x")
+    assert str(err) == f"write tcp {c.local_addr}->{c.remote_addr}: use of closed network connection"
+    assert err.written == 0
+
+
+@gotest
+def test_write_timeout_keeps_written() -> None:
+    c, s = pipe()
+    with c, s:
+        c.set_write_deadline(gonet.monotonic() + 0.2)
+        err = expect(gonet.DeadlineExceededError, c.write, b"x" * (64 << 20))  # more than fits
+        assert str(err) == f"write tcp {c.local_addr}->{c.remote_addr}: i/o timeout"
+        assert 0 < err.written < 64 << 20
+        assert isinstance(err.__cause__, gonet.DeadlineExceededError)
+
+
+@gotest
+def test_write_to_error_fields_are_local_to_target() -> None:
+    with socktest.Switch() as sw, gonet.listen_packet("udp4", "127.0.0.1:0") as pc, \
+            gonet.listen_packet("udp4", "127.0.0.1:0") as other:
+        sw.fail_next("sendto", errno.EPERM)
+        err = expect(PermissionError, pc.write_to, b"x", other.local_addr)
+        # Go's UDPConn.WriteTo: Source the local address, Addr the target.
+        assert fields(err) == ("write", "udp4", pc.local_addr, other.local_addr)
+        assert str(err).endswith("sendto: operation not permitted")
+    err = expect(gonet.ClosedError, pc.read_from)
+    assert str(err) == f"read udp4 {pc.local_addr}: use of closed network connection"
+
+
+@gotest
+def test_deadline_errors_are_local_for_conns_packet_conns_and_listeners() -> None:
+    c, s = pipe()
+    s.close()
+    c.close()
+    pc = gonet.listen_packet("udp", "127.0.0.1:0")
+    pc.close()
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    ln.close()
+    for obj, net, laddr in ((c, "tcp", c.local_addr), (pc, "udp", pc.local_addr),
+                            (ln, "tcp", ln.addr)):
+        err = expect(gonet.ClosedError, obj.set_deadline, None)
+        assert fields(err) == ("set", net, None, laddr)
+        assert str(err) == f"set {net} {laddr}: use of closed network connection"
+
+
+@gotest
+def test_unix_conn_errors() -> None:
+    # The same route for unix sockets: an unnamed peer is "@", as Go shows it.
+    c, s = pipe("unix", "@gonet-go-messages-unix")
+    with s:
+        c.close()
+        err = expect(gonet.ClosedError, c.read)
+        assert str(err) == (f"read unix {c.local_addr}->{c.remote_addr}: "
+                            "use of closed network connection")
+        assert str(c.local_addr) == "@"
+
+
+# --- the route is one, in the sources -------------------------------------------------------------
+
+NET_SRC = Path(gonet.__file__).resolve().parent / "net"
+
+#: Where op_error may be called: the netFD's error (the route) and the failures before a socket
+#: exists (socket(2) itself, a dial that never got a socket, the file listener's checks).
+OP_ERROR_CALLERS = {"fd_unix.py": {"error"}, "sock_posix.py": {"socket"},
+                    "dial.py": {"dial", "_dial_one"}, "file_unix.py": {"_file_error"}}
+
+
+def _calls(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(enclosing function, called name, line) of every call in ``tree``."""
+    out = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Call):
+                    f = node.func
+                    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(
+                        f, ast.Attribute) else ""
+                    out.append((fn.name, name, node.lineno))
+    return out
+
+
+def test_op_error_is_reached_by_one_route() -> None:
+    for path in sorted(NET_SRC.glob("*.py")):
+        if path.name == "errors.py":
+            continue
+        tree = ast.parse(path.read_text())
+        callers = {fn for fn, name, _ in _calls(tree) if name == "op_error"}
+        assert callers <= OP_ERROR_CALLERS.get(path.name, set()), (path.name, callers)
+
+
+def test_no_syscall_name_is_stamped_on_an_exception() -> None:
+    # The failing call passes its system call's name to NetFD.error; nothing is set on the
+    # exception for a layer above to read back with getattr.
+    for sub in ("net", "_poll"):
+        for path in sorted((NET_SRC.parent / sub).glob("*.py")):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and node.attr == "syscall":
+                    assert not isinstance(node.ctx, ast.Store), f"{path.name}:{node.lineno}"
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                        node.func.id == "getattr" and len(node.args) >= 2 and \
+                        isinstance(node.args[1], ast.Constant) and \
+                        node.args[1].value in ("syscall", "written", "what"):
+                    raise AssertionError(f"{path.name}:{node.lineno} reads an error attribute back")
+
+
+def test_conn_listener_and_packet_conn_format_nothing() -> None:
+    for name in ("conn.py", "listener.py", "packet.py"):
+        tree = ast.parse((NET_SRC / name).read_text())
+        formatting = [(fn, called, line) for fn, called, line in _calls(tree)
+                      if called in ("op_error", "error", "wrap")]
+        assert not formatting, (name, formatting)

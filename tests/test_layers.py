@@ -149,6 +149,11 @@ FIXTURE = {
     "gonet/http/bad.py": "from .._runtime import g\nfrom ..net import conn\nimport gonet._poll.fd\n"
                          "from gonet import not_public\nfrom .. import _types\nfrom ..tls import _record\n"
                          "from gonet import patch\nimport requests_not_declared\n",
+    # ... and so is reading what lies below off the facade's attributes.
+    "gonet/http/bad_attrs.py": "import gonet\nimport gonet as g\ngonet._getsched()\ng._runtime.proc\n"
+                               "gonet.net.conn\ngonet.dial\ngonet.__version__\ngonet.testing\n"
+                               "import gonet.testing\nx = gonet._patch\n",
+    "gonet/tls/ok_attrs.py": "import gonet.testing\ngonet.Conn\ngonet.http\nimport gonet as g\ng.listen\n",
     # The patch package may reach below, not up.
     "gonet/_patch/sockets.py": "from .._poll import fd\nfrom .._runtime import g\nimport gonet\n"
                                "from . import locks\n",
@@ -168,6 +173,8 @@ def test_checker_flags_every_planted_violation(tmp_path: Path) -> None:
         "gonet/http/bad.py:1", "gonet/http/bad.py:2", "gonet/http/bad.py:3",
         "gonet/http/bad.py:4", "gonet/http/bad.py:5", "gonet/http/bad.py:6",
         "gonet/http/bad.py:7", "gonet/http/bad.py:8",
+        "gonet/http/bad_attrs.py:3", "gonet/http/bad_attrs.py:4", "gonet/http/bad_attrs.py:5",
+        "gonet/http/bad_attrs.py:10",
         "gonet/net/conn.py:2", "gonet/net/conn.py:3",
     ]), "\n".join(got)
     text = "\n".join(got)
@@ -176,6 +183,8 @@ def test_checker_flags_every_planted_violation(tmp_path: Path) -> None:
     assert "requests_not_declared, which pyproject.toml does not declare" in text
     assert "imports a package above the facade (gonet.http.good)" in text
     assert "imports upward (gonet.echo)" in text
+    assert "reaches below the facade (gonet._getsched)" in text
+    assert "reaches below the facade (gonet.net)" in text
 
 
 def test_checker_accepts_a_clean_tree(tmp_path: Path) -> None:

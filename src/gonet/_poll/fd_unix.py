@@ -152,14 +152,17 @@ class FD:
 
         ``written`` is recorded on write errors. The hot methods raise through
         here, so the layer above needs no try/except frame of its own around
-        them (a parked goroutine's C stack is kept per connection).
+        them (a parked goroutine's C stack is kept per connection). The owner
+        (the net layer's netFD) formats it in its one route, ``error(op, err,
+        syscall, written)``: ``op`` is also the system call's name (``read:
+        connection reset by peer``).
         """
-        if written is not None:
-            err.written = written  # type: ignore[attr-defined]
         owner = self.owner
         if owner is None:
+            if written is not None:
+                err.written = written  # type: ignore[attr-defined]
             return err
-        return owner.wrap(op, err)  # type: ignore[no-any-return]
+        return owner.error(op, err, op, written)  # type: ignore[no-any-return]
 
     # --- references ------------------------------------------------------------------
 

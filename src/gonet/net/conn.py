@@ -1,10 +1,11 @@
 """Conn: a connected socket (Go's ``net/net.go`` ``conn``, ``tcpsock.go``, ``unixsock.go``, ``udpsock.go``).
 
-Every method is a thin shell over the poll FD: call it, and on failure
-re-raise with Go's ``op net local->remote: err`` message (:mod:`.errors`).
+Every method is a thin shell over the netFD, which raises its failures with
+Go's ``op net local->remote: err`` message (the one route: :mod:`.errors`).
 The hot methods (``read``, ``read_into``, ``write``) call the poll FD
 directly — one Python frame between the user and the syscall loop — and pay
-for error formatting only when there is an error.
+for error formatting only when there is an error (the poll FD hands it to the
+netFD's ``error``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from .._poll.fd_unix import MAX_RW
 from .._types import Buffer, WritableBuffer
 from .addr import Addr
 from .args import check_readable, check_size, check_writable
-from .errors import op_error
 from .sockopt import set_keepalive, set_no_delay
 
 if TYPE_CHECKING:
@@ -112,22 +112,14 @@ class Conn:
             self._fd.close()
         except ClosedError:
             pass
-        except OSError as e:
-            raise self._fd.wrap("close", e) from e
 
     def close_write(self) -> None:
         """close_write shuts down the writing side: the peer reads EOF, this side can still read."""
-        try:
-            self._pfd.shutdown(socket.SHUT_WR)
-        except OSError as e:
-            raise self._fd.wrap("close", e, "shutdown") from e  # Go: CloseWrite's op is "close"
+        self._fd.shutdown(socket.SHUT_WR)
 
     def close_read(self) -> None:
         """close_read shuts down the reading side; this side can still write."""
-        try:
-            self._pfd.shutdown(socket.SHUT_RD)
-        except OSError as e:
-            raise self._fd.wrap("close", e, "shutdown") from e
+        self._fd.shutdown(socket.SHUT_RD)
 
     def closed(self) -> bool:
         """closed reports whether ``close()`` has been called."""
@@ -169,13 +161,7 @@ class Conn:
         self._set_deadline(t, False, True)
 
     def _set_deadline(self, t: float | None, read: bool, write: bool) -> None:
-        d = check_deadline(t)
-        try:
-            self._pfd.set_deadline(d, read, write)
-        except OSError as e:
-            # Go's conn.SetDeadline: op "set", the local address only.
-            fd = self._fd
-            raise op_error("set", fd.net, None, fd.laddr, e) from e
+        self._fd.set_deadline(check_deadline(t), read, write)
 
     def set_nodelay(self, flag: bool = True) -> None:
         """set_nodelay turns Nagle's algorithm off (``True``, the default for TCP) or on."""
@@ -193,15 +179,7 @@ class Conn:
         fd = self._fd
         if fd.family not in (socket.AF_INET, socket.AF_INET6) or fd.sotype != socket.SOCK_STREAM:
             raise ValueError(f"{method}: not a TCP connection ({fd.net})")
-        try:
-            self._pfd.incref()
-            try:
-                setter(self._pfd.sock, *args)
-            finally:
-                self._pfd.decref()
-        except OSError as e:
-            # Go's TCPConn.SetNoDelay/SetKeepAlive: op "set", the setsockopt syscall named.
-            raise fd.wrap("set", e, "setsockopt") from e
+        fd.set_option(setter, *args)
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""

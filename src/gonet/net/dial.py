@@ -12,8 +12,10 @@ retries a connection that connected to itself (Go's ``selfConnect``).
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._poll.fd import err_timeout
 from .._runtime.g import getsched
@@ -24,7 +26,11 @@ from .listener import Listener
 from .lookup import Endpoint, resolve, supports_ipv6
 from .packet import PacketConn
 from .sock_posix import socket as new_socket
-from .sockopt import DEFAULT_TCP_KEEPALIVE, listener_backlog, set_keepalive, set_no_delay
+from .sockopt import DEFAULT_TCP_KEEPALIVE, listener_backlog
+from .tcpsock import keepalive_period, new_tcp_conn
+
+if TYPE_CHECKING:
+    from .fd_unix import NetFD
 
 __all__ = ["dial", "listen", "listen_packet"]
 
@@ -61,12 +67,6 @@ def _listen_family(network: str, ep: Endpoint) -> tuple[int, bool, Any]:
     return ep.family, False, ep.sockaddr
 
 
-def _keepalive_period(keepalive: float | None) -> float | None:
-    if keepalive is None or keepalive < 0:
-        return None
-    return keepalive or DEFAULT_TCP_KEEPALIVE
-
-
 def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port: bool = False,
            keepalive: float | None = DEFAULT_TCP_KEEPALIVE) -> Listener:
     """listen announces on a local address; returns a :class:`Listener`.
@@ -89,15 +89,9 @@ def listen(network: str, address: Any, *, backlog: int | None = None, reuse_port
     family, ipv6only, sa = _listen_family(net, ep)
     if backlog is None:
         backlog = listener_backlog()
-    try:
-        fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, backlog=backlog,
-                        reuse_port=reuse_port)
-    except OSError as e:
-        raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
-    unlink = None
-    if family == socket.AF_UNIX and not ep.addr.host.startswith("@"):
-        unlink = ep.addr.host
-    return Listener(fd, _keepalive_period(keepalive) if family != socket.AF_UNIX else None, unlink)
+    fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, ep.addr, backlog=backlog,
+                    reuse_port=reuse_port)
+    return Listener(fd, keepalive_period(keepalive) if family != socket.AF_UNIX else None)
 
 
 def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> PacketConn:
@@ -110,14 +104,8 @@ def listen_packet(network: str, address: Any, *, reuse_port: bool = False) -> Pa
         raise ValueError(f"listen {network}: {network} is a stream network; use listen")
     ep = resolve("listen", net, address, listen=True)[0]
     family, ipv6only, sa = _listen_family(net, ep)
-    try:
-        fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, reuse_port=reuse_port)
-    except OSError as e:
-        raise op_error("listen", net, None, ep.addr, e, _syscall_of(e, "bind")) from e
-    unlink = None
-    if family == socket.AF_UNIX and not ep.addr.host.startswith("@"):
-        unlink = ep.addr.host
-    return PacketConn(fd, unlink)
+    fd = new_socket(net, family, _sotype(net), ipv6only, sa, None, ep.addr, reuse_port=reuse_port)
+    return PacketConn(fd)
 
 
 def dial(network: str, address: Any, *, timeout: float | None = None,
@@ -141,48 +129,43 @@ def dial(network: str, address: Any, *, timeout: float | None = None,
         deadline = s.clock.now() + timeout
     eps = resolve("dial", net, address, listen=False)
     first_err: BaseException | None = None
-    first_ep = eps[0]
     sotype = _sotype(net)
     for i, ep in enumerate(eps):
         if deadline is not None:
             now = s.clock.now()
             if now >= deadline:
-                first_err = first_err or err_timeout()
+                if first_err is None:  # no address tried yet: Go's dialSerial, ctx done
+                    first_err = op_error("dial", net, None, ep.addr, err_timeout())
                 break
             part = _partial_deadline(now, deadline, len(eps) - i)
         else:
             part = None
         try:
-            conn = _dial_one(net, ep, sotype, part)
-        except OSError as e:
+            fd = _dial_one(net, ep, sotype, part)
+        except OSError as e:  # formatted by the netFD: "dial tcp 127.0.0.1:1: connect: ..."
             if first_err is None:
-                first_err, first_ep = e, ep
+                first_err = e
             continue
         if net.startswith("tcp"):
-            sock = conn._pfd.sock
-            try:
-                set_no_delay(sock, True)
-                ka = _keepalive_period(keepalive)
-                if ka is not None:
-                    set_keepalive(sock, True, ka, ka)
-            except OSError:
-                pass
-        return conn
+            return new_tcp_conn(fd, keepalive_period(keepalive))
+        return Conn(fd)
     assert first_err is not None
-    raise op_error("dial", net, None, first_ep.addr, first_err,
-                   _syscall_of(first_err, "connect")) from first_err
+    raise first_err  # Go's dialSerial returns the first address's error
 
 
-def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> Conn:
+def _dial_one(net: str, ep: Endpoint, sotype: int, deadline: float | None) -> NetFD:
     ipv6only = net.endswith("6")
     for _ in range(3):
-        fd = new_socket(net, ep.family, sotype, ipv6only, None, ep.sockaddr, deadline=deadline)
+        fd = new_socket(net, ep.family, sotype, ipv6only, None, ep.sockaddr, ep.addr,
+                        deadline=deadline)
         # Go's selfConnect: a TCP dial to a local ephemeral port can connect to
         # itself (simultaneous open); close it and try again.
         if net in UNIX_NETWORKS or sotype != socket.SOCK_STREAM or fd.laddr != fd.raddr:
-            return Conn(fd)
+            return fd
         fd.close()
-    raise ConnectionRefusedError(111, "connection refused (self-connect)")
+    # Connected to itself every time: no one listens there.
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED))
+    raise op_error("dial", net, None, ep.addr, refused, "connect")
 
 
 def _partial_deadline(now: float, deadline: float, addrs_remaining: int) -> float:
@@ -192,11 +175,3 @@ def _partial_deadline(now: float, deadline: float, addrs_remaining: int) -> floa
     if timeout < _SANE_MINIMUM:
         timeout = min(time_remaining, _SANE_MINIMUM)
     return now + timeout
-
-
-def _syscall_of(err: BaseException, default: str) -> str:
-    # Connect and bind failures name their syscall in Go's messages; timeouts
-    # and closes do not.
-    if isinstance(err, TimeoutError) or not isinstance(err, OSError) or not err.errno:
-        return ""
-    return getattr(err, "syscall", "")

@@ -1,18 +1,35 @@
-"""Go-formatted operation errors (Go's ``net/net.go``: ``OpError``).
+"""Go-formatted operation errors (Go's ``net/net.go``: ``OpError``; ``os.SyscallError``).
 
 Go wraps every failure of a net operation in an ``OpError`` whose message is
 ``op net source->addr: err``. gonet keeps Python's exception classes (the
 errno's ``OSError`` subclass, :class:`ClosedError`,
 :class:`DeadlineExceededError`) and gives them Go's message, plus the
 ``op``, ``net``, ``source`` and ``addr`` attributes; the poll layer's bare
-error is the ``__cause__``. Errors that carry ``written`` (from ``write``)
-keep it.
+error is the ``__cause__``. Errors of ``write`` carry ``written``.
+
+One route: :func:`op_error` is the only place such an error is made, and it
+is reached in one way. A failure on a socket is formatted by its netFD,
+:meth:`NetFD.error <gonet.net.fd_unix.NetFD.error>`, at the call that
+failed, which knows the system call's name and passes it (nothing is stamped
+on the exception to be read back later). The poll layer's reads and writes
+reach that same method through ``poll.FD.error`` (the owner hook: no ``try``
+frame of the net layer around the hot calls); the netFD's own methods
+(``accept``, ``recvfrom``, ``sendto``, ``connect``, ``shutdown``, options,
+deadlines, ``close``) call it around their system calls, so ``Conn``,
+``Listener`` and ``PacketConn`` format nothing themselves. Only failures
+before a socket exists (``socket(2)`` itself, a dial whose deadline passed
+before it began, a file listener's checks) call :func:`op_error` directly,
+with the same arguments.
 
 The texts, as Go builds them:
 
 * a failed system call is named before the errno text (Go's
   ``os.NewSyscallError``, added by ``net/fd_posix.go``): ``read tcp
-  127.0.0.1:5000->127.0.0.1:41234: read: connection reset by peer``;
+  127.0.0.1:5000->127.0.0.1:41234: read: connection reset by peer``,
+  ``write: broken pipe``, ``recvfrom``, ``sendto``, ``accept4``, ``dial tcp
+  127.0.0.1:1: connect: connection refused``; a timeout or a close names no
+  system call (``read tcp a->b: i/o timeout``, ``use of closed network
+  connection``);
 * a malformed address keeps :class:`AddrError` (a ``ValueError``) with the
   operation in front (``dial tcp: address localhost: missing port in
   address``; Go's ``OpError`` around an ``AddrError``);
@@ -35,6 +52,7 @@ __all__ = [
     "ClosedError",
     "DeadlineExceededError",
     "addr_op_error",
+    "address_errno",
     "errno_text",
     "lookup_error",
     "op_error",
@@ -50,6 +68,18 @@ def errno_text(code: int) -> str:
     return msg
 
 
+def address_errno(err: OSError) -> OSError:
+    """address_errno is ``err``, or ``EINVAL`` if it is Python's own check of a socket address.
+
+    Python refuses some addresses before the system call (a unix path over
+    108 bytes: an ``OSError`` without errno); the kernel, and so Go, reports
+    them as ``EINVAL``.
+    """
+    if type(err) is OSError and err.errno is None:
+        return OSError(errno_mod.EINVAL, os.strerror(errno_mod.EINVAL))
+    return err
+
+
 def op_prefix(op: str, net: str, source: Addr | None, addr: Addr | None) -> str:
     """op_prefix formats ``op net source->addr`` as Go's ``OpError.Error`` does."""
     s = f"{op} {net}" if net else op
@@ -61,11 +91,13 @@ def op_prefix(op: str, net: str, source: Addr | None, addr: Addr | None) -> str:
 
 
 def op_error(op: str, net: str, source: Addr | None, addr: Addr | None,
-             err: BaseException, syscall: str = "") -> BaseException:
+             err: BaseException, syscall: str = "", written: int | None = None) -> BaseException:
     """op_error returns ``err`` re-made with Go's message; other exceptions come back as they are.
 
     ``syscall`` names the failing system call where Go does (``dial tcp
-    127.0.0.1:1: connect: connection refused``).
+    127.0.0.1:1: connect: connection refused``); it is shown for errno errors
+    only, as Go's ``wrapSyscallError`` wraps only ``syscall.Errno``.
+    ``written`` (a write's bytes already written) is recorded on the result.
     """
     prefix = op_prefix(op, net, source, addr)
     new: Any
@@ -79,12 +111,13 @@ def op_error(op: str, net: str, source: Addr | None, addr: Addr | None,
             text = f"{syscall}: {text}"
         new = OSError(err.errno, f"{prefix}: {text}")  # OSError picks the errno's subclass
     else:
+        if written is not None:
+            err.written = written  # type: ignore[attr-defined]
         return err
     new.op = op
     new.net = net
     new.source = source
     new.addr = addr
-    written = getattr(err, "written", None)
     if written is not None:
         new.written = written
     new.__cause__ = err

@@ -18,14 +18,18 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .._poll.fd_unix import FD
+from .._types import Buffer
 from . import hook_unix
 from .addr import Addr, addr_from_sockaddr
-from .errors import op_error
+from .errors import address_errno, op_error
 
 __all__ = ["NetFD"]
+
+T = TypeVar("T")
 
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EINTR})
 _WILDCARDS = frozenset({"0.0.0.0", "::"})
@@ -38,7 +42,7 @@ class NetFD:
 
     def __init__(self, sock: socket.socket, family: int, sotype: int, net: str) -> None:
         self.pfd = FD(sock, is_stream=sotype == socket.SOCK_STREAM)
-        self.pfd.owner = self  # poll.FD.error formats read/write errors through wrap()
+        self.pfd.owner = self  # poll.FD.error formats read/write errors through error()
         self.family = family
         self.sotype = sotype
         self.net = net
@@ -65,21 +69,86 @@ class NetFD:
         """sockname is the socket's local address (``getsockname``)."""
         return self.addr_of(self.pfd.sock.getsockname())
 
-    def wrap(self, op: str, err: BaseException, syscall: str = "") -> BaseException:
-        """wrap returns ``err`` with Go's ``op net local->remote: ...`` message.
+    def error(self, op: str, err: BaseException, syscall: str = "", written: int | None = None,
+              to: Addr | None = None, local: bool = False) -> BaseException:
+        """error is ``err`` of operation ``op`` on this socket, with Go's message (the one route: errors.py).
 
-        A read or write names its system call before the errno text, as Go's
-        ``netFD.Read``/``Write`` do (``read: connection reset by peer``).
+        ``syscall`` names the failed system call (``read``, ``accept4``,
+        ``connect`` ...; shown for errno errors only); ``written`` is a
+        write's bytes already written. The addresses are Go's ``OpError``
+        fields: ``Source`` the local and ``Addr`` the remote address of a
+        connected socket (``to`` replaces the remote one: a datagram's target,
+        as in Go's ``WriteTo``); ``Source`` none and ``Addr`` the local address
+        of a listener, an unconnected socket, or when ``local`` is set (Go's
+        ``SetDeadline``). poll.FD reports its read and write errors here too
+        (``pfd.owner``), with ``op`` as the system call's name.
         """
-        if not syscall and (op == "read" or op == "write"):
-            syscall = op
-        if self.raddr is not None:
-            return op_error(op, self.net, self.laddr, self.raddr, err, syscall)
-        return op_error(op, self.net, None, self.laddr, err, syscall)
+        laddr = self.laddr
+        raddr = self.raddr if to is None else to
+        if raddr is None or local:
+            return op_error(op, self.net, None, laddr, err, syscall, written)
+        return op_error(op, self.net, laddr, raddr, err, syscall, written)
+
+    def syscall(self, op: str, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """syscall returns ``fn(*args)``, system call ``name`` of operation ``op``.
+
+        A failure is raised through :meth:`error`, naming ``name`` (empty:
+        none, Go's bare errno, as from registering with the netpoller).
+        """
+        try:
+            return fn(*args)
+        except OSError as e:
+            raise self.error(op, address_errno(e), name) from e
 
     def close(self) -> None:
         """close closes the socket (see poll.FD.close); ``ClosedError`` if already closed."""
-        self.pfd.close()
+        try:
+            self.pfd.close()
+        except OSError as e:
+            raise self.error("close", e) from e
+
+    def shutdown(self, how: int) -> None:
+        """shutdown half-closes the socket; Go's ``CloseRead``/``CloseWrite`` report op ``close``."""
+        try:
+            self.pfd.shutdown(how)
+        except OSError as e:
+            raise self.error("close", e, "shutdown") from e
+
+    def set_deadline(self, t: float | None, read: bool, write: bool) -> None:
+        """set_deadline sets the read and/or write deadline (Go: op ``set``, the local address only)."""
+        try:
+            self.pfd.set_deadline(t, read, write)
+        except OSError as e:
+            raise self.error("set", e, local=True) from e
+
+    def set_option(self, setter: Callable[..., None], *args: Any) -> None:
+        """set_option calls ``setter(sock, *args)`` holding a reference (Go: op ``set``, ``setsockopt``)."""
+        pfd = self.pfd
+        try:
+            pfd.incref()
+            try:
+                setter(pfd.sock, *args)
+            finally:
+                pfd.decref()
+        except OSError as e:
+            raise self.error("set", e, "setsockopt") from e
+
+    # --- datagrams ---------------------------------------------------------------------
+
+    def recvfrom(self, n: int) -> tuple[bytes, Addr | None]:
+        """recvfrom returns one datagram (at most ``n`` bytes) and its sender (Go's ``ReadFrom``)."""
+        try:
+            data, sa = self.pfd.recvfrom(n)
+        except OSError as e:
+            raise self.error("read", e, "recvfrom") from e
+        return data, addr_from_sockaddr(self.net, self.family, sa) if sa else None
+
+    def sendto(self, data: Buffer, sa: Any, target: Addr) -> int:
+        """sendto sends one datagram to socket address ``sa`` (``target``, its Addr, for errors)."""
+        try:
+            return self.pfd.sendto(data, sa)
+        except OSError as e:
+            raise self.error("write", address_errno(e), "sendto", to=target) from e
 
     # --- connect -----------------------------------------------------------------------
 
@@ -87,35 +156,30 @@ class NetFD:
         """connect connects to socket address ``ra``; returns the peer's socket address.
 
         Parks until the connection is established; ``deadline`` (clock time)
-        bounds the wait with ``DeadlineExceededError``.
+        bounds the wait with ``DeadlineExceededError``. Failures are the
+        dial's, formatted here (``dial tcp 127.0.0.1:1: connect: connection
+        refused``): call it with the address dialed as ``raddr``.
         """
         pfd = self.pfd
         sock = pfd.sock
-        try:
-            err = hook_unix.connect_func(sock, ra)
-        except OSError as e:
-            if type(e) is not OSError or e.errno is not None:
-                raise
-            # Python's own check of the address (a unix path over 108 bytes ...);
-            # the kernel, and so Go, reports it as EINVAL.
-            err = errno.EINVAL
+        err = self.syscall("dial", "connect", hook_unix.connect_func, sock, ra)
         if err in _CONNECT_PENDING:
             pass
         elif err in (0, errno.EISCONN):
-            pfd.init()
+            self.syscall("dial", "", pfd.init)
             return None
         else:
-            raise _connect_error(err)
-        pfd.init()
+            raise self.error("dial", _errno_error(err), "connect")
+        self.syscall("dial", "", pfd.init)
         if deadline is not None:
             pfd.set_deadline(deadline, read=False, write=True)
         while True:
-            pfd.wait_write()
             try:
-                nerr = hook_unix.getsockopt_int_func(sock, socket.SOL_SOCKET, socket.SO_ERROR)
+                pfd.wait_write()
             except OSError as e:
-                e.syscall = "getsockopt"  # type: ignore[attr-defined]
-                raise
+                raise self.error("dial", e) from e  # the deadline, or closed meanwhile
+            nerr = self.syscall("dial", "getsockopt", hook_unix.getsockopt_int_func, sock,
+                                socket.SOL_SOCKET, socket.SO_ERROR)
             if nerr in _CONNECT_PENDING:
                 continue
             if nerr == errno.EISCONN:
@@ -126,11 +190,11 @@ class NetFD:
                 except OSError as e:
                     if e.errno == errno.ENOTCONN:
                         continue  # a spurious wakeup: not connected yet
-                    raise
+                    raise self.error("dial", e, "getpeername") from e
                 if deadline is not None:
                     pfd.set_deadline(None, read=False, write=True)
                 return rsa
-            raise _connect_error(nerr)
+            raise self.error("dial", _errno_error(nerr), "connect")
         if deadline is not None:
             pfd.set_deadline(None, read=False, write=True)
         return None
@@ -138,12 +202,20 @@ class NetFD:
     # --- accept ------------------------------------------------------------------------
 
     def accept(self) -> NetFD:
-        """accept returns the netFD of the next connection, registered with the netpoller."""
-        d, rsa = self.pfd.accept()
+        """accept returns the netFD of the next connection, registered with the netpoller.
+
+        Failures are Go's: ``accept tcp 127.0.0.1:80: accept4: too many open files``.
+        """
+        try:
+            d, rsa = self.pfd.accept()
+        except OSError as e:
+            raise self.error("accept", e, "accept4") from e
         try:
             s = socket.socket(self.family, self.sotype | socket.SOCK_NONBLOCK, 0, d)
-        except BaseException:
+        except BaseException as e:
             os.close(d)
+            if isinstance(e, OSError):
+                raise self.error("accept", e) from e
             raise
         nfd = NetFD(s, self.family, self.sotype, self.net)
         try:
@@ -155,13 +227,13 @@ class NetFD:
             if laddr is None or laddr.host in _WILDCARDS:
                 laddr = nfd.sockname()
             nfd.set_addr(laddr, nfd.addr_of(rsa))
-        except BaseException:
+        except BaseException as e:
             nfd.pfd.force_close()
+            if isinstance(e, OSError):
+                raise self.error("accept", e) from e
             raise
         return nfd
 
 
-def _connect_error(code: int) -> OSError:
-    e = OSError(code, os.strerror(code))
-    e.syscall = "connect"  # type: ignore[attr-defined]
-    return e
+def _errno_error(code: int) -> OSError:
+    return OSError(code, os.strerror(code))  # OSError picks the errno's subclass

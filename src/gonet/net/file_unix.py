@@ -28,6 +28,7 @@ from .errors import op_error
 from .fd_unix import NetFD
 from .listener import Listener
 from .sockopt import DEFAULT_TCP_KEEPALIVE
+from .tcpsock import keepalive_period
 
 __all__ = ["file_listener"]
 
@@ -47,18 +48,26 @@ def _network_of(family: int, sotype: int) -> str | None:
     return None
 
 
-class _NotListener(OSError):
-    """A descriptor that is a socket but not a listening stream socket."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(errno.EINVAL, os.strerror(errno.EINVAL))
-        self.what = what
-
-
 def _file_error(err: BaseException, what: str = "") -> BaseException:
     # Go's newFileFD/fileListener: &OpError{Op: "file", Net: "file+net", Err: err}. The
     # detail (which check failed, or the failing call) sits where Go puts a syscall name.
     return op_error("file", "file+net", None, None, err, what)
+
+
+def _listener_fd(sock: socket.socket) -> tuple[str, NetFD]:
+    """The network and the netFD of ``sock`` if it is a listening stream socket, not registered yet."""
+    net = _network_of(sock.family, sock.type)
+    einval = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+    if net is None:
+        raise _file_error(einval, "not a stream socket")
+    try:
+        listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        sock.setblocking(False)
+    except OSError as e:
+        raise _file_error(e) from e
+    if not listening:
+        raise _file_error(einval, "socket is not listening")
+    return net, NetFD(sock, sock.family, sock.type, net)
 
 
 def file_listener(sock_or_fd: int | _HasFileno, *,
@@ -99,26 +108,16 @@ def file_listener(sock_or_fd: int | _HasFileno, *,
         os.close(dup)
         raise _file_error(e) from e
     try:
-        net = _network_of(sock.family, sock.type)
-        if net is None:
-            raise _NotListener("not a stream socket")
-        if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            raise _NotListener("socket is not listening")
-        sock.setblocking(False)
-        nfd = NetFD(sock, sock.family, sock.type, net)
-    except OSError as e:
-        sock.close()
-        raise _file_error(e, getattr(e, "what", "")) from e
+        net, nfd = _listener_fd(sock)
     except BaseException:
         sock.close()
         raise
     try:
         nfd.init()
         nfd.set_addr(addr_from_sockaddr(net, sock.family, sock.getsockname()), None)
-    except BaseException:
+    except BaseException as e:
         nfd.pfd.force_close()
+        if isinstance(e, OSError):
+            raise _file_error(e) from e
         raise
-    ka: float | None = None
-    if net == "tcp" and keepalive is not None and keepalive >= 0:
-        ka = keepalive or DEFAULT_TCP_KEEPALIVE
-    return Listener(nfd, ka, None)
+    return Listener(nfd, keepalive_period(keepalive) if net == "tcp" else None)

@@ -10,7 +10,6 @@ connection stays in the backlog, and the retry after the sleep accepts it.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections.abc import Callable
 from types import TracebackType
@@ -20,7 +19,7 @@ from .._poll.fd import ClosedError
 from .._runtime.proc import go, sleep
 from .conn import Conn, check_deadline
 from .errors import RESOURCE_ERRNOS
-from .sockopt import set_keepalive, set_no_delay
+from .tcpsock import new_tcp_conn
 
 if TYPE_CHECKING:
     from .addr import Addr
@@ -41,13 +40,13 @@ class Listener:
     Usable as a context manager (closes on exit).
     """
 
-    __slots__ = ("__weakref__", "_fd", "_keepalive", "_tcp", "_unlink_path")
+    __slots__ = ("__weakref__", "_fd", "_keepalive", "_tcp")
 
-    def __init__(self, fd: NetFD, keepalive: float | None, unlink_path: str | None) -> None:
+    def __init__(self, fd: NetFD, keepalive: float | None) -> None:
+        # keepalive: the probe period of accepted TCP conns (tcpsock.keepalive_period).
         self._fd = fd
         self._keepalive = keepalive
         self._tcp = fd.family in (socket.AF_INET, socket.AF_INET6)
-        self._unlink_path = unlink_path
 
     def __repr__(self) -> str:
         return f"<gonet.Listener {self._fd.net} {self._fd.laddr} fd={self._fd.pfd.sysfd}>"
@@ -64,20 +63,9 @@ class Listener:
         while parked), ``DeadlineExceededError`` once its deadline has passed
         (even if connections are pending), and ``OSError`` (``EMFILE`` ...).
         """
-        fd = self._fd
-        try:
-            nfd = fd.accept()
-        except OSError as e:
-            raise fd.wrap("accept", e, "accept4") from e  # Go names the syscall here
+        nfd = self._fd.accept()
         if self._tcp:
-            sock = nfd.pfd.sock
-            try:
-                set_no_delay(sock, True)  # Go's newTCPConn
-                ka = self._keepalive
-                if ka is not None:
-                    set_keepalive(sock, True, ka, ka)
-            except OSError:
-                pass  # the peer may already be gone; the first read will say so
+            return new_tcp_conn(nfd, self._keepalive)
         return Conn(nfd)
 
     def serve(self, handler: Callable[[Conn], Any]) -> None:
@@ -111,23 +99,10 @@ class Listener:
         once the socket is really closed, so the address can be listened on
         again at once. A unix listener removes its socket file.
         """
-        # Go's UnixListener.close: unlink first (once), then close.
-        path = self._unlink_path
-        if path is not None:
-            self._unlink_path = None
-            if getattr(self._fd.pfd.rt, "abandoned", False):
-                path = None  # a forked child: the socket file is still the parent's
-        if path is not None:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
         try:
-            self._fd.close()
+            self._fd.close()  # Go's UnixListener.close: the socket file is removed first, once
         except ClosedError:
-            return
-        except OSError as e:
-            raise self._fd.wrap("close", e) from e
+            pass
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the time after which ``accept`` fails with ``DeadlineExceededError``.
@@ -135,11 +110,7 @@ class Listener:
         ``t`` is an absolute ``time.monotonic()`` time or ``None``; it applies
         to a goroutine already parked in ``accept`` too.
         """
-        d = check_deadline(t)
-        try:
-            self._fd.pfd.set_deadline(d, True, True)
-        except OSError as e:
-            raise self._fd.wrap("set", e) from e  # Go's TCPListener.SetDeadline: op "set"
+        self._fd.set_deadline(check_deadline(t), True, True)
 
     def fileno(self) -> int:
         """fileno is the listening socket's descriptor (-1 once closed)."""

@@ -7,7 +7,6 @@ datagram; an empty one is allowed.
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 from types import TracebackType
@@ -19,7 +18,7 @@ from .._types import Buffer
 from .addr import Addr, AddrError
 from .args import check_readable, check_size
 from .conn import check_deadline
-from .errors import addr_op_error, op_error
+from .errors import addr_op_error
 from .lookup import resolve
 
 if TYPE_CHECKING:
@@ -31,12 +30,11 @@ __all__ = ["PacketConn"]
 class PacketConn:
     """PacketConn reads and writes datagrams to any peer; create one with :func:`gonet.listen_packet`."""
 
-    __slots__ = ("__weakref__", "_fd", "_pfd", "_unlink_path")
+    __slots__ = ("__weakref__", "_fd", "_pfd")
 
-    def __init__(self, fd: NetFD, unlink_path: str | None = None) -> None:
+    def __init__(self, fd: NetFD) -> None:
         self._fd = fd
         self._pfd = fd.pfd
-        self._unlink_path = unlink_path
 
     def __repr__(self) -> str:
         return f"<gonet.PacketConn {self._fd.net} {self._fd.laddr} fd={self._pfd.sysfd}>"
@@ -55,12 +53,7 @@ class PacketConn:
         """
         if type(n) is not int or n < 0 or n > MAX_RW:
             n = check_size("read_from", n)
-        fd = self._fd
-        try:
-            data, sa = self._pfd.recvfrom(n)
-        except OSError as e:
-            raise fd.wrap("read", e, "recvfrom") from e  # Go's UDPConn.ReadFrom
-        return data, fd.addr_of(sa) if sa else None
+        return self._fd.recvfrom(n)
 
     def write_to(self, data: Buffer, addr: Addr | str | tuple[str, int]) -> int:
         """write_to sends ``data`` as one datagram to ``addr``; returns ``len(data)``.
@@ -73,18 +66,8 @@ class PacketConn:
         """
         if type(data) is not bytes and type(data) is not bytearray:
             data = check_readable("write_to", data)
-        fd = self._fd
-        sa, target = self._sockaddr(addr)
-        try:
-            return self._pfd.sendto(data, sa)
-        except OSError as e:
-            if type(e) is OSError and e.errno is None:  # Python's own check of the address
-                e = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            # Go's UDPConn.WriteTo: op "write", this socket's address -> the target.
-            raise op_error("write", fd.net, fd.laddr, target, e, "sendto") from e
-
-    def _sockaddr(self, addr: Addr | str | tuple[str, int]) -> tuple[Any, Addr]:
-        """The socket address to send to and its :class:`Addr`, resolved as ``dial`` resolves."""
+        # The socket address to send to and its Addr, resolved as dial resolves (inline:
+        # no extra call per datagram).
         fd = self._fd
         if isinstance(addr, Addr):
             if fd.family != socket.AF_UNIX and addr.port is None:
@@ -103,23 +86,17 @@ class PacketConn:
         sa = ep.sockaddr
         if fd.family == socket.AF_INET6 and ep.family == socket.AF_INET:
             sa = ("::ffff:" + sa[0], sa[1], 0, 0)  # an IPv4 peer of a dual-stack socket
-        return sa, ep.addr
+        return fd.sendto(data, sa, ep.addr)
 
     def close(self) -> None:
-        """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``."""
-        path = self._unlink_path
-        if path is not None:
-            self._unlink_path = None
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        """close closes the socket; idempotent. A parked ``read_from`` wakes with ``ClosedError``.
+
+        A unixgram socket bound to a path removes its socket file.
+        """
         try:
             self._fd.close()
         except ClosedError:
-            return
-        except OSError as e:
-            raise self._fd.wrap("close", e) from e
+            pass
 
     def set_deadline(self, t: float | None) -> None:
         """set_deadline sets the read and write deadlines."""
@@ -134,11 +111,7 @@ class PacketConn:
         self._set(t, False, True)
 
     def _set(self, t: float | None, read: bool, write: bool) -> None:
-        d = check_deadline(t)
-        try:
-            self._pfd.set_deadline(d, read, write)
-        except OSError as e:
-            raise self._fd.wrap("set", e) from e  # Go: op "set", the local address
+        self._fd.set_deadline(check_deadline(t), read, write)
 
     def fileno(self) -> int:
         """fileno is the socket's descriptor (-1 once closed)."""
