@@ -133,6 +133,9 @@ cdef inline void install_chunk_cache():
 
 cimport cython
 
+# Goroutine states: values assigned from gstatus.py at import (see there).
+cdef int IDLE, RUNNABLE, RUNNING, WAITING, DEAD
+
 
 cdef class RunQueue:
     cdef public list buf
@@ -182,5 +185,6 @@ cdef class Sched:
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
 
 
+cdef inline int execute(Sched s, Goroutine g, object exc) except -1
 cpdef Sched current_sched()
 cpdef Sched getsched()

@@ -8,11 +8,11 @@ scheduler loop (:mod:`gonet._runtime.proc`). :meth:`Sched.gopark` and
 that blocks — channels, sleeps, the netpoller, ``blocking()`` — parks through
 ``gopark`` and is woken through ``goready``.
 
-Goroutine states (``status``)::
-
-    IDLE --go()--> RUNNABLE --scheduled--> RUNNING --returns/raises--> DEAD
-                      ^                      |
-                      +------goready------ WAITING  (gopark, with a wait reason)
+Goroutine states (``status``) are the names of :mod:`.gstatus`. A goroutine
+is entered in one place only, :func:`execute` (Go's ``runtime.execute``):
+whether the hub's scheduler loop, ``gopark``'s direct hand-off, ``settle`` or
+shutdown runs it, execute makes it ``curg``, marks it ``RUNNING``, bumps
+``schedtick`` (what sysmon watches) and switches to it.
 
 The park token
 --------------
@@ -32,13 +32,13 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from greenlet import getcurrent
 
 from .errors import throw
+from .gstatus import DEAD, IDLE, RUNNABLE, RUNNING, STATUS_NAMES, WAITING
 from .timers import check_duration
 
 try:
@@ -69,26 +69,13 @@ if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
 __all__ = [
-    "DEAD",
-    "IDLE",
-    "RUNNABLE",
-    "RUNNING",
-    "WAITING",
     "Goroutine",
+    "RunQueue",
     "Sched",
     "current_sched",
+    "execute",
     "getsched",
 ]
-
-# Goroutine states.
-IDLE = 0
-RUNNABLE = 1
-RUNNING = 2
-WAITING = 3
-DEAD = 4
-
-STATUS_NAMES = {IDLE: "idle", RUNNABLE: "runnable", RUNNING: "running", WAITING: "waiting",
-                DEAD: "dead"}
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
 WAIT_IO = "IO wait"
@@ -132,9 +119,7 @@ def getsched() -> Sched:
 class RunQueue:
     """RunQueue is the FIFO of runnable goroutines (Go's ``runq``): a ring buffer.
 
-    The compiled build uses this class (its methods become C calls); plain
-    Python uses :class:`collections.deque` with the same interface, which is
-    faster there.
+    Both builds use this class (compiled, its methods are C calls).
     """
 
     __slots__ = ("buf", "head", "n")
@@ -187,22 +172,6 @@ class RunQueue:
         self.buf = [None] * 64
         self.head = 0
         self.n = 0
-
-
-if not cython.compiled:
-
-    class _DequeRunQueue(deque["Goroutine"]):
-        """RunQueue's plain-Python form: a deque with ``first()``."""
-
-        __slots__ = ()
-
-        def pop_started(self) -> Goroutine | None:
-            """pop_started removes and returns the front goroutine if it has started, else None."""
-            if self and self[0].started:
-                return self.popleft()
-            return None
-
-    RunQueue = _DequeRunQueue  # type: ignore[misc, assignment]
 
 
 class Goroutine:
@@ -294,6 +263,24 @@ class Goroutine:
         return self._result
 
 
+def execute(s: Sched, g: Goroutine, exc: BaseException | None) -> None:
+    """execute runs ``g`` on this thread (Go's ``runtime.execute``): the one entry into a goroutine.
+
+    Makes ``g`` the running goroutine of ``s``, marks it ``RUNNING``, bumps
+    ``schedtick`` (sysmon tells a goroutine that kept the thread from one that
+    was re-entered by it) and switches to it; with ``exc``, throws ``exc`` into
+    it instead (shutdown). Returns when something switches back here.
+    Compiled, it is a C function (g.pxd declares it), inlined into ``gopark``.
+    """
+    s.schedtick += 1
+    s.curg = g
+    g.status = RUNNING
+    if exc is None:
+        switch_to(g.glet)
+    else:
+        g.glet.throw(exc)
+
+
 def _join_timeout(arg: tuple[Goroutine, int]) -> None:
     g, seq = arg
     g.sched.goready(g, seq)
@@ -306,8 +293,11 @@ class Sched:
     netpoller and shutdown on top of it.
     """
 
-    # Attributes the scheduler loop and the netpoller read on every round are
-    # plain instance attributes (the Runtime subclass adds more).
+    # The same fields as g.pxd's ``cdef class Sched`` (tests/test_pxd_fields.py
+    # checks): a misspelt attribute fails in both builds.
+    __slots__ = ("clock", "curg", "handoffs", "hub", "io_waiters", "now", "runq", "schedtick",
+                 "thread_id", "timers")
+
     runq: RunQueue
     hub: Any
     curg: Goroutine | None
@@ -377,10 +367,7 @@ class Sched:
         nxt = runq.pop_started() if self.handoffs > 0 else None
         if nxt is not None:
             self.handoffs -= 1
-            self.schedtick += 1
-            self.curg = nxt
-            nxt.status = RUNNING
-            switch_to(nxt.glet)
+            execute(self, nxt, None)
         else:
             switch_to(self.hub)
         v = g.wakeval
