@@ -166,6 +166,7 @@ cdef class Goroutine:
     cdef public object _result
     cdef public object _exc
     cdef public object _joiners
+    cdef public object sudog
 
 
 cdef class Sched:

@@ -196,6 +196,7 @@ class Goroutine:
         "sched",
         "started",
         "status",
+        "sudog",
         "waitreason",
         "waitsince",
         "wakeval",
@@ -218,6 +219,7 @@ class Goroutine:
         self._result: Any = None
         self._exc: BaseException | None = None
         self._joiners: list[tuple[Goroutine, int]] | None = None
+        self.sudog: Any = None  # the channel sudogs it has used, for reuse (chan.acquire_sudog)
 
     def __repr__(self) -> str:
         state = self.waitreason if self.status == WAITING else STATUS_NAMES[self.status]

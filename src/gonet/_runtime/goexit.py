@@ -69,6 +69,7 @@ def goexit_body() -> None:
         s.report_uncaught(g, e)
     finally:
         g.status = DEAD
+        g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
         s.goroutine_ended(g)
         joiners = g._joiners
         if joiners:
