@@ -135,6 +135,7 @@ cimport cython
 
 # Goroutine states: values assigned from gstatus.py at import (see there).
 cdef int IDLE, RUNNABLE, RUNNING, WAITING, DEAD
+cdef unsigned long long _MASK64
 
 
 cdef class RunQueue:
@@ -180,6 +181,7 @@ cdef class Sched:
     cdef public long long schedtick
     cdef public long io_waiters
     cdef public long handoffs
+    cdef public unsigned long long randstate
     cpdef Goroutine checkg(self)
     @cython.locals(g=Goroutine, nxt=Goroutine, runq=RunQueue)
     cpdef object gopark(self, str reason)
@@ -187,5 +189,7 @@ cdef class Sched:
 
 
 cdef inline int execute(Sched s, Goroutine g, object exc) except -1
+@cython.locals(x="unsigned long long")
+cpdef Py_ssize_t fastrandn(Sched s, Py_ssize_t n) except -1
 cpdef Sched current_sched()
 cpdef Sched getsched()

@@ -74,6 +74,7 @@ __all__ = [
     "Sched",
     "current_sched",
     "execute",
+    "fastrandn",
     "getsched",
 ]
 
@@ -283,6 +284,26 @@ def execute(s: Sched, g: Goroutine, exc: BaseException | None) -> None:
         g.glet.throw(exc)
 
 
+#: 2**64 - 1: fastrandn's arithmetic is on 64-bit words (compiled: a C constant, g.pxd).
+_MASK64 = (1 << 64) - 1
+
+
+def fastrandn(s: Sched, n: int) -> int:
+    """fastrandn returns a pseudo-random int in ``[0, n)`` for ``n < 2**32`` (Go's ``cheaprandn``).
+
+    xorshift64* on ``s.randstate`` and Lemire's multiply-shift reduction, as
+    ``select`` needs it: cheap, and the same numbers in both builds (the
+    plain build masks to 64 bits what C wraps), so a seeded runtime makes the
+    same choices compiled or not.
+    """
+    x = s.randstate
+    x ^= x >> 12
+    x ^= (x << 25) & _MASK64
+    x ^= x >> 27
+    s.randstate = x
+    return ((((x * 0x2545F4914F6CDD1D) & _MASK64) >> 32) * n) >> 32
+
+
 def _join_timeout(arg: tuple[Goroutine, int]) -> None:
     g, seq = arg
     g.sched.goready(g, seq)
@@ -297,8 +318,8 @@ class Sched:
 
     # The same fields as g.pxd's ``cdef class Sched`` (tests/test_pxd_fields.py
     # checks): a misspelt attribute fails in both builds.
-    __slots__ = ("clock", "curg", "handoffs", "hub", "io_waiters", "now", "runq", "schedtick",
-                 "thread_id", "timers")
+    __slots__ = ("clock", "curg", "handoffs", "hub", "io_waiters", "now", "randstate", "runq",
+                 "schedtick", "thread_id", "timers")
 
     runq: RunQueue
     hub: Any
@@ -310,6 +331,7 @@ class Sched:
     schedtick: int
     io_waiters: int
     handoffs: int
+    randstate: int  # fastrandn's state: select's random choices
 
     def __init__(self) -> None:
         self.runq = RunQueue()
@@ -320,6 +342,7 @@ class Sched:
         self.schedtick = 0
         self.io_waiters = 0
         self.handoffs = 0
+        self.randstate = 1  # Runtime seeds it from its random source
 
     def checkg(self) -> Goroutine:
         """checkg returns the running goroutine, or raises if the caller may not park here.

@@ -124,6 +124,7 @@ class Runtime(Sched):
         self.fatal_exc: BaseException | None = None
         #: The one random source of ``select`` (seeded by tests for reproducible choices).
         self.random = random.Random(seed)
+        self.randstate = self.random.getrandbits(64) | 1  # g.fastrandn: never the all-zero state
         self.sysmon: Any = None
 
     # --- goroutines ------------------------------------------------------------------

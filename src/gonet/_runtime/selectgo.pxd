@@ -1,15 +1,12 @@
 # Cython declarations augmenting selectgo.py (pure-Python mode). See setup.py.
 cimport cython
 from gonet._runtime.chan cimport Sudog, _Chan, acquire_sudog, enqueue, release_sudog, unlink
-from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched
-
-@cython.locals(k=int)
-cpdef object _randbelow(object getrandbits, object n)
+from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
 cdef _Chan _case_chan(object c, Py_ssize_t i)
 
 @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
                ch=_Chan, is_send=bint, ok=bint, order=list, index=Py_ssize_t,
                g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog, nxt=Sudog, live=Py_ssize_t,
-               here=Sched, s=Sched)
+               here=Sched, s=Sched, owner=Sched, shared=bint)
 cpdef tuple selectgo(tuple cases, bint default)

@@ -31,7 +31,7 @@ from typing import Any
 
 from .callin import owning_runtime
 from .chan import _CLOSED, _EMPTY, ChanClosedError, Sudog, _Chan
-from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, current_sched, getsched
+from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Sched, current_sched, getsched
 
 try:
     import cython
@@ -40,6 +40,7 @@ except ImportError:  # plain Python without Cython installed
 
 if not cython.compiled:  # compiled, chan.pxd's C functions
     from .chan import acquire_sudog, enqueue, release_sudog, unlink
+    from .g import fastrandn, thread_ident
 
 __all__ = ["select"]
 
@@ -53,17 +54,8 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
     return selectgo(cases, default)
 
 
-def _randbelow(getrandbits: Any, n: int) -> int:
-    """_randbelow is ``random.Random._randbelow`` (getrandbits and rejection): the same draws."""
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return r  # type: ignore[no-any-return]
-
-
 def _case_chan(c: Any, i: int) -> _Chan | None:
-    """_case_chan is the channel of case ``c`` (number ``i``), or None for a nil case; TypeError if malformed."""
+    """_case_chan is the channel of case ``c`` (number ``i``), None for a nil case; TypeError if malformed."""
     if c is None:
         return None
     if isinstance(c, _Chan):
@@ -83,26 +75,37 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
     are chained through ``waitlink`` and come from the goroutine's cache.
     """
     n = len(cases)
-    here = current_sched()
-    for i in range(n):  # parse every case first: a bad one is a TypeError whoever owns the rest
-        _case_chan(cases[i], i)
+    # Parse every case first: a bad one is a TypeError whoever owns the rest.
+    owner: Sched | None = None
+    shared = True  # every channel has the same owner
     for i in range(n):
-        c = cases[i]
-        ch = _case_chan(c, i)
-        if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
-            ch._rt = owning_runtime(ch._rt, "channel", "recv" if c is ch else "send")
+        ch = _case_chan(cases[i], i)
+        if ch is not None:
+            if owner is None:
+                owner = ch._rt
+            elif ch._rt is not owner:
+                shared = False
+    if (shared and owner is not None and owner.curg is not None
+            and owner.thread_id == thread_ident()):
+        here: Sched | None = owner  # the common case: the channels of the running runtime
+    else:
+        here = current_sched()
+        for i in range(n):
+            c = cases[i]
+            ch = _case_chan(c, i)
+            if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
+                ch._rt = owning_runtime(ch._rt, "channel", "recv" if c is ch else "send")
     s = here if here is not None else getsched()  # getsched raises: no runtime here
-    # The order of the passes: random.shuffle's Fisher-Yates with its own draws,
-    # so a seeded runtime chooses as before, without shuffle's Python-level loop.
+    # The order of the passes: a Fisher-Yates shuffle with the runtime's cheap
+    # random source (seeded: reproducible); one draw and no list for two cases.
     order: list[int] | None = None
     swap = 0
     if n == 2:
-        swap = 1 if _randbelow(s.random.getrandbits, 2) == 0 else 0  # type: ignore[attr-defined]
+        swap = fastrandn(s, 2)
     elif n > 2:
         order = list(range(n))
-        getrandbits = s.random.getrandbits  # type: ignore[attr-defined]
         for i in range(n - 1, 0, -1):
-            j = _randbelow(getrandbits, i + 1)
+            j = fastrandn(s, i + 1)
             order[i], order[j] = order[j], order[i]
 
     # Pass 1: is any case ready now?
