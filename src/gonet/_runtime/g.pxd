@@ -135,7 +135,7 @@ cimport cython
 
 # Goroutine states: values assigned from gstatus.py at import (see there).
 cdef int IDLE, RUNNABLE, RUNNING, WAITING, DEAD
-cdef unsigned long long _MASK64
+cdef unsigned long long _MASK64, _MUL64
 
 
 cdef class RunQueue:
@@ -188,8 +188,9 @@ cdef class Sched:
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
 
 
-cdef inline int execute(Sched s, Goroutine g, object exc) except -1
-@cython.locals(x="unsigned long long")
+cdef int enter(Sched s, Goroutine g) except -1
+cdef inline int execute(Sched s, Goroutine g) except -1
+@cython.locals(x="unsigned long long", r="unsigned long long")
 cpdef Py_ssize_t fastrandn(Sched s, Py_ssize_t n) except -1
 cpdef Sched current_sched()
 cpdef Sched getsched()

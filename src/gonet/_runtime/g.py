@@ -10,9 +10,10 @@ that blocks — channels, sleeps, the netpoller, ``blocking()`` — parks throug
 
 Goroutine states (``status``) are the names of :mod:`.gstatus`. A goroutine
 is entered in one place only, :func:`execute` (Go's ``runtime.execute``):
-whether the hub's scheduler loop, ``gopark``'s direct hand-off, ``settle`` or
-shutdown runs it, execute makes it ``curg``, marks it ``RUNNING``, bumps
-``schedtick`` (what sysmon watches) and switches to it.
+whether the hub's scheduler loop, ``gopark``'s direct hand-off or ``settle``
+runs it, execute makes it ``curg``, marks it ``RUNNING``, bumps ``schedtick``
+(what sysmon watches) — that part is :func:`enter`, which shutdown uses
+before throwing into it — and switches to it.
 
 The park token
 --------------
@@ -73,6 +74,7 @@ __all__ = [
     "RunQueue",
     "Sched",
     "current_sched",
+    "enter",
     "execute",
     "fastrandn",
     "getsched",
@@ -266,26 +268,37 @@ class Goroutine:
         return self._result
 
 
-def execute(s: Sched, g: Goroutine, exc: BaseException | None) -> None:
-    """execute runs ``g`` on this thread (Go's ``runtime.execute``): the one entry into a goroutine.
+def enter(s: Sched, g: Goroutine) -> None:
+    """enter makes ``g`` the running goroutine of ``s``: ``curg``, ``RUNNING``, ``schedtick`` bumped.
 
-    Makes ``g`` the running goroutine of ``s``, marks it ``RUNNING``, bumps
-    ``schedtick`` (sysmon tells a goroutine that kept the thread from one that
-    was re-entered by it) and switches to it; with ``exc``, throws ``exc`` into
-    it instead (shutdown). Returns when something switches back here.
-    Compiled, it is a C function (g.pxd declares it), inlined into ``gopark``.
+    The state change of entering a goroutine, defined once: :func:`execute`
+    does it before switching, shutdown before throwing ``GoroutineExit`` in.
+    ``schedtick`` is how sysmon tells a goroutine that kept the thread from
+    one that was left and re-entered.
     """
     s.schedtick += 1
     s.curg = g
     g.status = RUNNING
-    if exc is None:
-        switch_to(g.glet)
-    else:
-        g.glet.throw(exc)
 
 
-#: 2**64 - 1: fastrandn's arithmetic is on 64-bit words (compiled: a C constant, g.pxd).
+def execute(s: Sched, g: Goroutine) -> None:
+    """execute runs ``g`` on this thread (Go's ``runtime.execute``): the one entry into a goroutine.
+
+    :func:`enter`, then the switch; returns when something switches back
+    here. Every path that runs a goroutine comes through here or (shutdown's
+    throw) through :func:`enter`: the hub's scheduler loop, ``gopark``'s
+    direct hand-off, ``settle``. Compiled, it is a C function (g.pxd),
+    inlined into ``gopark`` so a parked goroutine's saved C stack has no
+    frame more.
+    """
+    enter(s, g)
+    switch_to(g.glet)
+
+
+#: fastrandn's arithmetic is on 64-bit words (compiled: C constants, g.pxd): 2**64 - 1,
+#: and xorshift64*'s multiplier.
 _MASK64 = (1 << 64) - 1
+_MUL64 = 0x2545F4914F6CDD1D
 
 
 def fastrandn(s: Sched, n: int) -> int:
@@ -301,7 +314,8 @@ def fastrandn(s: Sched, n: int) -> int:
     x ^= (x << 25) & _MASK64
     x ^= x >> 27
     s.randstate = x
-    return ((((x * 0x2545F4914F6CDD1D) & _MASK64) >> 32) * n) >> 32
+    r = ((x * _MUL64) & _MASK64) >> 32
+    return (r * n) >> 32
 
 
 def _join_timeout(arg: tuple[Goroutine, int]) -> None:
@@ -392,7 +406,7 @@ class Sched:
         nxt = runq.pop_started() if self.handoffs > 0 else None
         if nxt is not None:
             self.handoffs -= 1
-            execute(self, nxt, None)
+            execute(self, nxt)
         else:
             switch_to(self.hub)
         v = g.wakeval

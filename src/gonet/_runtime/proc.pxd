@@ -1,6 +1,6 @@
 # Cython declarations augmenting proc.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.g cimport Goroutine, RunQueue, Sched, execute, current_glet, greenlet_import
+from gonet._runtime.g cimport Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import
 from gonet._runtime.netpoll cimport Netpoll
 
 # Goroutine states: values assigned from gstatus.py at import.

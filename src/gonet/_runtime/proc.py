@@ -66,7 +66,7 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
-    from .g import execute, greenlet_import
+    from .g import enter, execute, greenlet_import
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -195,7 +195,7 @@ class Runtime(Sched):
                 # the following ones mostly by gopark's direct hand-off, until
                 # the queue is empty or the hand-off budget is spent.
                 self.handoffs = HANDOFF_BUDGET
-                execute(self, runq.popleft(), None)
+                execute(self, runq.popleft())
                 self.curg = None
                 continue
             nxt = timers.next_when()
@@ -281,7 +281,8 @@ class Runtime(Sched):
                         self.allgs.pop(g.id, None)
                         continue
                     g.parkseq += 1  # every pending waker becomes stale
-                    execute(self, g, GoroutineExit())
+                    enter(self, g)
+                    g.glet.throw(GoroutineExit())
                     self.curg = None
                 self.settle(KILL_SWITCHES, start_new=False)
             leftover = [g for g in self.allgs.values() if g.status != DEAD]
@@ -321,7 +322,7 @@ class Runtime(Sched):
                     continue  # finished, or (shutdown) never started
                 switches += 1
                 self.handoffs = 0  # the hub picks each one: no direct hand-offs here
-                execute(self, g, None)
+                execute(self, g)
                 self.curg = None
 
 def _install_sigquit() -> Any:
