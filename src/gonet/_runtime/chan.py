@@ -65,9 +65,11 @@ class Sudog:
                  "waitlink")
 
     def __init__(self) -> None:
-        self.g: Goroutine | None = None
+        # g and c are set by acquire_sudog and dropped by release_sudog: None
+        # only while the sudog sits in its goroutine's cache, never on a queue.
+        self.g: Goroutine = None  # type: ignore[assignment]
         self.seq = 0
-        self.c: _Chan | None = None
+        self.c: _Chan = None  # type: ignore[assignment]
         self.elem: Any = None
         self.index = 0  # the select case this sudog stands for (0 outside select)
         self.is_send = False
@@ -119,8 +121,8 @@ def acquire_sudog(g: Goroutine, c: _Chan, elem: Any, index: int, is_send: bool) 
 
 def release_sudog(g: Goroutine, sg: Sudog) -> None:
     """release_sudog returns an unlinked sudog to ``g``'s cache, dropping what it referenced."""
-    sg.g = None
-    sg.c = None
+    sg.g = None  # type: ignore[assignment]  # cached: no goroutine, no channel
+    sg.c = None  # type: ignore[assignment]
     sg.elem = None
     sg.waitlink = None
     sg.next = g.sudog

@@ -61,7 +61,7 @@ def _case_chan(c: Any, i: int) -> _Chan | None:
     if isinstance(c, _Chan):
         return c
     if isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], _Chan):
-        return c[0]  # type: ignore[no-any-return]
+        return c[0]
     raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
                     f"a (Chan, value) tuple (send) or None, not {c!r}")
 
@@ -158,22 +158,22 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
         fired = s.gopark(WAIT_SELECT)
     finally:
         # Pass 3: unlink the sudogs that did not fire (Go's dequeueSudoG), in O(1) each.
-        sg = chain
-        while sg is not None:
-            if sg is not fired:
-                ch = sg.c
-                unlink(ch.sendq if sg.is_send else ch.recvq, sg)
-            sg = sg.waitlink
+        sgl = chain
+        while sgl is not None:
+            if sgl is not fired:
+                ch = sgl.c
+                unlink(ch.sendq if sgl.is_send else ch.recvq, sgl)
+            sgl = sgl.waitlink
     assert fired is not None
     index = fired.index
     elem = fired.elem
     ok = fired.success
     is_send = fired.is_send
-    sg = chain
-    while sg is not None:  # every sudog is unlinked now: back to the goroutine's cache
-        nxt = sg.waitlink
-        release_sudog(g, sg)
-        sg = nxt
+    sgl = chain
+    while sgl is not None:  # every sudog is unlinked now: back to the goroutine's cache
+        nxt = sgl.waitlink
+        release_sudog(g, sgl)
+        sgl = nxt
     if is_send:
         if not ok:
             raise ChanClosedError("send on closed channel")
