@@ -24,7 +24,11 @@ Workloads (the ones issue 7 names):
   heap traced by ``tracemalloc`` and the rest of the RSS growth, which is the
   untraced part: CPython 3.11's per-thread-state data stack (each greenlet gets
   its own 16 KiB chunk, mmap'd, of which the touched pages count) and malloc
-  overhead.
+  overhead;
+* ``echo`` (gonet only, ``--worker`` only): N round trips of 64 B between a client
+  and a server goroutine over loopback TCP in one process, the I/O path's
+  counterpart of ``pingpong``, for callgrind: ``valgrind --tool=callgrind
+  python bench/chan_bench.py --worker gonet echo N`` at two N, difference ÷ ΔN.
 
 Go runs ``bench/servers/go_chan/main.go`` with ``GOMAXPROCS=1`` (built into
 ``bench/build/`` when ``go`` is installed; skipped otherwise).
@@ -93,8 +97,36 @@ def gonet_worker(workload: str, n: int) -> dict[str, Any]:
         gate.recv_ok()
         done.send(None)
 
+    def echo_server(ln: gonet.Listener) -> None:
+        c = ln.accept()
+        try:
+            while True:
+                data = c.read(65536)
+                if not data:
+                    return
+                c.write(data)
+        except gonet.ClosedError:
+            pass
+        finally:
+            c.close()
+
     def main() -> None:
-        if workload == "pingpong":
+        if workload == "echo":
+            ln = gonet.listen("tcp", "127.0.0.1:0")
+            srv = gonet.go(echo_server, ln)
+            conn = gonet.dial("tcp", str(ln.addr))
+            msg = b"x" * 64
+            t = time.process_time()
+            for _ in range(n):
+                conn.write(msg)
+                got = 0
+                while got < 64:
+                    got += len(conn.read(65536))
+            out["seconds"] = time.process_time() - t
+            conn.close()
+            srv.join()
+            ln.close()
+        elif workload == "pingpong":
             ping: gonet.Chan[int] = gonet.Chan()
             pong: gonet.Chan[int] = gonet.Chan()
             gonet.go(echo, ping, pong)
@@ -302,7 +334,7 @@ def supported(impl: str, workload: str) -> bool:
     """supported tells whether ``impl`` has a form of ``workload``."""
     if workload == "select":
         return impl in ("gonet", "gonet_plain", "go")
-    if workload == "floor":
+    if workload in ("floor", "echo"):
         return impl in ("gonet", "gonet_plain")
     if workload == "park":
         return impl != "gevent_queue"

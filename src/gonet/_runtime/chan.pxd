@@ -1,21 +1,40 @@
 # Cython declarations augmenting chan.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched
+from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched, thread_ident
+
+# Goroutine states: values assigned from gstatus.py at import.
+cdef int WAITING
 
 
 cdef class Sudog:
-    cdef public object elem
     cdef public Goroutine g
+    cdef public long long seq
+    cdef public _Chan c
+    cdef public object elem
     cdef public Py_ssize_t index
     cdef public bint is_send
-    cdef public long long seq
     cdef public bint success
+    cdef public Sudog prev
+    cdef public Sudog next
+    cdef public Sudog waitlink
 
 
-@cython.locals(sg=Sudog, g=Goroutine)
-cdef Sudog dequeue(object q, Sched s)
+cdef class WaitQ:
+    cdef public Sudog first
+    cdef public Sudog last
+
+
+@cython.locals(sg=Sudog)
+cdef Sudog acquire_sudog(Goroutine g, _Chan c, object elem, Py_ssize_t index, bint is_send)
+cdef int release_sudog(Goroutine g, Sudog sg) except -1
+@cython.locals(last=Sudog)
+cdef int enqueue(WaitQ q, Sudog sg) except -1
+@cython.locals(x=Sudog, y=Sudog)
+cdef int unlink(WaitQ q, Sudog sg) except -1
+@cython.locals(sg=Sudog, y=Sudog, g=Goroutine, live=bint)
+cdef Sudog dequeue(WaitQ q, Sched s)
 cdef int ready(Sched s, Sudog sg) except -1
-cdef int park_on(Sched s, object q, Sudog sg, str reason) except -1
+cdef int park_on(Sched s, WaitQ q, Sudog sg, str reason) except -1
 
 
 cdef class _Chan:
@@ -24,19 +43,25 @@ cdef class _Chan:
     cdef public bint _closed
     cdef public Sched _rt
     cdef public Py_ssize_t capacity
-    cdef public object recvq
-    cdef public object sendq
+    cdef public WaitQ recvq
+    cdef public WaitQ sendq
+    @cython.locals(s=Sched)
+    cdef Sched _owner(self, str op)
     @cython.locals(sg=Sudog)
     cdef bint _send_now(self, Sched s, object value) except -1
     @cython.locals(sg=Sudog)
     cdef object _take(self, Sched s)
-    @cython.locals(g=Goroutine, sg=Sudog)
-    cdef object _park_recv(self, Sched s)
+    @cython.locals(s=Sched, g=Goroutine, sg=Sudog)
+    cdef object _recv(self)
     cpdef bint try_send(self, object value) except -1
     cpdef tuple try_recv(self)
-    @cython.locals(s=Sched, g=Goroutine, sg=Sudog)
+    @cython.locals(s=Sched, g=Goroutine, sg=Sudog, ok=bint)
     cpdef send(self, object value)
     cpdef recv(self)
     cpdef tuple recv_ok(self)
-    @cython.locals(s=Sched, sg=Sudog)
+    @cython.locals(s=Sched, sg=Sudog, q=WaitQ)
     cpdef close(self)
+
+
+cdef class ChanIter:
+    cdef public _Chan ch

@@ -29,10 +29,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callin import owning_runtime
-from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, _tls, current_sched, getsched
+from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, current_sched, getsched
+from .gstatus import WAITING
 from .timers import check_duration
 
-__all__ = ["Chan", "ChanClosedError", "Sudog", "after"]
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, g.pxd's C helper
+    from .g import thread_ident
+
+__all__ = ["Chan", "ChanClosedError", "Sudog", "WaitQ", "after"]
 
 T = TypeVar("T")
 
@@ -42,44 +51,146 @@ class ChanClosedError(Exception):
 
 
 class Sudog:
-    """Sudog is a goroutine waiting on one channel operation (Go's ``sudog``)."""
+    """Sudog is a goroutine waiting on one channel operation (Go's ``sudog``).
 
-    __slots__ = ("elem", "g", "index", "is_send", "seq", "success")
+    It is a node of its channel's :class:`WaitQ` (``prev``/``next``), and
+    ``waitlink`` chains the sudogs of one ``select``. Each goroutine keeps the
+    sudogs it has used in ``Goroutine.sudog`` (linked through ``next``) and
+    takes them from there (:func:`acquire_sudog`): a channel operation that
+    parks allocates nothing once its goroutine has parked before (Go's
+    per-P ``sudogcache``, per goroutine here: no lock, no bound to keep).
+    """
 
-    def __init__(self, g: Goroutine, seq: int, elem: Any, index: int, is_send: bool) -> None:
-        self.g = g
-        self.seq = seq
-        self.elem = elem
-        self.index = index  # the select case this sudog stands for (0 outside select)
-        self.is_send = is_send
+    __slots__ = ("c", "elem", "g", "index", "is_send", "next", "prev", "seq", "success",
+                 "waitlink")
+
+    def __init__(self) -> None:
+        # g and c are set by acquire_sudog and dropped by release_sudog: None
+        # only while the sudog sits in its goroutine's cache, never on a queue.
+        self.g: Goroutine = None  # type: ignore[assignment]
+        self.seq = 0
+        self.c: _Chan = None  # type: ignore[assignment]
+        self.elem: Any = None
+        self.index = 0  # the select case this sudog stands for (0 outside select)
+        self.is_send = False
         self.success = False  # True: the operation happened; False: woken by close
+        self.prev: Sudog | None = None
+        self.next: Sudog | None = None
+        self.waitlink: Sudog | None = None
 
 
-#: What :meth:`_Chan._take` returns when nothing is available, and at the closed end.
-_EMPTY: Any = object()
-_CLOSED: Any = object()
+class WaitQ:
+    """WaitQ is a channel's queue of parked senders or receivers (Go's ``waitq``).
+
+    Intrusive and doubly linked through the sudogs, so a ``select`` unlinks the
+    cases that did not fire in O(1) (Go's ``dequeueSudoG``), without searching.
+    """
+
+    __slots__ = ("first", "last")
+
+    def __init__(self) -> None:
+        self.first: Sudog | None = None
+        self.last: Sudog | None = None
+
+    def __len__(self) -> int:
+        n = 0
+        sg = self.first
+        while sg is not None:
+            n += 1
+            sg = sg.next
+        return n
 
 
-def dequeue(q: deque[Sudog], s: Sched | None) -> Sudog | None:
+def acquire_sudog(g: Goroutine, c: _Chan, elem: Any, index: int, is_send: bool) -> Sudog:
+    """acquire_sudog takes a sudog from ``g``'s cache (or a new one) for an operation on ``c``."""
+    sg: Sudog | None = g.sudog
+    if sg is None:
+        sg = Sudog()
+    else:
+        g.sudog = sg.next
+        sg.next = None
+    sg.g = g
+    sg.seq = g.parkseq
+    sg.c = c
+    sg.elem = elem
+    sg.index = index
+    sg.is_send = is_send
+    sg.success = False
+    return sg
+
+
+def release_sudog(g: Goroutine, sg: Sudog) -> None:
+    """release_sudog returns an unlinked sudog to ``g``'s cache, dropping what it referenced."""
+    sg.g = None  # type: ignore[assignment]  # cached: no goroutine, no channel
+    sg.c = None  # type: ignore[assignment]
+    sg.elem = None
+    sg.waitlink = None
+    sg.next = g.sudog
+    g.sudog = sg
+
+
+def enqueue(q: WaitQ, sg: Sudog) -> None:
+    """enqueue appends ``sg`` to ``q`` (Go's ``waitq.enqueue``)."""
+    last = q.last
+    sg.next = None
+    sg.prev = last
+    if last is None:
+        q.first = sg
+    else:
+        last.next = sg
+    q.last = sg
+
+
+def unlink(q: WaitQ, sg: Sudog) -> None:
+    """unlink removes ``sg`` from ``q`` if it is there (Go's ``waitq.dequeueSudoG``): O(1)."""
+    x = sg.prev
+    y = sg.next
+    if x is not None:
+        if y is not None:
+            x.next = y
+            y.prev = x
+        else:
+            x.next = None
+            q.last = x
+    elif y is not None:
+        y.prev = None
+        q.first = y
+    elif q.first is sg:
+        q.first = None
+        q.last = None
+    # else: not in the queue (a waker dequeued it): prev and next are None already
+    sg.prev = None
+    sg.next = None
+
+
+def dequeue(q: WaitQ, s: Sched | None) -> Sudog | None:
     """dequeue pops the first sudog whose goroutine still waits for it (Go's ``waitq.dequeue``).
 
-    Stale sudogs are dropped on the way. A live sudog of a runtime other
-    than ``s`` (this thread's) stays queued and ``RuntimeError`` is raised:
-    channels belong to the runtime whose goroutines wait on them.
+    Stale sudogs (their goroutine was woken by another ``select`` case that it
+    has not unlinked yet) are dropped on the way. A live sudog of a runtime
+    other than ``s`` (this thread's) stays queued and ``RuntimeError`` is
+    raised: channels belong to the runtime whose goroutines wait on them.
     """
-    while q:
-        sg = q[0]
+    while True:
+        sg = q.first
+        if sg is None:
+            return None
         g = sg.g
-        if g.parkseq == sg.seq and g.status == 3:  # still parked on this very operation
-            if g.sched is not s:
-                if s is None:
-                    getsched()  # raises: no runtime on this thread
-                raise RuntimeError("gonet: this channel is in use by the runtime of another "
-                                   "thread; goroutines may only use channels of their own runtime")
-            q.popleft()
+        live = g.parkseq == sg.seq and g.status == WAITING  # still parked on this very operation
+        if live and g.sched is not s:
+            if s is None:
+                getsched()  # raises: no runtime on this thread
+            raise RuntimeError("gonet: this channel is in use by the runtime of another "
+                               "thread; goroutines may only use channels of their own runtime")
+        y = sg.next
+        q.first = y
+        if y is None:
+            q.last = None
+        else:
+            y.prev = None
+            sg.next = None
+        if live:
             return sg
-        q.popleft()
-    return None
 
 
 def ready(s: Sched, sg: Sudog) -> None:
@@ -87,17 +198,19 @@ def ready(s: Sched, sg: Sudog) -> None:
     s.goready(sg.g, sg.seq, sg)
 
 
-def park_on(s: Sched, q: deque[Sudog], sg: Sudog, reason: str) -> None:
+def park_on(s: Sched, q: WaitQ, sg: Sudog, reason: str) -> None:
     """park_on parks the running goroutine in ``q``; a throw (shutdown) unlinks it."""
-    q.append(sg)
+    enqueue(q, sg)
     try:
         s.gopark(reason)
     except BaseException:
-        try:
-            q.remove(sg)
-        except ValueError:
-            pass
+        unlink(q, sg)
         raise
+
+
+#: What :meth:`_Chan._take` returns when nothing is available, and at the closed end.
+_EMPTY: Any = object()
+_CLOSED: Any = object()
 
 
 class _Chan:
@@ -118,8 +231,8 @@ class _Chan:
         self._buf: deque[Any] = deque()
         self._closed = False
         self._rt: Sched | None = current_sched()  # the owning runtime (see Chan's docstring)
-        self.recvq: deque[Sudog] = deque()
-        self.sendq: deque[Sudog] = deque()
+        self.recvq = WaitQ()
+        self.sendq = WaitQ()
 
     def __len__(self) -> int:
         return len(self._buf)
@@ -133,14 +246,27 @@ class _Chan:
         """closed reports whether ``close()`` has been called."""
         return self._closed
 
+    def _owner(self, op: str) -> Sched | None:
+        """_owner is this thread's runtime, after the ownership check; None outside one.
+
+        The fast test: the owner is running a goroutine on this very thread
+        (only the running runtime of a thread has ``curg`` set, and a forked
+        child's inherited runtimes have no thread). Anything else — the hub,
+        another thread, a runtime that has ended — takes ``owning_runtime``.
+        """
+        s = self._rt
+        if s is None or s.curg is None or s.thread_id != thread_ident():
+            s = self._rt = owning_runtime(self._rt, "channel", op)
+        return s
+
     # --- the non-blocking halves, shared with select ---------------------------------
     # _send_now and _take run after the ownership check, with ``s`` this thread's
-    # runtime (None outside one): one thread-local lookup per operation.
+    # runtime (None outside one).
 
     def _send_now(self, s: Sched | None, value: Any) -> bool:
         if self._closed:
             raise ChanClosedError("send on closed channel")
-        if self.recvq:
+        if self.recvq.first is not None:
             sg = dequeue(self.recvq, s)
             if sg is not None:
                 sg.elem = value
@@ -157,14 +283,14 @@ class _Chan:
         buf = self._buf
         if buf:
             v = buf.popleft()
-            if self.sendq:
+            if self.sendq.first is not None:
                 sg = dequeue(self.sendq, s)
                 if sg is not None:
                     buf.append(sg.elem)
                     sg.success = True
                     ready(s, sg)  # type: ignore[arg-type]
             return v
-        if self.sendq:
+        if self.sendq.first is not None:
             sg = dequeue(self.sendq, s)
             if sg is not None:
                 v = sg.elem
@@ -173,23 +299,31 @@ class _Chan:
                 return v
         return _CLOSED if self._closed else _EMPTY
 
-    def _park_recv(self, s: Sched | None) -> Any:
-        """_park_recv parks until a value arrives: the value, or ``_CLOSED``."""
+    def _recv(self) -> Any:
+        """_recv is every blocking receive: the value, or ``_CLOSED`` once closed and drained.
+
+        ``recv``, ``recv_ok`` and iteration differ only in what they make of
+        ``_CLOSED``.
+        """
+        s = self._owner("recv")
+        v = self._take(s)
+        if v is not _EMPTY:
+            return v
         if s is None:
             s = getsched()  # raises: no runtime on this thread
         g = s.checkg()
-        sg = Sudog(g, g.parkseq, None, 0, False)
+        sg = acquire_sudog(g, self, None, 0, False)
         park_on(s, self.recvq, sg, WAIT_CHAN_RECV)
-        return sg.elem if sg.success else _CLOSED
+        v = sg.elem if sg.success else _CLOSED
+        release_sudog(g, sg)
+        return v
 
     def try_send(self, value: Any) -> bool:
         """try_send sends without parking; returns whether the value was taken.
 
         Raises :class:`ChanClosedError` on a closed channel.
         """
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "send")
-        return self._send_now(self._rt, value)
+        return self._send_now(self._owner("send"), value)
 
     def try_recv(self) -> tuple[Any, bool, bool]:
         """try_recv receives without parking: ``(value, ok, done)``.
@@ -197,9 +331,7 @@ class _Chan:
         ``done`` is False when nothing was available; otherwise ``ok`` tells a
         real value from the closed channel's end (``(None, False, True)``).
         """
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "recv")
-        v = self._take(self._rt)
+        v = self._take(self._owner("recv"))
         if v is _EMPTY:
             return None, False, False
         if v is _CLOSED:
@@ -213,17 +345,17 @@ class _Chan:
 
         Raises :class:`ChanClosedError` if the channel is closed, before or while parked.
         """
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "send")
-        s = self._rt
+        s = self._owner("send")
         if self._send_now(s, value):
             return
         if s is None:
             s = getsched()  # raises: no runtime on this thread
         g = s.checkg()
-        sg = Sudog(g, g.parkseq, value, 0, True)
+        sg = acquire_sudog(g, self, value, 0, True)
         park_on(s, self.sendq, sg, WAIT_CHAN_SEND)
-        if not sg.success:
+        ok = sg.success
+        release_sudog(g, sg)
+        if not ok:
             raise ChanClosedError("send on closed channel")
 
     def recv(self) -> Any:
@@ -231,22 +363,14 @@ class _Chan:
 
         Raises :class:`ChanClosedError` once the channel is closed and drained.
         """
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "recv")
-        v = self._take(self._rt)
-        if v is _EMPTY:
-            v = self._park_recv(self._rt)
+        v = self._recv()
         if v is _CLOSED:
             raise ChanClosedError("receive from closed channel")
         return v
 
     def recv_ok(self) -> tuple[Any, bool]:
         """recv_ok is Go's ``v, ok := <-ch``: ``(None, False)`` once closed and drained."""
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "recv")
-        v = self._take(self._rt)
-        if v is _EMPTY:
-            v = self._park_recv(self._rt)
+        v = self._recv()
         if v is _CLOSED:
             return None, False
         return v, True
@@ -257,15 +381,13 @@ class _Chan:
         Receivers get the buffered values first, then :class:`ChanClosedError`;
         parked senders raise it. A second ``close`` raises it too.
         """
-        if self._rt is not _tls.sched:
-            self._rt = owning_runtime(self._rt, "channel", "close")
+        s = self._owner("close")
         if self._closed:
             raise ChanClosedError("close of closed channel")
         self._closed = True
-        s = self._rt
         woken: list[Sudog] = []
         for q in (self.recvq, self.sendq):
-            while q:
+            while q.first is not None:
                 sg = dequeue(q, s)
                 if sg is None:
                     break
@@ -275,15 +397,29 @@ class _Chan:
             ready(s, sg)  # type: ignore[arg-type]  # dequeue raised if s is None
 
     def __iter__(self) -> Iterator[Any]:
-        while True:
-            if self._rt is not _tls.sched:
-                self._rt = owning_runtime(self._rt, "channel", "recv")
-            v = self._take(self._rt)
-            if v is _EMPTY:
-                v = self._park_recv(self._rt)
-            if v is _CLOSED:
-                return
-            yield v
+        return ChanIter(self)
+
+
+class ChanIter:
+    """ChanIter iterates over a channel: the values until it is closed and drained.
+
+    A class, not a generator: compiled, each step is a C call, with no
+    generator frame under the parked goroutine.
+    """
+
+    __slots__ = ("ch",)
+
+    def __init__(self, ch: _Chan) -> None:
+        self.ch = ch
+
+    def __iter__(self) -> ChanIter:
+        return self
+
+    def __next__(self) -> Any:
+        v = self.ch._recv()
+        if v is _CLOSED:
+            raise StopIteration
+        return v
 
 
 class Chan(_Chan, Generic[T]):

@@ -133,6 +133,10 @@ cdef inline void install_chunk_cache():
 
 cimport cython
 
+# Goroutine states: values assigned from gstatus.py at import (see there).
+cdef int IDLE, RUNNABLE, RUNNING, WAITING, DEAD
+cdef unsigned long long _MASK64, _MUL64
+
 
 cdef class RunQueue:
     cdef public list buf
@@ -163,6 +167,7 @@ cdef class Goroutine:
     cdef public object _result
     cdef public object _exc
     cdef public object _joiners
+    cdef public object sudog
 
 
 cdef class Sched:
@@ -176,11 +181,16 @@ cdef class Sched:
     cdef public long long schedtick
     cdef public long io_waiters
     cdef public long handoffs
+    cdef public unsigned long long randstate
     cpdef Goroutine checkg(self)
     @cython.locals(g=Goroutine, nxt=Goroutine, runq=RunQueue)
     cpdef object gopark(self, str reason)
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
 
 
+cdef int enter(Sched s, Goroutine g) except -1
+cdef inline int execute(Sched s, Goroutine g) except -1
+@cython.locals(x="unsigned long long", r="unsigned long long")
+cpdef Py_ssize_t fastrandn(Sched s, Py_ssize_t n) except -1
 cpdef Sched current_sched()
 cpdef Sched getsched()

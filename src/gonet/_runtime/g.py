@@ -8,11 +8,12 @@ scheduler loop (:mod:`gonet._runtime.proc`). :meth:`Sched.gopark` and
 that blocks — channels, sleeps, the netpoller, ``blocking()`` — parks through
 ``gopark`` and is woken through ``goready``.
 
-Goroutine states (``status``)::
-
-    IDLE --go()--> RUNNABLE --scheduled--> RUNNING --returns/raises--> DEAD
-                      ^                      |
-                      +------goready------ WAITING  (gopark, with a wait reason)
+Goroutine states (``status``) are the names of :mod:`.gstatus`. A goroutine
+is entered in one place only, :func:`execute` (Go's ``runtime.execute``):
+whether the hub's scheduler loop, ``gopark``'s direct hand-off or ``settle``
+runs it, execute makes it ``curg``, marks it ``RUNNING``, bumps ``schedtick``
+(what sysmon watches) — that part is :func:`enter`, which shutdown uses
+before throwing into it — and switches to it.
 
 The park token
 --------------
@@ -32,13 +33,13 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from greenlet import getcurrent
 
 from .errors import throw
+from .gstatus import DEAD, IDLE, RUNNABLE, RUNNING, STATUS_NAMES, WAITING
 from .timers import check_duration
 
 try:
@@ -69,26 +70,15 @@ if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
 __all__ = [
-    "DEAD",
-    "IDLE",
-    "RUNNABLE",
-    "RUNNING",
-    "WAITING",
     "Goroutine",
+    "RunQueue",
     "Sched",
     "current_sched",
+    "enter",
+    "execute",
+    "fastrandn",
     "getsched",
 ]
-
-# Goroutine states.
-IDLE = 0
-RUNNABLE = 1
-RUNNING = 2
-WAITING = 3
-DEAD = 4
-
-STATUS_NAMES = {IDLE: "idle", RUNNABLE: "runnable", RUNNING: "running", WAITING: "waiting",
-                DEAD: "dead"}
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
 WAIT_IO = "IO wait"
@@ -132,9 +122,7 @@ def getsched() -> Sched:
 class RunQueue:
     """RunQueue is the FIFO of runnable goroutines (Go's ``runq``): a ring buffer.
 
-    The compiled build uses this class (its methods become C calls); plain
-    Python uses :class:`collections.deque` with the same interface, which is
-    faster there.
+    Both builds use this class (compiled, its methods are C calls).
     """
 
     __slots__ = ("buf", "head", "n")
@@ -189,22 +177,6 @@ class RunQueue:
         self.n = 0
 
 
-if not cython.compiled:
-
-    class _DequeRunQueue(deque["Goroutine"]):
-        """RunQueue's plain-Python form: a deque with ``first()``."""
-
-        __slots__ = ()
-
-        def pop_started(self) -> Goroutine | None:
-            """pop_started removes and returns the front goroutine if it has started, else None."""
-            if self and self[0].started:
-                return self.popleft()
-            return None
-
-    RunQueue = _DequeRunQueue  # type: ignore[misc, assignment]
-
-
 class Goroutine:
     """Goroutine is a lightweight thread of execution (Go's ``g``), run by :func:`gonet.go`.
 
@@ -227,6 +199,7 @@ class Goroutine:
         "sched",
         "started",
         "status",
+        "sudog",
         "waitreason",
         "waitsince",
         "wakeval",
@@ -249,6 +222,7 @@ class Goroutine:
         self._result: Any = None
         self._exc: BaseException | None = None
         self._joiners: list[tuple[Goroutine, int]] | None = None
+        self.sudog: Any = None  # the channel sudogs it has used, for reuse (chan.acquire_sudog)
 
     def __repr__(self) -> str:
         state = self.waitreason if self.status == WAITING else STATUS_NAMES[self.status]
@@ -294,6 +268,56 @@ class Goroutine:
         return self._result
 
 
+def enter(s: Sched, g: Goroutine) -> None:
+    """enter makes ``g`` the running goroutine of ``s``: ``curg``, ``RUNNING``, ``schedtick`` bumped.
+
+    The state change of entering a goroutine, defined once: :func:`execute`
+    does it before switching, shutdown before throwing ``GoroutineExit`` in.
+    ``schedtick`` is how sysmon tells a goroutine that kept the thread from
+    one that was left and re-entered.
+    """
+    s.schedtick += 1
+    s.curg = g
+    g.status = RUNNING
+
+
+def execute(s: Sched, g: Goroutine) -> None:
+    """execute runs ``g`` on this thread (Go's ``runtime.execute``): the one entry into a goroutine.
+
+    :func:`enter`, then the switch; returns when something switches back
+    here. Every path that runs a goroutine comes through here or (shutdown's
+    throw) through :func:`enter`: the hub's scheduler loop, ``gopark``'s
+    direct hand-off, ``settle``. Compiled, it is a C function (g.pxd),
+    inlined into ``gopark`` so a parked goroutine's saved C stack has no
+    frame more.
+    """
+    enter(s, g)
+    switch_to(g.glet)
+
+
+#: fastrandn's arithmetic is on 64-bit words (compiled: C constants, g.pxd): 2**64 - 1,
+#: and xorshift64*'s multiplier.
+_MASK64 = (1 << 64) - 1
+_MUL64 = 0x2545F4914F6CDD1D
+
+
+def fastrandn(s: Sched, n: int) -> int:
+    """fastrandn returns a pseudo-random int in ``[0, n)`` for ``n < 2**32`` (Go's ``cheaprandn``).
+
+    xorshift64* on ``s.randstate`` and Lemire's multiply-shift reduction, as
+    ``select`` needs it: cheap, and the same numbers in both builds (the
+    plain build masks to 64 bits what C wraps), so a seeded runtime makes the
+    same choices compiled or not.
+    """
+    x = s.randstate
+    x ^= x >> 12
+    x ^= (x << 25) & _MASK64
+    x ^= x >> 27
+    s.randstate = x
+    r = ((x * _MUL64) & _MASK64) >> 32
+    return (r * n) >> 32
+
+
 def _join_timeout(arg: tuple[Goroutine, int]) -> None:
     g, seq = arg
     g.sched.goready(g, seq)
@@ -306,8 +330,11 @@ class Sched:
     netpoller and shutdown on top of it.
     """
 
-    # Attributes the scheduler loop and the netpoller read on every round are
-    # plain instance attributes (the Runtime subclass adds more).
+    # The same fields as g.pxd's ``cdef class Sched`` (tests/test_pxd_fields.py
+    # checks): a misspelt attribute fails in both builds.
+    __slots__ = ("clock", "curg", "handoffs", "hub", "io_waiters", "now", "randstate", "runq",
+                 "schedtick", "thread_id", "timers")
+
     runq: RunQueue
     hub: Any
     curg: Goroutine | None
@@ -318,6 +345,7 @@ class Sched:
     schedtick: int
     io_waiters: int
     handoffs: int
+    randstate: int  # fastrandn's state: select's random choices
 
     def __init__(self) -> None:
         self.runq = RunQueue()
@@ -328,6 +356,7 @@ class Sched:
         self.schedtick = 0
         self.io_waiters = 0
         self.handoffs = 0
+        self.randstate = 1  # Runtime seeds it from its random source
 
     def checkg(self) -> Goroutine:
         """checkg returns the running goroutine, or raises if the caller may not park here.
@@ -377,10 +406,7 @@ class Sched:
         nxt = runq.pop_started() if self.handoffs > 0 else None
         if nxt is not None:
             self.handoffs -= 1
-            self.schedtick += 1
-            self.curg = nxt
-            nxt.status = RUNNING
-            switch_to(nxt.glet)
+            execute(self, nxt)
         else:
             switch_to(self.hub)
         v = g.wakeval

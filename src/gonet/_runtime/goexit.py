@@ -15,7 +15,8 @@ alone was 400 bytes of every idle connection and of every switch.
 from __future__ import annotations
 
 from .errors import GoroutineExit
-from .g import DEAD, current_sched
+from .g import current_sched
+from .gstatus import DEAD
 
 __all__ = ["goexit_body"]
 
@@ -68,6 +69,7 @@ def goexit_body() -> None:
         s.report_uncaught(g, e)
     finally:
         g.status = DEAD
+        g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
         s.goroutine_ended(g)
         joiners = g._joiners
         if joiners:

@@ -1,7 +1,10 @@
 # Cython declarations augmenting proc.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.g cimport Goroutine, RunQueue, Sched, switch_to, current_glet, greenlet_import
+from gonet._runtime.g cimport Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import
 from gonet._runtime.netpoll cimport Netpoll
+
+# Goroutine states: values assigned from gstatus.py at import.
+cdef int DEAD, RUNNABLE
 
 
 cdef class Runtime(Sched):
@@ -23,5 +26,5 @@ cdef class Runtime(Sched):
     cdef public object fatal_exc
     cdef public object random
     cdef public object sysmon
-    @cython.locals(runq=RunQueue, g=Goroutine, netpoll=Netpoll, now=double)
+    @cython.locals(runq=RunQueue, netpoll=Netpoll, now=double)
     cpdef schedule(self)

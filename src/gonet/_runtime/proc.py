@@ -43,9 +43,6 @@ from .blocking import WorkerPool
 from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
 from .g import (
-    DEAD,
-    RUNNABLE,
-    RUNNING,
     WAIT_SLEEP,
     WAIT_SYSCALL,
     Goroutine,
@@ -55,6 +52,8 @@ from .g import (
     getsched,
 )
 from .goexit import goexit_body
+from .gstatus import DEAD, RUNNABLE
+from .gtrace import dump_all, format_goroutines
 from .netpoll import Netpoll
 from .rlimit import raise_nofile_limit, restore_nofile_limit
 from .sema import Sema
@@ -67,7 +66,7 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
-    from .g import greenlet_import, switch_to
+    from .g import enter, execute, greenlet_import
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -90,6 +89,11 @@ KILL_SWITCHES = 100_000
 
 class Runtime(Sched):
     """Runtime is one gonet runtime: a scheduler on the OS thread that called ``run``."""
+
+    # The same fields as proc.pxd's ``cdef class Runtime`` (tests/test_pxd_fields.py).
+    __slots__ = ("abandoned", "allgs", "calls", "external_wakers", "fatal_exc", "handle",
+                 "lastpoll", "main", "main_done", "name", "netpoll", "next_id", "pool", "posted",
+                 "random", "rounds", "stopping", "sysmon")
 
     def __init__(self, clock: Clock | None = None, seed: int | None = None) -> None:
         super().__init__()
@@ -120,6 +124,7 @@ class Runtime(Sched):
         self.fatal_exc: BaseException | None = None
         #: The one random source of ``select`` (seeded by tests for reproducible choices).
         self.random = random.Random(seed)
+        self.randstate = self.random.getrandbits(64) | 1  # g.fastrandn: never the all-zero state
         self.sysmon: Any = None
 
     # --- goroutines ------------------------------------------------------------------
@@ -190,11 +195,7 @@ class Runtime(Sched):
                 # the following ones mostly by gopark's direct hand-off, until
                 # the queue is empty or the hand-off budget is spent.
                 self.handoffs = HANDOFF_BUDGET
-                self.schedtick += 1
-                g = runq.popleft()
-                self.curg = g
-                g.status = RUNNING
-                switch_to(g.glet)
+                execute(self, runq.popleft())
                 self.curg = None
                 continue
             nxt = timers.next_when()
@@ -207,8 +208,6 @@ class Runtime(Sched):
                 clock.idle(nxt)
 
     def _deadlock_message(self) -> str:
-        from .debug import format_goroutines
-
         return "all goroutines are asleep - deadlock!\n\n" + format_goroutines(self)
 
     # --- run and shutdown -------------------------------------------------------------
@@ -282,8 +281,7 @@ class Runtime(Sched):
                         self.allgs.pop(g.id, None)
                         continue
                     g.parkseq += 1  # every pending waker becomes stale
-                    g.status = RUNNING
-                    self.curg = g
+                    enter(self, g)
                     g.glet.throw(GoroutineExit())
                     self.curg = None
                 self.settle(KILL_SWITCHES, start_new=False)
@@ -324,16 +322,12 @@ class Runtime(Sched):
                     continue  # finished, or (shutdown) never started
                 switches += 1
                 self.handoffs = 0  # the hub picks each one: no direct hand-offs here
-                self.curg = g
-                g.status = RUNNING
-                switch_to(g.glet)
+                execute(self, g)
                 self.curg = None
 
 def _install_sigquit() -> Any:
     """Install the SIGQUIT dump (Go prints every goroutine on SIGQUIT); returns the old handler."""
     def on_sigquit(signum: int, frame: Any) -> None:
-        from .debug import dump_all
-
         dump_all(sys.stderr)
 
     try:

@@ -1,12 +1,12 @@
 # Cython declarations augmenting selectgo.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.chan cimport Sudog, _Chan
-from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched
+from gonet._runtime.chan cimport Sudog, _Chan, acquire_sudog, enqueue, release_sudog, unlink
+from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
-@cython.locals(k=int)
-cpdef object _randbelow(object getrandbits, object n)
+cdef _Chan _case_chan(object c, Py_ssize_t i)
 
-@cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, ch=_Chan, is_send=bint,
-               chans=list, sends=list, values=list, order=list, sudogs=list,
-               g=Goroutine, sg=Sudog, fired=Sudog, seq="long long", live=Py_ssize_t, here=Sched)
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
+               ch=_Chan, is_send=bint, ok=bint, order=list, index=Py_ssize_t,
+               g=Goroutine, sg=Sudog, sgl=Sudog, chain=Sudog, fired=Sudog, nxt=Sudog, live=Py_ssize_t,
+               here=Sched, s=Sched, owner=Sched, shared=bint)
 cpdef tuple selectgo(tuple cases, bint default)

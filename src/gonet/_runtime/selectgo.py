@@ -30,8 +30,17 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import _CLOSED, _EMPTY, Chan, ChanClosedError, Sudog
-from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, current_sched, getsched
+from .chan import _CLOSED, _EMPTY, ChanClosedError, Sudog, _Chan
+from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Sched, current_sched, getsched
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, chan.pxd's C functions
+    from .chan import acquire_sudog, enqueue, release_sudog, unlink
+    from .g import fastrandn, thread_ident
 
 __all__ = ["select"]
 
@@ -45,66 +54,80 @@ def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
     return selectgo(cases, default)
 
 
-def _randbelow(getrandbits: Any, n: int) -> int:
-    """_randbelow is ``random.Random._randbelow`` (getrandbits and rejection): the same draws."""
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return r  # type: ignore[no-any-return]
+def _case_chan(c: Any, i: int) -> _Chan | None:
+    """_case_chan is the channel of case ``c`` (number ``i``), None for a nil case; TypeError if malformed."""
+    if c is None:
+        return None
+    if isinstance(c, _Chan):
+        return c
+    if isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], _Chan):
+        return c[0]
+    raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
+                    f"a (Chan, value) tuple (send) or None, not {c!r}")
 
 
 def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
-    """selectgo is :func:`select` with the cases as a tuple (Go's ``runtime.selectgo``)."""
+    """selectgo is :func:`select` with the cases as a tuple (Go's ``runtime.selectgo``).
+
+    No per-case lists: each pass reads the cases tuple again (a receive case
+    is the channel itself, a send case its 2-tuple), the common one- and
+    two-case forms draw their order without a list, and the sudogs of pass 2
+    are chained through ``waitlink`` and come from the goroutine's cache.
+    """
     n = len(cases)
-    chans: list[Chan[Any] | None] = [None] * n
-    sends: list[bool] = [False] * n
-    values: list[Any] = [None] * n
+    # Parse every case first: a bad one is a TypeError whoever owns the rest.
+    owner: Sched | None = None
+    shared = True  # every channel has the same owner
     for i in range(n):
-        c = cases[i]
-        if c is None:
-            continue
-        if isinstance(c, Chan):
-            chans[i] = c
-        elif isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], Chan):
-            chans[i] = c[0]
-            sends[i] = True
-            values[i] = c[1]
-        else:
-            raise TypeError(f"gonet.select: case {i} must be a Chan (receive), "
-                            f"a (Chan, value) tuple (send) or None, not {c!r}")
-    here = current_sched()
-    for i in range(n):  # after parsing: a bad case is a TypeError whichever runtime owns the rest
-        ch = chans[i]
-        if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
-            ch._rt = owning_runtime(ch._rt, "channel", "send" if sends[i] else "recv")
+        ch = _case_chan(cases[i], i)
+        if ch is not None:
+            if owner is None:
+                owner = ch._rt
+            elif ch._rt is not owner:
+                shared = False
+    if (shared and owner is not None and owner.curg is not None
+            and owner.thread_id == thread_ident()):
+        here: Sched | None = owner  # the common case: the channels of the running runtime
+    else:
+        here = current_sched()
+        for i in range(n):
+            c = cases[i]
+            ch = _case_chan(c, i)
+            if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
+                ch._rt = owning_runtime(ch._rt, "channel", "recv" if c is ch else "send")
     s = here if here is not None else getsched()  # getsched raises: no runtime here
-    order = list(range(n))
-    if n > 1:
-        # random.shuffle's Fisher-Yates with its own draws, so a seeded runtime
-        # chooses as before, without shuffle's Python-level loop.
-        getrandbits = s.random.getrandbits  # type: ignore[attr-defined]
+    # The order of the passes: a Fisher-Yates shuffle with the runtime's cheap
+    # random source (seeded: reproducible); one draw and no list for two cases.
+    order: list[int] | None = None
+    swap = 0
+    if n == 2:
+        swap = fastrandn(s, 2)
+    elif n > 2:
+        order = list(range(n))
         for i in range(n - 1, 0, -1):
-            j = _randbelow(getrandbits, i + 1)
+            j = fastrandn(s, i + 1)
             order[i], order[j] = order[j], order[i]
 
     # Pass 1: is any case ready now?
     live = 0
-    for i in order:
-        ch = chans[i]
-        if ch is None:
+    for k in range(n):
+        i = order[k] if order is not None else k ^ swap
+        c = cases[i]
+        if c is None:
             continue
         live += 1
         # The ownership check above made every channel this runtime's (``here``).
-        if sends[i]:
-            if ch._send_now(here, values[i]):  # raises ChanClosedError on a closed channel
-                return i, None, True
-        else:
+        if isinstance(c, _Chan):
+            ch = c
             v = ch._take(here)
             if v is _CLOSED:
                 return i, None, False
             if v is not _EMPTY:
                 return i, v, True
+        else:
+            ch = c[0]
+            if ch._send_now(here, c[1]):  # raises ChanClosedError on a closed channel
+                return i, None, True
     if default:
         return -1, None, False
 
@@ -113,35 +136,46 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
         s.gopark(WAIT_SELECT_NO_CASES)  # only shutdown (or a deadlock report) ends this
         raise RuntimeError("gonet: select with no cases woke up")
 
-    # Pass 2: enqueue on every channel and park once.
-    seq = g.parkseq
-    sudogs: list[Sudog] = []
-    for i in order:
-        ch = chans[i]
-        if ch is None:
+    # Pass 2: enqueue a sudog on every channel, in the same order, and park once.
+    chain: Sudog | None = None
+    for k in range(n):
+        i = order[k] if order is not None else k ^ swap
+        c = cases[i]
+        if c is None:
             continue
-        is_send = sends[i]
-        sg = Sudog(g, seq, values[i] if is_send else None, i, is_send)
-        sudogs.append(sg)
-        (ch.sendq if is_send else ch.recvq).append(sg)
+        if isinstance(c, _Chan):
+            ch = c
+            sg = acquire_sudog(g, ch, None, i, False)
+            enqueue(ch.recvq, sg)
+        else:
+            ch = c[0]
+            sg = acquire_sudog(g, ch, c[1], i, True)
+            enqueue(ch.sendq, sg)
+        sg.waitlink = chain
+        chain = sg
     fired: Sudog | None = None
     try:
         fired = s.gopark(WAIT_SELECT)
     finally:
-        # Pass 3: unlink the sudogs that did not fire (Go's dequeueSudoG).
-        for sg in sudogs:
-            if sg is fired:
-                continue
-            ch = chans[sg.index]
-            assert ch is not None
-            q = ch.sendq if sg.is_send else ch.recvq
-            try:
-                q.remove(sg)
-            except ValueError:
-                pass
+        # Pass 3: unlink the sudogs that did not fire (Go's dequeueSudoG), in O(1) each.
+        sgl = chain
+        while sgl is not None:
+            if sgl is not fired:
+                ch = sgl.c
+                unlink(ch.sendq if sgl.is_send else ch.recvq, sgl)
+            sgl = sgl.waitlink
     assert fired is not None
-    if fired.is_send:
-        if not fired.success:
+    index = fired.index
+    elem = fired.elem
+    ok = fired.success
+    is_send = fired.is_send
+    sgl = chain
+    while sgl is not None:  # every sudog is unlinked now: back to the goroutine's cache
+        nxt = sgl.waitlink
+        release_sudog(g, sgl)
+        sgl = nxt
+    if is_send:
+        if not ok:
             raise ChanClosedError("send on closed channel")
-        return fired.index, None, True
-    return fired.index, fired.elem, fired.success
+        return index, None, True
+    return index, elem, ok

@@ -8,8 +8,9 @@ off by default; ``GONET_SYSMON=1`` (or a threshold in milliseconds, e.g.
 ``GONET_SYSMON=50``) turns it on.
 
 The thread only *reads* the scheduler's ``curg`` and ``schedtick`` fields (a
-counter that changes at every goroutine switch) and the
-interpreter's frames; it never touches scheduler state.
+counter that :func:`.g.execute`, the one entry into a goroutine, bumps at
+every switch) and the interpreter's frames; it never touches scheduler state.
+So it needs only a :class:`.g.Sched`, not the whole ``Runtime``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import traceback
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .proc import Runtime
+    from .g import Sched
 
 __all__ = ["Sysmon"]
 
@@ -31,7 +32,7 @@ DEFAULT_THRESHOLD = 0.100
 class Sysmon:
     """Sysmon watches one runtime from a daemon thread."""
 
-    def __init__(self, rt: Runtime, threshold: float = DEFAULT_THRESHOLD,
+    def __init__(self, rt: Sched, threshold: float = DEFAULT_THRESHOLD,
                  out: TextIO | None = None) -> None:
         self.rt = rt
         self.threshold = threshold
@@ -42,7 +43,7 @@ class Sysmon:
         self._thread.start()
 
     @classmethod
-    def from_env(cls, rt: Runtime, value: str) -> Sysmon | None:
+    def from_env(cls, rt: Sched, value: str) -> Sysmon | None:
         """from_env builds a Sysmon from ``GONET_SYSMON``: ``1`` or a threshold in ms."""
         value = value.strip()
         if value in ("", "0", "off", "false"):

@@ -13,6 +13,7 @@ import time
 
 from .._runtime.debug import format_goroutines
 from .._runtime.g import getsched
+from .._runtime.gstatus import DEAD
 from .._runtime.proc import Runtime, sleep
 
 __all__ = ["LeakError", "check_runtime_leaks", "open_fds"]
@@ -45,7 +46,7 @@ def check_runtime_leaks(grace: float = 2.0) -> None:
     me = rt.checkg()
     deadline = time.monotonic() + grace
     while True:
-        others = [g for g in rt.allgs.values() if g is not me and g.status != 4]
+        others = [g for g in rt.allgs.values() if g is not me and g.status != DEAD]
         # Borrowed descriptors (gonet.patch's sockets of a pool) outlive run() by design.
         pds = [pd for pd in rt.netpoll.registered() if not getattr(pd.user, "borrowed", False)]
         timers = rt.timers.live

@@ -30,6 +30,7 @@ import pytest
 from .._runtime import proc
 from .._runtime.debug import format_goroutines
 from .._runtime.g import current_sched
+from .._runtime.gstatus import DEAD
 from .leakcheck import open_fds
 
 
@@ -43,7 +44,7 @@ def _runtime_leaks(rt: Any) -> str:
     """Describe what is still alive when main has returned (after letting it settle)."""
     rt.settle()
     main = rt.main
-    alive = [g for g in rt.allgs.values() if g is not main and g.status != 4]
+    alive = [g for g in rt.allgs.values() if g is not main and g.status != DEAD]
     # Borrowed descriptors (gonet.patch's sockets of a pool) outlive run() by design.
     pds = [pd for pd in rt.netpoll.registered() if not getattr(pd.user, "borrowed", False)]
     timers = rt.timers.live
