@@ -70,11 +70,26 @@ _EOF: Any = object()  # the sticky read state after close_notify (or Go's bounda
 _local = threading.local()
 
 
-def _read_buffer() -> memoryview:
-    mv: memoryview | None = getattr(_local, "mv", None)
-    if mv is None:
-        mv = _local.mv = memoryview(bytearray(READ_CHUNK))
-    return mv
+class _ReadBuffer:
+    """The thread's ciphertext buffer, and the last slice of it fed to a BIO.
+
+    An echo-like peer sends the same size again and again: keeping the view
+    ``cut`` of the first ``cut_len`` bytes spares a new memoryview per read.
+    """
+
+    __slots__ = ("cut", "cut_len", "mv")
+
+    def __init__(self) -> None:
+        self.mv = memoryview(bytearray(READ_CHUNK))
+        self.cut = self.mv[:0]
+        self.cut_len = 0
+
+
+def _read_buffer() -> _ReadBuffer:
+    rb: _ReadBuffer | None = getattr(_local, "rb", None)
+    if rb is None:
+        rb = _local.rb = _ReadBuffer()
+    return rb
 
 
 class TLSConn(ConnInfo):
@@ -91,7 +106,7 @@ class TLSConn(ConnInfo):
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
         "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
-        "_rec", "_rerr", "_ssl", "_tid", "_werr",
+        "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -111,7 +126,8 @@ class TLSConn(ConnInfo):
         # The hot calls (read, write, pending) go to the C object under the
         # SSLObject: its Python wrappers add a frame each and do nothing else.
         self._ssl = getattr(self._obj, "_sslobj", self._obj)
-        self._mv = _read_buffer()
+        self._rb = _read_buffer()
+        self._mv = self._rb.mv
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
         self._hs_mu = gonet.Mutex()
@@ -241,6 +257,7 @@ class TLSConn(ConnInfo):
         obj = self._ssl
         inc = self._in
         rec = self._rec
+        m = n  # what to ask OpenSSL for: n, or less when the plaintext is known to be shorter
         while True:
             if self._rerr is not None:
                 if self._rerr is _EOF:
@@ -253,9 +270,9 @@ class TLSConn(ConnInfo):
             # SSLWantReadError is raised per read on the common path.
             if inc.pending > rec.partial or obj.pending():
                 try:
-                    data = obj.read(n) if buffer is None else obj.read(n, buffer)
+                    data = obj.read(m) if buffer is None else obj.read(m, buffer)
                 except ssl.SSLWantReadError:
-                    pass  # a record without application data (a ticket, a KeyUpdate)
+                    m = n  # a record without application data (a ticket, a KeyUpdate)
                 except ssl.SSLZeroReturnError:  # close_notify after our own
                     self._rerr = _EOF
                     continue
@@ -285,10 +302,22 @@ class TLSConn(ConnInfo):
             if k == 0:
                 self._transport_eof()
                 continue
-            inc.write(mv[:k])
-            # Exactly one whole record (the common case) leaves the tracker at a boundary.
-            if rec.partial or k < HEADER_LEN or k != ((mv[3] << 8) | mv[4]) + HEADER_LEN:
+            rb = self._rb
+            if k != rb.cut_len:
+                rb.cut = mv[:k]
+                rb.cut_len = k
+            inc.write(rb.cut)
+            body = k - HEADER_LEN
+            if rec.partial or body < 0 or body != ((mv[3] << 8) | mv[4]):
                 rec.feed(mv, k)
+                m = n
+            elif body < n:
+                # Exactly one whole record (the common case) leaves the tracker at a
+                # boundary, and its plaintext is shorter than its body: asking for no
+                # more spares _ssl a 16 KiB allocation it would shrink again.
+                m = body if body else 1
+            else:
+                m = n
 
     def _feed(self, n: int) -> None:
         mv = self._mv
@@ -350,7 +379,8 @@ class TLSConn(ConnInfo):
                     self._ssl.write(data)
                     out = self._out
                     conn = self._conn
-                    while out.pending:
+                    conn.write(out.read())  # at least one record
+                    while out.pending:  # a reader's (KeyUpdate reply) while we were parked
                         conn.write(out.read())
                 except ssl.SSLWantReadError:
                     self._renegotiation(0)
