@@ -8,10 +8,12 @@ goroutine parks in the inner conn's ``read_into`` like any other reader.
 State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
 
     hs_mu   one handshake at a time; held around the whole handshake
-    in_mu   the read side: the incoming BIO, the record tracker, sticky read error
-    out_mu  the write side: the outgoing BIO's *drain* to the inner conn and
+    in_lk   the read side: the incoming BIO, the record tracker, sticky read error
+    out_lk  the write side: the outgoing BIO's *drain* to the inner conn and
             the sticky write error; records leave in the order OpenSSL made them
-    lock order: hs_mu -> in_mu -> out_mu (a reader only ever try-locks out_mu)
+    lock order: hs_mu -> in_lk -> out_lk (a reader only ever try-locks out_lk)
+    (in_lk and out_lk are lock.py's ConnLock: a gonet.Mutex behind an inline
+    fast path, taken without a call when uncontended)
 
 * The handshake runs on the first read or write (or an explicit
   :meth:`TLSConn.handshake`) and its error is sticky, as in Go.
@@ -21,8 +23,8 @@ State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
   errors retryable; the partial record waits in the BIO).
 * Reading may make OpenSSL queue records of its own (a TLS 1.3 KeyUpdate
   reply, an alert). Before parking for input the reader sends them, but only
-  if it can take ``out_mu`` at once; otherwise the holder sends them, because
-  every holder of ``out_mu`` drains the outgoing BIO completely before it
+  if it can take ``out_lk`` at once; otherwise the holder sends them, because
+  every holder of ``out_lk`` drains the outgoing BIO completely before it
   lets go. So the bytes leave in order and a reader never waits for a writer.
 * EOF: the peer's close_notify reads as ``b""`` (for ever after). A transport
   EOF without it raises :class:`TruncatedError`; with
@@ -46,6 +48,7 @@ import gonet
 
 from .errors import TruncatedError, again
 from .info import ConnectionState, ConnInfo
+from .lock import ConnLock, get_ident
 from .record import HEADER_LEN, RecordTracker
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
@@ -105,7 +108,7 @@ class TLSConn(ConnInfo):
 
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
-        "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
+        "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_mv", "_obj", "_out", "_out_lk",
         "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
@@ -130,9 +133,10 @@ class TLSConn(ConnInfo):
         self._mv = self._rb.mv
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
+        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._hs_mu = gonet.Mutex()
-        self._in_mu = gonet.Mutex()
-        self._out_mu = gonet.Mutex()
+        self._in_lk = ConnLock(self._tid, "read")  # read and write locks: see lock.py
+        self._out_lk = ConnLock(self._tid, "write")
         self._hs_done = False
         self._hs_err: BaseException | None = None
         self._rerr: Any = None  # None, _EOF or the sticky read error
@@ -140,7 +144,6 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
-        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -172,16 +175,16 @@ class TLSConn(ConnInfo):
                 return
             if self._closed:
                 raise self._closed_error("handshake")
-            self._in_mu.lock()
-            self._out_mu.lock()
+            self._in_lk.lock()
+            self._out_lk.lock()
             try:
                 self._run_handshake()
             except Exception as e:
                 self._hs_err = e
                 raise
             finally:
-                self._out_mu.unlock()
-                self._in_mu.unlock()
+                self._out_lk.unlock()
+                self._in_lk.unlock()
         finally:
             self._hs_mu.unlock()
 
@@ -232,12 +235,18 @@ class TLSConn(ConnInfo):
             # One SSL_read returns at most one record: asking for more only makes
             # _ssl allocate a larger bytes object and shrink it again.
             n = MAX_PLAINTEXT
-        mu = self._in_mu
-        mu.lock()
+        lk = self._in_lk  # lk.lock(), inlined (lock.py)
+        if lk.state or get_ident() != lk.tid:
+            lk.lock_slow()
+        else:
+            lk.state = 1
         try:
             return self._read_locked(n, None)  # type: ignore[no-any-return]
         finally:
-            mu.unlock()
+            if lk.state == 1:
+                lk.state = 0
+            else:
+                lk.unlock_slow()
 
     def read_into(self, buffer: Any) -> int:
         """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
@@ -246,12 +255,18 @@ class TLSConn(ConnInfo):
         n = memoryview(buffer).nbytes
         if n == 0:
             return 0
-        mu = self._in_mu
-        mu.lock()
+        lk = self._in_lk
+        if lk.state or get_ident() != lk.tid:
+            lk.lock_slow()
+        else:
+            lk.state = 1
         try:
             return self._read_locked(n, buffer)  # type: ignore[no-any-return]
         finally:
-            mu.unlock()
+            if lk.state == 1:
+                lk.state = 0
+            else:
+                lk.unlock_slow()
 
     def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
         obj = self._ssl
@@ -338,8 +353,8 @@ class TLSConn(ConnInfo):
 
     def _flush_from_reader(self) -> None:
         """Send what OpenSSL queued while reading, if no one else holds the write side."""
-        mu = self._out_mu
-        if not mu.try_lock():
+        lk = self._out_lk
+        if not lk.try_lock():
             return  # the holder drains the whole outgoing BIO before unlocking
         try:
             if self._werr is None:
@@ -348,7 +363,7 @@ class TLSConn(ConnInfo):
                 except OSError as e:
                     self._werr = e  # the write side is broken; reads go on
         finally:
-            mu.unlock()
+            lk.unlock()
 
     # --- write -----------------------------------------------------------------------
 
@@ -369,8 +384,11 @@ class TLSConn(ConnInfo):
             except OSError as e:
                 e.written = 0  # type: ignore[attr-defined]
                 raise
-        mu = self._out_mu
-        mu.lock()
+        lk = self._out_lk  # lk.lock(), inlined (lock.py)
+        if lk.state or get_ident() != lk.tid:
+            lk.lock_slow()
+        else:
+            lk.state = 1
         try:
             if (type(data) is bytes and self._werr is None and not self._closed
                     and not self._cn_sent and 0 < len(data) <= WRITE_CHUNK):
@@ -391,7 +409,10 @@ class TLSConn(ConnInfo):
                 return len(data)
             return self._write_locked(data)
         finally:
-            mu.unlock()
+            if lk.state == 1:
+                lk.state = 0
+            else:
+                lk.unlock_slow()
 
     def _write_locked(self, data: Any) -> int:
         if self._werr is not None:
@@ -434,7 +455,7 @@ class TLSConn(ConnInfo):
         raise err from None
 
     def _drain(self) -> None:
-        """Write everything in the outgoing BIO to the inner conn (caller holds out_mu)."""
+        """Write everything in the outgoing BIO to the inner conn (caller holds out_lk)."""
         out = self._out
         conn = self._conn
         while out.pending:
@@ -460,9 +481,9 @@ class TLSConn(ConnInfo):
         self._closed = True
         if threading.get_ident() != self._tid:
             return self._conn.close()
-        # Go's activeCall interlock: a held out_mu is a write in flight; close breaks it, no alert.
+        # Go's activeCall interlock: a held out_lk is a write in flight; close breaks it, no alert.
         if (self._hs_done and not self._cn_sent and self._werr is None
-                and not self._out_mu.locked()):
+                and not self._out_lk.locked()):
             try:
                 self._close_notify()
             except OSError:
@@ -482,8 +503,8 @@ class TLSConn(ConnInfo):
         self._close_notify()
 
     def _close_notify(self) -> None:
-        mu = self._out_mu
-        mu.lock()
+        lk = self._out_lk
+        lk.lock()
         try:
             if not self._cn_sent:
                 self._cn_sent = True
@@ -494,7 +515,7 @@ class TLSConn(ConnInfo):
             if self._cn_err is not None:
                 raise again(self._cn_err)
         finally:
-            mu.unlock()
+            lk.unlock()
 
     def _send_close_notify(self) -> None:
         conn = self._conn
