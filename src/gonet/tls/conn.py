@@ -49,6 +49,7 @@ import gonet
 from .errors import TruncatedError, again
 from .info import ConnectionState, ConnInfo
 from .lock import ConnLock, get_ident
+from .readbuf import read_buffer
 from .record import HEADER_LEN, RecordTracker
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
@@ -62,37 +63,7 @@ WRITE_CHUNK = 256 * 1024
 #: MAX_PLAINTEXT is the most plaintext one TLS record carries (RFC 8446 5.1: 2^14 bytes).
 MAX_PLAINTEXT = 16384
 
-#: Ciphertext read from the inner conn at once (four full records).
-READ_CHUNK = 64 * 1024
-
 _EOF: Any = object()  # the sticky read state after close_notify (or Go's boundary EOF)
-
-# One read buffer per thread: ciphertext goes from the socket into it and on
-# into the incoming BIO without the goroutine parking in between, so every
-# conn of a runtime can share it (a runtime lives on one thread).
-_local = threading.local()
-
-
-class _ReadBuffer:
-    """The thread's ciphertext buffer, and the last slice of it fed to a BIO.
-
-    An echo-like peer sends the same size again and again: keeping the view
-    ``cut`` of the first ``cut_len`` bytes spares a new memoryview per read.
-    """
-
-    __slots__ = ("cut", "cut_len", "mv")
-
-    def __init__(self) -> None:
-        self.mv = memoryview(bytearray(READ_CHUNK))
-        self.cut = self.mv[:0]
-        self.cut_len = 0
-
-
-def _read_buffer() -> _ReadBuffer:
-    rb: _ReadBuffer | None = getattr(_local, "rb", None)
-    if rb is None:
-        rb = _local.rb = _ReadBuffer()
-    return rb
 
 
 class TLSConn(ConnInfo):
@@ -129,7 +100,7 @@ class TLSConn(ConnInfo):
         # The hot calls (read, write, pending) go to the C object under the
         # SSLObject: its Python wrappers add a frame each and do nothing else.
         self._ssl = getattr(self._obj, "_sslobj", self._obj)
-        self._rb = _read_buffer()
+        self._rb = read_buffer()
         self._mv = self._rb.mv
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
