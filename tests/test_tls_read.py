@@ -11,6 +11,7 @@ ciphertext is cut on the wire.
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,11 +122,21 @@ def test_read_smaller_than_the_record_returns_the_rest_later(certs: Certs) -> No
         raw.conn.close()
 
 
+@pytest.mark.parametrize("cipher", ["TLSv1.3", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES128-SHA256"])
 @gotest
-def test_one_read_returns_one_whole_small_record(certs: Certs) -> None:
-    # The common echo case: one record per read, all of its plaintext in one call.
-    with gonet.tls.listen("tcp", "127.0.0.1:0", certs.server_context()) as ln:
+def test_one_read_returns_one_whole_small_record(certs: Certs, cipher: str) -> None:
+    # The common echo case: one record per read, all of its plaintext in one call;
+    # with TLS 1.2's AEAD (explicit nonce), ChaCha20 and CBC (IV, MAC, padding)
+    # records too, whose bodies differ from their plaintext by other amounts.
+    ctx = certs.server_context()
+    if cipher != "TLSv1.3":
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(cipher)
+    with gonet.tls.listen("tcp", "127.0.0.1:0", ctx) as ln:
         raw, s = connect(certs, ln)
+        assert s.cipher is not None
+        assert s.cipher[0] == cipher if cipher != "TLSv1.3" else s.version == "TLSv1.3"
         for n in (1, 2, 64, 1000, 16384):
             data = payload(n, n)
             raw.conn.write(raw.records(data))
