@@ -79,7 +79,7 @@ class TLSConn(ConnInfo):
 
     __slots__ = (
         "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
-        "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_mv", "_obj", "_out", "_out_lk",
+        "_buf", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out", "_out_lk",
         "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
@@ -101,7 +101,7 @@ class TLSConn(ConnInfo):
         # SSLObject: its Python wrappers add a frame each and do nothing else.
         self._ssl = getattr(self._obj, "_sslobj", self._obj)
         self._rb = read_buffer()
-        self._mv = self._rb.mv
+        self._buf = self._rb.buf  # a bytearray: gonet.Conn.read_into takes it unchecked
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
         self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
@@ -167,7 +167,7 @@ class TLSConn(ConnInfo):
                 break
             except ssl.SSLWantReadError:
                 self._drain()
-                n = self._conn.read_into(self._mv)
+                n = self._conn.read_into(self._buf)
                 if n == 0:
                     raise TruncatedError(
                         "tls: handshake: the peer closed the connection before completing it",
@@ -277,9 +277,9 @@ class TLSConn(ConnInfo):
             # what the peer waits for), then park in the inner conn.
             if self._out.pending:
                 self._flush_from_reader()
-            mv = self._mv
+            buf = self._buf
             try:
-                k = self._conn.read_into(mv)
+                k = self._conn.read_into(buf)
             except gonet.DeadlineExceededError:
                 raise  # retryable: the partial record stays in the BIO (Go: Temporary)
             except OSError as e:
@@ -290,12 +290,12 @@ class TLSConn(ConnInfo):
                 continue
             rb = self._rb
             if k != rb.cut_len:
-                rb.cut = mv[:k]
+                rb.cut = rb.mv[:k]
                 rb.cut_len = k
             inc.write(rb.cut)
             body = k - HEADER_LEN
-            if rec.partial or body < 0 or body != ((mv[3] << 8) | mv[4]):
-                rec.feed(mv, k)
+            if rec.partial or body < 0 or body != ((buf[3] << 8) | buf[4]):
+                rec.feed(buf, k)
                 m = n
             elif body < n:
                 # Exactly one whole record (the common case) leaves the tracker at a
@@ -306,9 +306,8 @@ class TLSConn(ConnInfo):
                 m = n
 
     def _feed(self, n: int) -> None:
-        mv = self._mv
-        self._in.write(mv[:n])
-        self._rec.feed(mv, n)
+        self._in.write(self._rb.mv[:n])
+        self._rec.feed(self._buf, n)
 
     def _transport_eof(self) -> None:
         at_boundary = self._rec.at_boundary()

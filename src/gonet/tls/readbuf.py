@@ -19,16 +19,20 @@ _local = threading.local()
 
 
 class ReadBuffer:
-    """ReadBuffer is a thread's ciphertext buffer ``mv``, and the last slice of it fed to a BIO.
+    """ReadBuffer is a thread's ciphertext buffer ``buf``, and the last slice of it fed to a BIO.
 
-    An echo-like peer sends the same size again and again: keeping the view
-    ``cut`` of the first ``cut_len`` bytes spares a new memoryview per read.
+    ``buf`` is a ``bytearray`` (``gonet.Conn.read_into`` takes one without
+    checking it; a memoryview goes through a Python-level check per call),
+    ``mv`` a view of all of it. An echo-like peer sends the same size again
+    and again: keeping the view ``cut`` of the first ``cut_len`` bytes spares
+    a new memoryview per read.
     """
 
-    __slots__ = ("cut", "cut_len", "mv")
+    __slots__ = ("buf", "cut", "cut_len", "mv")
 
     def __init__(self) -> None:
-        self.mv = memoryview(bytearray(READ_CHUNK))
+        self.buf = bytearray(READ_CHUNK)  # never resized: the views stay valid
+        self.mv = memoryview(self.buf)
         self.cut = self.mv[:0]
         self.cut_len = 0
 
