@@ -1,4 +1,4 @@
-"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22).
+"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22; docs/tls.md).
 
 An :class:`ssl.SSLObject` does the protocol; two :class:`ssl.MemoryBIO`
 carry its ciphertext, and the gonet conn underneath moves it. OpenSSL never
@@ -12,28 +12,22 @@ State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
     out_lk  the write side: the outgoing BIO's *drain* to the inner conn and
             the sticky write error; records leave in the order OpenSSL made them
     lock order: hs_mu -> in_lk -> out_lk (a reader only ever try-locks out_lk)
-    (in_lk and out_lk are lock.py's ConnLock: a gonet.Mutex behind an inline
-    fast path, taken without a call when uncontended)
+    in_lk/out_lk: lock.py's ConnLock, taken inline (no call) when uncontended
 
-* The handshake runs on the first read or write (or an explicit
-  :meth:`TLSConn.handshake`) and its error is sticky, as in Go.
-* A write error is sticky (the stream may end mid-record): every later write
-  raises a copy of it (``written == 0``), Go's ``halfConn.setErrorLocked``.
-  A read error is sticky unless it is a timeout (Go keeps ``Temporary``
-  errors retryable; the partial record waits in the BIO).
-* Reading may make OpenSSL queue records of its own (a TLS 1.3 KeyUpdate
-  reply, an alert). Before parking for input the reader sends them, but only
-  if it can take ``out_lk`` at once; otherwise the holder sends them, because
-  every holder of ``out_lk`` drains the outgoing BIO completely before it
-  lets go. So the bytes leave in order and a reader never waits for a writer.
-* EOF: the peer's close_notify reads as ``b""`` (for ever after). A transport
-  EOF without it raises :class:`TruncatedError`; with
-  ``ssl.OP_IGNORE_UNEXPECTED_EOF`` in the context, Go's rule instead: at a
-  record boundary it is a clean EOF, inside a record still an error. The
-  :class:`RecordTracker` knows which (OpenSSL 3 cannot tell them apart).
-* ``close`` sends close_notify within the write deadline or 5 s, whichever
-  comes first (Go's ``closeNotify``), never waits for the peer's, then closes
-  the inner conn. Like Go it skips the alert while a write is in flight.
+* Sticky errors: the handshake's, and every write error (the stream may end
+  mid-record; Go's ``halfConn.setErrorLocked``); a read error unless it is a
+  timeout (Go keeps ``Temporary`` errors retryable; the partial record waits).
+* Reading may make OpenSSL queue records (a KeyUpdate reply, an alert). The
+  reader sends them before parking only if it can take ``out_lk`` at once;
+  otherwise the holder does, as every holder of ``out_lk`` drains the
+  outgoing BIO before it lets go: bytes leave in order, a reader never waits
+  for a writer.
+* EOF: close_notify reads as ``b""``; a transport EOF without it raises
+  :class:`TruncatedError` (with ``ssl.OP_IGNORE_UNEXPECTED_EOF``, Go's rule: a
+  clean EOF at a record boundary). :class:`RecordTracker` knows which.
+* ``close`` sends close_notify within the write deadline or 5 s (Go's
+  ``closeNotify``), never waits for the peer's, skips it while a write is in
+  flight, then closes the inner conn.
 """
 
 from __future__ import annotations
@@ -46,7 +40,7 @@ from typing import Any
 
 import gonet
 
-from .errors import TruncatedError, again
+from .errors import TruncatedError, again, renegotiation_error, unexpected_eof
 from .info import ConnectionState, ConnInfo
 from .lock import ConnLock, get_ident
 from .readbuf import read_buffer
@@ -78,9 +72,9 @@ class TLSConn(ConnInfo):
     """
 
     __slots__ = (
-        "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
-        "_buf", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out", "_out_lk",
-        "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
+        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_conn", "_context",
+        "_go_eof", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out",
+        "_out_lk", "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -202,9 +196,7 @@ class TLSConn(ConnInfo):
             if n < 0:
                 raise ValueError(f"read: negative size {n}")
             return b""  # Go: Read(nil) after the handshake returns 0, nil
-        if n > MAX_PLAINTEXT:
-            # One SSL_read returns at most one record: asking for more only makes
-            # _ssl allocate a larger bytes object and shrink it again.
+        if n > MAX_PLAINTEXT:  # one SSL_read returns at most one record
             n = MAX_PLAINTEXT
         lk = self._in_lk  # lk.lock(), inlined (lock.py)
         if lk.state or get_ident() != lk.tid:
@@ -227,17 +219,11 @@ class TLSConn(ConnInfo):
         if n == 0:
             return 0
         lk = self._in_lk
-        if lk.state or get_ident() != lk.tid:
-            lk.lock_slow()
-        else:
-            lk.state = 1
+        lk.lock()
         try:
             return self._read_locked(n, buffer)  # type: ignore[no-any-return]
         finally:
-            if lk.state == 1:
-                lk.state = 0
-            else:
-                lk.unlock_slow()
+            lk.unlock()
 
     def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
         obj = self._ssl
@@ -314,11 +300,7 @@ class TLSConn(ConnInfo):
         if at_boundary and self._go_eof:
             self._rerr = _EOF  # Go's rule: EOF at a record boundary is a clean EOF
             return
-        where = "at a record boundary" if at_boundary else "inside a TLS record"
-        err = TruncatedError(f"tls: unexpected EOF {where}: the connection was closed "
-                             f"without a close_notify alert (the stream may be truncated)",
-                             mid_record=not at_boundary)
-        self._rerr = err
+        err = self._rerr = unexpected_eof(at_boundary)
         raise err
 
     def _flush_from_reader(self) -> None:
@@ -417,11 +399,7 @@ class TLSConn(ConnInfo):
         raise AssertionError("unreachable")
 
     def _renegotiation(self, written: int) -> None:
-        # Only a TLS 1.2 renegotiation makes SSL_write wait for input; like
-        # Go's server (and its client by default) gonet refuses it.
-        err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
-        err.written = written  # type: ignore[attr-defined]
-        self._werr = err
+        err = self._werr = renegotiation_error(written)  # Go's server refuses it too
         raise err from None
 
     def _drain(self) -> None:
