@@ -1,7 +1,7 @@
 """tls_callgrind: user-space instructions per TLS echo round trip, from two callgrind runs.
 
     python bench/tls_callgrind.py [--servers tls_gonet,tls_gevent] [--size 16384]
-                                  [--short 2] [--long 10] [--top 8]
+                                  [--short 2] [--long 10] [--top 8] [--keep DIR]
 
 CPU time per round trip drifts with the machine's load; instruction counts do
 not. Each server runs under ``valgrind --tool=callgrind`` twice, driven by
@@ -10,7 +10,9 @@ of the two totals over the difference of the round trips served
 (``round_trips_total``: the handshakes and the start-up cancel out; one
 certificate made up front for all runs, as key generation is random work) is the
 cost of one round trip, with the functions that make it up. Kernel work (the socket
-calls) is not counted: see ``perf``/``strace -c`` for that. Needs valgrind.
+calls) is not counted: see ``perf``/``strace -c`` for that. ``--keep DIR`` keeps the
+callgrind files (``<server>.short``/``.long``) for ``callgrind_annotate --tree=caller``,
+e.g. to see who calls ``memcpy``. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--short", type=float, default=2.0)
     p.add_argument("--long", type=float, default=10.0)
     p.add_argument("--top", type=int, default=8)
+    p.add_argument("--keep", type=Path, default=None, help="keep the callgrind files here")
     args = p.parse_args(argv)
     if not shutil.which("valgrind"):
         raise BenchError("valgrind not found")
@@ -83,7 +86,9 @@ def main(argv: list[str]) -> int:
     from tls_common import throwaway_cert
 
     certfile, keyfile = throwaway_cert()
-    with tempfile.TemporaryDirectory(prefix="tls-callgrind-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tls-callgrind-") as tmpdir:
+        tmp = args.keep or Path(tmpdir)
+        tmp.mkdir(parents=True, exist_ok=True)
         for name in args.servers.split(","):
             spec = specs[name]
             spec_argv = [sys.executable, str(SERVERS_DIR / spec.script), *spec.args,

@@ -1,4 +1,4 @@
-"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22).
+"""TLSConn: TLS over a gonet ``Conn`` (Go's ``crypto/tls/conn.go``, go1.22; docs/tls.md).
 
 An :class:`ssl.SSLObject` does the protocol; two :class:`ssl.MemoryBIO`
 carry its ciphertext, and the gonet conn underneath moves it. OpenSSL never
@@ -8,30 +8,26 @@ goroutine parks in the inner conn's ``read_into`` like any other reader.
 State and locks (Go's ``handshakeMutex``, ``in`` and ``out`` halfConns)::
 
     hs_mu   one handshake at a time; held around the whole handshake
-    in_mu   the read side: the incoming BIO, the record tracker, sticky read error
-    out_mu  the write side: the outgoing BIO's *drain* to the inner conn and
+    in_lk   the read side: the incoming BIO, the record tracker, sticky read error
+    out_lk  the write side: the outgoing BIO's *drain* to the inner conn and
             the sticky write error; records leave in the order OpenSSL made them
-    lock order: hs_mu -> in_mu -> out_mu (a reader only ever try-locks out_mu)
+    lock order: hs_mu -> in_lk -> out_lk (a reader only ever try-locks out_lk)
+    in_lk/out_lk: lock.py's ConnLock, taken inline (no call) when uncontended
 
-* The handshake runs on the first read or write (or an explicit
-  :meth:`TLSConn.handshake`) and its error is sticky, as in Go.
-* A write error is sticky (the stream may end mid-record): every later write
-  raises a copy of it (``written == 0``), Go's ``halfConn.setErrorLocked``.
-  A read error is sticky unless it is a timeout (Go keeps ``Temporary``
-  errors retryable; the partial record waits in the BIO).
-* Reading may make OpenSSL queue records of its own (a TLS 1.3 KeyUpdate
-  reply, an alert). Before parking for input the reader sends them, but only
-  if it can take ``out_mu`` at once; otherwise the holder sends them, because
-  every holder of ``out_mu`` drains the outgoing BIO completely before it
-  lets go. So the bytes leave in order and a reader never waits for a writer.
-* EOF: the peer's close_notify reads as ``b""`` (for ever after). A transport
-  EOF without it raises :class:`TruncatedError`; with
-  ``ssl.OP_IGNORE_UNEXPECTED_EOF`` in the context, Go's rule instead: at a
-  record boundary it is a clean EOF, inside a record still an error. The
-  :class:`RecordTracker` knows which (OpenSSL 3 cannot tell them apart).
-* ``close`` sends close_notify within the write deadline or 5 s, whichever
-  comes first (Go's ``closeNotify``), never waits for the peer's, then closes
-  the inner conn. Like Go it skips the alert while a write is in flight.
+* Sticky errors: the handshake's, and every write error (the stream may end
+  mid-record; Go's ``halfConn.setErrorLocked``); a read error unless it is a
+  timeout (Go keeps ``Temporary`` errors retryable; the partial record waits).
+* Reading may make OpenSSL queue records (a KeyUpdate reply, an alert). The
+  reader sends them before parking only if it can take ``out_lk`` at once;
+  otherwise the holder does, as every holder of ``out_lk`` drains the
+  outgoing BIO before it lets go: bytes leave in order, a reader never waits
+  for a writer.
+* EOF: close_notify reads as ``b""``; a transport EOF without it raises
+  :class:`TruncatedError` (with ``ssl.OP_IGNORE_UNEXPECTED_EOF``, Go's rule: a
+  clean EOF at a record boundary). :class:`RecordTracker` knows which.
+* ``close`` sends close_notify within the write deadline or 5 s (Go's
+  ``closeNotify``), never waits for the peer's, skips it while a write is in
+  flight, then closes the inner conn.
 """
 
 from __future__ import annotations
@@ -44,8 +40,10 @@ from typing import Any
 
 import gonet
 
-from .errors import TruncatedError, again
+from .errors import TruncatedError, again, renegotiation_error, unexpected_eof
 from .info import ConnectionState, ConnInfo
+from .lock import ConnLock, get_ident
+from .readbuf import read_buffer
 from .record import HEADER_LEN, RecordTracker
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
@@ -59,22 +57,7 @@ WRITE_CHUNK = 256 * 1024
 #: MAX_PLAINTEXT is the most plaintext one TLS record carries (RFC 8446 5.1: 2^14 bytes).
 MAX_PLAINTEXT = 16384
 
-#: Ciphertext read from the inner conn at once (four full records).
-READ_CHUNK = 64 * 1024
-
 _EOF: Any = object()  # the sticky read state after close_notify (or Go's boundary EOF)
-
-# One read buffer per thread: ciphertext goes from the socket into it and on
-# into the incoming BIO without the goroutine parking in between, so every
-# conn of a runtime can share it (a runtime lives on one thread).
-_local = threading.local()
-
-
-def _read_buffer() -> memoryview:
-    mv: memoryview | None = getattr(_local, "mv", None)
-    if mv is None:
-        mv = _local.mv = memoryview(bytearray(READ_CHUNK))
-    return mv
 
 
 class TLSConn(ConnInfo):
@@ -89,9 +72,9 @@ class TLSConn(ConnInfo):
     """
 
     __slots__ = (
-        "__weakref__", "_closed", "_cn_err", "_cn_sent", "_conn", "_context", "_go_eof",
-        "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_mu", "_mv", "_obj", "_out", "_out_mu",
-        "_rec", "_rerr", "_ssl", "_tid", "_werr",
+        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_conn", "_context",
+        "_go_eof", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out",
+        "_out_lk", "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -111,12 +94,14 @@ class TLSConn(ConnInfo):
         # The hot calls (read, write, pending) go to the C object under the
         # SSLObject: its Python wrappers add a frame each and do nothing else.
         self._ssl = getattr(self._obj, "_sslobj", self._obj)
-        self._mv = _read_buffer()
+        self._rb = read_buffer()
+        self._buf = self._rb.buf  # a bytearray: gonet.Conn.read_into takes it unchecked
         self._rec = RecordTracker()
         self._go_eof = bool(context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0))
+        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._hs_mu = gonet.Mutex()
-        self._in_mu = gonet.Mutex()
-        self._out_mu = gonet.Mutex()
+        self._in_lk = ConnLock(self._tid, "read")  # read and write locks: see lock.py
+        self._out_lk = ConnLock(self._tid, "write")
         self._hs_done = False
         self._hs_err: BaseException | None = None
         self._rerr: Any = None  # None, _EOF or the sticky read error
@@ -124,7 +109,6 @@ class TLSConn(ConnInfo):
         self._cn_sent = False
         self._cn_err: BaseException | None = None
         self._closed = False
-        self._tid = threading.get_ident()  # the owning runtime's: only it takes the locks
         self._rd: float | None = None  # the deadlines set through this conn
         self._wd: float | None = None
 
@@ -156,16 +140,16 @@ class TLSConn(ConnInfo):
                 return
             if self._closed:
                 raise self._closed_error("handshake")
-            self._in_mu.lock()
-            self._out_mu.lock()
+            self._in_lk.lock()
+            self._out_lk.lock()
             try:
                 self._run_handshake()
             except Exception as e:
                 self._hs_err = e
                 raise
             finally:
-                self._out_mu.unlock()
-                self._in_mu.unlock()
+                self._out_lk.unlock()
+                self._in_lk.unlock()
         finally:
             self._hs_mu.unlock()
 
@@ -177,7 +161,7 @@ class TLSConn(ConnInfo):
                 break
             except ssl.SSLWantReadError:
                 self._drain()
-                n = self._conn.read_into(self._mv)
+                n = self._conn.read_into(self._buf)
                 if n == 0:
                     raise TruncatedError(
                         "tls: handshake: the peer closed the connection before completing it",
@@ -212,16 +196,20 @@ class TLSConn(ConnInfo):
             if n < 0:
                 raise ValueError(f"read: negative size {n}")
             return b""  # Go: Read(nil) after the handshake returns 0, nil
-        if n > MAX_PLAINTEXT:
-            # One SSL_read returns at most one record: asking for more only makes
-            # _ssl allocate a larger bytes object and shrink it again.
+        if n > MAX_PLAINTEXT:  # one SSL_read returns at most one record
             n = MAX_PLAINTEXT
-        mu = self._in_mu
-        mu.lock()
+        lk = self._in_lk  # lk.lock(), inlined (lock.py)
+        if lk.state or get_ident() != lk.tid:
+            lk.lock_slow()
+        else:
+            lk.state = 1
         try:
             return self._read_locked(n, None)  # type: ignore[no-any-return]
         finally:
-            mu.unlock()
+            if lk.state == 1:
+                lk.state = 0
+            else:
+                lk.unlock_slow()
 
     def read_into(self, buffer: Any) -> int:
         """read_into is :meth:`read` into a writable buffer; returns the byte count, 0 at EOF."""
@@ -230,17 +218,18 @@ class TLSConn(ConnInfo):
         n = memoryview(buffer).nbytes
         if n == 0:
             return 0
-        mu = self._in_mu
-        mu.lock()
+        lk = self._in_lk
+        lk.lock()
         try:
             return self._read_locked(n, buffer)  # type: ignore[no-any-return]
         finally:
-            mu.unlock()
+            lk.unlock()
 
     def _read_locked(self, n: int, buffer: Any) -> Any:  # bytes, or an int with a buffer
         obj = self._ssl
         inc = self._in
         rec = self._rec
+        m = n  # what to ask OpenSSL for: n, or less when the plaintext is known to be shorter
         while True:
             if self._rerr is not None:
                 if self._rerr is _EOF:
@@ -253,9 +242,9 @@ class TLSConn(ConnInfo):
             # SSLWantReadError is raised per read on the common path.
             if inc.pending > rec.partial or obj.pending():
                 try:
-                    data = obj.read(n) if buffer is None else obj.read(n, buffer)
+                    data = obj.read(m) if buffer is None else obj.read(m, buffer)
                 except ssl.SSLWantReadError:
-                    pass  # a record without application data (a ticket, a KeyUpdate)
+                    m = n  # a record without application data (a ticket, a KeyUpdate)
                 except ssl.SSLZeroReturnError:  # close_notify after our own
                     self._rerr = _EOF
                     continue
@@ -274,9 +263,9 @@ class TLSConn(ConnInfo):
             # what the peer waits for), then park in the inner conn.
             if self._out.pending:
                 self._flush_from_reader()
-            mv = self._mv
+            buf = self._buf
             try:
-                k = self._conn.read_into(mv)
+                k = self._conn.read_into(buf)
             except gonet.DeadlineExceededError:
                 raise  # retryable: the partial record stays in the BIO (Go: Temporary)
             except OSError as e:
@@ -285,32 +274,39 @@ class TLSConn(ConnInfo):
             if k == 0:
                 self._transport_eof()
                 continue
-            inc.write(mv[:k])
-            # Exactly one whole record (the common case) leaves the tracker at a boundary.
-            if rec.partial or k < HEADER_LEN or k != ((mv[3] << 8) | mv[4]) + HEADER_LEN:
-                rec.feed(mv, k)
+            rb = self._rb
+            if k != rb.cut_len:
+                rb.cut = rb.mv[:k]
+                rb.cut_len = k
+            inc.write(rb.cut)
+            body = k - HEADER_LEN
+            if rec.partial or body < 0 or body != ((buf[3] << 8) | buf[4]):
+                rec.feed(buf, k)
+                m = n
+            elif body < n:
+                # Exactly one whole record (the common case) leaves the tracker at a
+                # boundary, and its plaintext is shorter than its body: asking for no
+                # more spares _ssl a 16 KiB allocation it would shrink again.
+                m = body if body else 1
+            else:
+                m = n
 
     def _feed(self, n: int) -> None:
-        mv = self._mv
-        self._in.write(mv[:n])
-        self._rec.feed(mv, n)
+        self._in.write(self._rb.mv[:n])
+        self._rec.feed(self._buf, n)
 
     def _transport_eof(self) -> None:
         at_boundary = self._rec.at_boundary()
         if at_boundary and self._go_eof:
             self._rerr = _EOF  # Go's rule: EOF at a record boundary is a clean EOF
             return
-        where = "at a record boundary" if at_boundary else "inside a TLS record"
-        err = TruncatedError(f"tls: unexpected EOF {where}: the connection was closed "
-                             f"without a close_notify alert (the stream may be truncated)",
-                             mid_record=not at_boundary)
-        self._rerr = err
+        err = self._rerr = unexpected_eof(at_boundary)
         raise err
 
     def _flush_from_reader(self) -> None:
         """Send what OpenSSL queued while reading, if no one else holds the write side."""
-        mu = self._out_mu
-        if not mu.try_lock():
+        lk = self._out_lk
+        if not lk.try_lock():
             return  # the holder drains the whole outgoing BIO before unlocking
         try:
             if self._werr is None:
@@ -319,7 +315,7 @@ class TLSConn(ConnInfo):
                 except OSError as e:
                     self._werr = e  # the write side is broken; reads go on
         finally:
-            mu.unlock()
+            lk.unlock()
 
     # --- write -----------------------------------------------------------------------
 
@@ -340,8 +336,11 @@ class TLSConn(ConnInfo):
             except OSError as e:
                 e.written = 0  # type: ignore[attr-defined]
                 raise
-        mu = self._out_mu
-        mu.lock()
+        lk = self._out_lk  # lk.lock(), inlined (lock.py)
+        if lk.state or get_ident() != lk.tid:
+            lk.lock_slow()
+        else:
+            lk.state = 1
         try:
             if (type(data) is bytes and self._werr is None and not self._closed
                     and not self._cn_sent and 0 < len(data) <= WRITE_CHUNK):
@@ -350,7 +349,8 @@ class TLSConn(ConnInfo):
                     self._ssl.write(data)
                     out = self._out
                     conn = self._conn
-                    while out.pending:
+                    conn.write(out.read())  # at least one record
+                    while out.pending:  # a reader's (KeyUpdate reply) while we were parked
                         conn.write(out.read())
                 except ssl.SSLWantReadError:
                     self._renegotiation(0)
@@ -361,7 +361,10 @@ class TLSConn(ConnInfo):
                 return len(data)
             return self._write_locked(data)
         finally:
-            mu.unlock()
+            if lk.state == 1:
+                lk.state = 0
+            else:
+                lk.unlock_slow()
 
     def _write_locked(self, data: Any) -> int:
         if self._werr is not None:
@@ -396,15 +399,11 @@ class TLSConn(ConnInfo):
         raise AssertionError("unreachable")
 
     def _renegotiation(self, written: int) -> None:
-        # Only a TLS 1.2 renegotiation makes SSL_write wait for input; like
-        # Go's server (and its client by default) gonet refuses it.
-        err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
-        err.written = written  # type: ignore[attr-defined]
-        self._werr = err
+        err = self._werr = renegotiation_error(written)  # Go's server refuses it too
         raise err from None
 
     def _drain(self) -> None:
-        """Write everything in the outgoing BIO to the inner conn (caller holds out_mu)."""
+        """Write everything in the outgoing BIO to the inner conn (caller holds out_lk)."""
         out = self._out
         conn = self._conn
         while out.pending:
@@ -430,9 +429,9 @@ class TLSConn(ConnInfo):
         self._closed = True
         if threading.get_ident() != self._tid:
             return self._conn.close()
-        # Go's activeCall interlock: a held out_mu is a write in flight; close breaks it, no alert.
+        # Go's activeCall interlock: a held out_lk is a write in flight; close breaks it, no alert.
         if (self._hs_done and not self._cn_sent and self._werr is None
-                and not self._out_mu.locked()):
+                and not self._out_lk.locked()):
             try:
                 self._close_notify()
             except OSError:
@@ -452,8 +451,8 @@ class TLSConn(ConnInfo):
         self._close_notify()
 
     def _close_notify(self) -> None:
-        mu = self._out_mu
-        mu.lock()
+        lk = self._out_lk
+        lk.lock()
         try:
             if not self._cn_sent:
                 self._cn_sent = True
@@ -464,7 +463,7 @@ class TLSConn(ConnInfo):
             if self._cn_err is not None:
                 raise again(self._cn_err)
         finally:
-            mu.unlock()
+            lk.unlock()
 
     def _send_close_notify(self) -> None:
         conn = self._conn

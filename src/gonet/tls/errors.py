@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import ssl
 
-__all__ = ["TruncatedError", "again"]
+__all__ = ["TruncatedError", "again", "renegotiation_error", "unexpected_eof"]
 
 
 class TruncatedError(ssl.SSLEOFError):
@@ -55,3 +55,18 @@ def again(err: BaseException) -> BaseException:
     if isinstance(e, OSError):
         e.written = 0  # type: ignore[attr-defined]
     return e
+
+
+def unexpected_eof(at_boundary: bool) -> TruncatedError:
+    """unexpected_eof is the error of a transport EOF without close_notify after the handshake."""
+    where = "at a record boundary" if at_boundary else "inside a TLS record"
+    return TruncatedError(f"tls: unexpected EOF {where}: the connection was closed without "
+                          f"a close_notify alert (the stream may be truncated)",
+                          mid_record=not at_boundary)
+
+
+def renegotiation_error(written: int) -> ssl.SSLError:
+    """renegotiation_error: SSL_write waits for input only in a TLS 1.2 renegotiation, refused as in Go."""
+    err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
+    err.written = written  # type: ignore[attr-defined]
+    return err
