@@ -48,9 +48,14 @@ if TYPE_CHECKING:
 __all__ = ["PATCHES", "registrations_of"]
 
 _ss = _socket.socket
-DONTWAIT = socket.MSG_DONTWAIT
+# Plain ints, not the IntFlag/IntEnum members of socket.py: ``flags | MSG_DONTWAIT``
+# and ``sock.type`` on the enum classes run Python-level enum code on every call.
+DONTWAIT = int(socket.MSG_DONTWAIT)
+_PEEK = int(socket.MSG_PEEK)
+_STREAM = int(socket.SOCK_STREAM)
 _gettimeout = _ss.gettimeout
 _fileno = _ss.fileno
+_sock_type: Any = _ss.type.__get__  # the C getter: an int, not socket.py's SocketKind property
 
 _recv = _ss.recv
 _recv_into = _ss.recv_into
@@ -146,17 +151,21 @@ def _wait(rc: RawConn, write: bool, deadline: float | None) -> None:
 
 
 def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flags: int,
-        fallback: Any) -> Any:
-    """Run ``orig(target, *args, flags | MSG_DONTWAIT)`` cooperatively, or ``fallback()``."""
+        fallback: Any = None) -> Any:
+    """Run ``orig(target, *args, flags | MSG_DONTWAIT)`` cooperatively, or the plain call.
+
+    The plain call is ``fallback()``, or ``orig(sock, *args, flags)`` when
+    ``fallback`` is None (no closure to build on every call).
+    """
     g = current_g()
     if g is None:
-        return fallback()
+        return orig(sock, *args, flags) if fallback is None else fallback()
     timeout = _gettimeout(sock)
     if timeout == 0.0:
-        return fallback()
+        return orig(sock, *args, flags) if fallback is None else fallback()
     rc = _conn(g, sock)
-    if rc is None:
-        return fallback()  # closed: the C call raises EBADF
+    if rc is None:  # closed: the C call raises EBADF
+        return orig(sock, *args, flags) if fallback is None else fallback()
     target = sock if timeout is None else _twin(rc, sock)
     deadline = _deadline(g, timeout)
     flags |= DONTWAIT
@@ -171,8 +180,8 @@ def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flag
 # --- reads ---------------------------------------------------------------------------
 
 
-def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int, want: int,
-                 fallback: Any) -> Any:
+def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int,
+                 want: int) -> Any:
     """A stream read (recv, recv_into): ``_io`` plus Go's short-read rule (fd_unix.py).
 
     A read that returned fewer bytes than asked for proves the receive queue
@@ -183,16 +192,18 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
     """
     g = current_g()
     if g is None:
-        return fallback()
+        return orig(sock, *args, flags)
     timeout = _gettimeout(sock)
-    if timeout == 0.0 or sock.type != socket.SOCK_STREAM:
-        return _io(sock, False, orig, args, flags, fallback) if timeout != 0.0 else fallback()
+    if timeout == 0.0:
+        return orig(sock, *args, flags)
+    if _sock_type(sock) != _STREAM:
+        return _io(sock, False, orig, args, flags)
     rc = _conn(g, sock)
     if rc is None:
-        return fallback()
+        return orig(sock, *args, flags)  # closed: the C call raises EBADF
     target = sock if timeout is None else _twin(rc, sock)
     deadline = _deadline(g, timeout)
-    peek = flags & socket.MSG_PEEK
+    peek = flags & _PEEK
     flags |= DONTWAIT
     if not rc.must_try_first():
         _wait(rc, False, deadline)
@@ -213,51 +224,45 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
 
 def recv(self: socket.socket, bufsize: int, flags: int = 0) -> bytes:
     """recv is ``socket.recv``; a goroutine parks while nothing has arrived."""
-    return _read_stream(self, _recv, (bufsize,), flags, bufsize,  # type: ignore[no-any-return]
-                        lambda: _recv(self, bufsize, flags))
+    return _read_stream(self, _recv, (bufsize,), flags, bufsize)  # type: ignore[no-any-return]
 
 
 def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
     """recv_into is ``socket.recv_into``; a goroutine parks while nothing has arrived."""
-    def fallback() -> int:
-        return _recv_into(self, buffer, nbytes, flags)
-
     if nbytes < 0:
-        return fallback()  # the C call raises ValueError
+        return _recv_into(self, buffer, nbytes, flags)  # the C call raises ValueError
     want = nbytes
     if want == 0:
-        try:
-            want = memoryview(buffer).nbytes
-        except TypeError:
-            return fallback()  # not a buffer: the C call raises
-    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want,  # type: ignore[no-any-return]
-                        fallback)
+        if type(buffer) is bytearray:  # the common case (redis-py, http.client): no view
+            want = len(buffer)
+        else:
+            try:
+                want = memoryview(buffer).nbytes
+            except TypeError:  # not a buffer: the C call raises
+                return _recv_into(self, buffer, nbytes, flags)
+    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want)  # type: ignore[no-any-return]
 
 
 def recvfrom(self: socket.socket, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
     """recvfrom is ``socket.recvfrom``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvfrom, (bufsize,), flags,  # type: ignore[no-any-return]
-               lambda: _recvfrom(self, bufsize, flags))
+    return _io(self, False, _recvfrom, (bufsize,), flags)  # type: ignore[no-any-return]
 
 
 def recvfrom_into(self: socket.socket, buffer: Any, nbytes: int = 0,
                   flags: int = 0) -> tuple[int, Any]:
     """recvfrom_into is ``socket.recvfrom_into``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvfrom_into, (buffer, nbytes), flags,  # type: ignore[no-any-return]
-               lambda: _recvfrom_into(self, buffer, nbytes, flags))
+    return _io(self, False, _recvfrom_into, (buffer, nbytes), flags)  # type: ignore[no-any-return]
 
 
 def recvmsg(self: socket.socket, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> Any:
     """recvmsg is ``socket.recvmsg``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvmsg, (bufsize, ancbufsize), flags,
-               lambda: _recvmsg(self, bufsize, ancbufsize, flags))
+    return _io(self, False, _recvmsg, (bufsize, ancbufsize), flags)
 
 
 def recvmsg_into(self: socket.socket, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> Any:
     """recvmsg_into is ``socket.recvmsg_into``; a goroutine parks while nothing has arrived."""
     bufs = list(buffers)
-    return _io(self, False, _recvmsg_into, (bufs, ancbufsize), flags,
-               lambda: _recvmsg_into(self, bufs, ancbufsize, flags))
+    return _io(self, False, _recvmsg_into, (bufs, ancbufsize), flags)
 
 
 # --- writes --------------------------------------------------------------------------
@@ -265,8 +270,7 @@ def recvmsg_into(self: socket.socket, buffers: Any, ancbufsize: int = 0, flags: 
 
 def send(self: socket.socket, data: Any, flags: int = 0) -> int:
     """send is ``socket.send``; a goroutine parks while the send buffer is full."""
-    return _io(self, True, _send, (data,), flags,  # type: ignore[no-any-return]
-               lambda: _send(self, data, flags))
+    return _io(self, True, _send, (data,), flags)  # type: ignore[no-any-return]
 
 
 def sendto(self: socket.socket, data: Any, flags_or_addr: Any, addr: Any = None) -> int:

@@ -140,7 +140,7 @@ class _Poll:
 
     def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
         """poll waits up to ``timeout`` milliseconds (None or negative: forever)."""
-        if current_g() is None or timeout == 0:
+        if timeout == 0 or current_g() is None:  # the common "is it readable now?" first
             return self._inner.poll(timeout)
         res = self._inner.poll(0)
         if res:
