@@ -106,11 +106,13 @@ class Lock:
 
     locked_lock = locked
 
-    def __enter__(self) -> bool:
-        return self.acquire()
+    __enter__ = acquire  # acquire() with its defaults: one frame per ``with``
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        self._inner.release()  # release(), inlined
+        waiters = self._waiters
+        if waiters is not None and waiters.queue:
+            waiters.wake_one()
 
     def _at_fork_reinit(self) -> None:
         self._inner._at_fork_reinit()  # type: ignore[attr-defined]
@@ -154,7 +156,15 @@ class RLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """acquire takes the lock, or increments the count if the caller already owns it."""
-        me = _me()
+        # _me(), inlined: this and release() run on every ``with`` of a pool's lock.
+        s = _tls.sched
+        me: Any = None
+        if s is not None:
+            g = s.curg
+            if g is not None and g.glet is getcurrent():
+                me = g
+        if me is None:
+            me = _get_ident()
         if self._owner == me:
             self._count += 1
             return True
@@ -180,10 +190,32 @@ class RLock:
         self._count = count = self._count - 1
         if not count:
             self._owner = None
-            self._block.release()
+            block = self._block
+            block._inner.release()  # Lock.release, inlined
+            waiters = block._waiters
+            if waiters is not None and waiters.queue:
+                waiters.wake_one()
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        # release(), inlined (with _me()): the other half of every ``with``.
+        s = _tls.sched
+        me: Any = None
+        if s is not None:
+            g = s.curg
+            if g is not None and g.glet is getcurrent():
+                me = g
+        if me is None:
+            me = _get_ident()
+        if self._owner != me:
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count = count = self._count - 1
+        if not count:
+            self._owner = None
+            block = self._block
+            block._inner.release()
+            waiters = block._waiters
+            if waiters is not None and waiters.queue:
+                waiters.wake_one()
 
     def locked(self) -> bool:
         """locked reports whether anyone holds the lock."""

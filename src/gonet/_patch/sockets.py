@@ -37,8 +37,10 @@ import socket
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from greenlet import getcurrent
+
 from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
-from .._runtime.g import current_sched
+from .._runtime.g import _tls, current_sched
 from ._g import current_g
 from .dns import resolve_address
 
@@ -130,11 +132,35 @@ def _on_socket_collected(rc: RawConn) -> Any:
 def _twin(rc: RawConn, sock: socket.socket) -> Any:
     """The timeout-0 twin of a socket with a timeout (its descriptor is non-blocking already)."""
     twin = rc.shadow
-    if twin is None:
+    if twin is None:  # first use: later calls read rc.shadow themselves
         twin = _ss(sock.family, sock.type, sock.proto, rc.fd)
         twin.settimeout(0.0)
         rc.shadow = twin
     return twin
+
+
+def _fast_conn(sock: socket.socket) -> tuple[Goroutine, RawConn] | None:
+    """The calling goroutine and the socket's RawConn, if both exist already.
+
+    :func:`._g.current_g` and :func:`_conn`'s lookup, inlined for the
+    stream read and ``sendall`` of a registered socket: the calls every
+    request/response client makes. None sends the caller down the full path.
+    """
+    s: Any = _tls.sched
+    if s is None:
+        return None
+    g = s.curg
+    if g is None or g.glet is not getcurrent():
+        return None
+    fd = _fileno(sock)
+    fdtab = s.netpoll.fdtab
+    if 0 <= fd < len(fdtab):
+        pd = fdtab[fd]
+        if pd is not None:
+            rc = pd.user
+            if type(rc) is RawConn and rc.owner is not None and rc.owner() is sock:
+                return g, rc
+    return None
 
 
 def _deadline(g: Goroutine, timeout: float | None) -> float | None:
@@ -190,22 +216,34 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
     produced an edge, which is latched (READY) or wakes the wait. A peek
     proves nothing (the data stays), so it never sets the flag.
     """
-    g = current_g()
-    if g is None:
-        return orig(sock, *args, flags)
     timeout = _gettimeout(sock)
     if timeout == 0.0:
         return orig(sock, *args, flags)
-    if _sock_type(sock) != _STREAM:
-        return _io(sock, False, orig, args, flags)
-    rc = _conn(g, sock)
-    if rc is None:
-        return orig(sock, *args, flags)  # closed: the C call raises EBADF
-    target = sock if timeout is None else _twin(rc, sock)
-    deadline = _deadline(g, timeout)
+    found = _fast_conn(sock)
+    if found is None:
+        g = current_g()
+        if g is None:
+            return orig(sock, *args, flags)
+        if _sock_type(sock) != _STREAM:
+            return _io(sock, False, orig, args, flags)
+        rc = _conn(g, sock)
+        if rc is None:
+            return orig(sock, *args, flags)  # closed: the C call raises EBADF
+    else:
+        g, rc = found
+        if _sock_type(sock) != _STREAM:
+            return _io(sock, False, orig, args, flags)
+    if timeout is None:
+        target: Any = sock
+        deadline = None
+    else:
+        target = rc.shadow
+        if target is None:
+            target = _twin(rc, sock)
+        deadline = g.sched.clock.now() + timeout
     peek = flags & _PEEK
     flags |= DONTWAIT
-    if not rc.must_try_first():
+    if rc.rdrained and not rc.must_try_first():
         _wait(rc, False, deadline)
     while True:
         try:
@@ -310,13 +348,19 @@ def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0
 
 def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
     """sendall is ``socket.sendall``: the timeout bounds the whole call, as in CPython."""
-    g = current_g()
-    timeout = _gettimeout(self) if g is not None else 0.0
-    if g is None or timeout == 0.0:
+    timeout = _gettimeout(self)
+    if timeout == 0.0:
         return _sendall(self, data, flags)
-    rc = _conn(g, self)
-    if rc is None:
-        return _sendall(self, data, flags)
+    found = _fast_conn(self)
+    if found is None:
+        g = current_g()
+        if g is None:
+            return _sendall(self, data, flags)
+        rc = _conn(g, self)
+        if rc is None:
+            return _sendall(self, data, flags)
+    else:
+        g, rc = found
     target = self if timeout is None else _twin(rc, self)
     sent = 0
     if type(data) is bytes:  # the common case: often one send does it all
