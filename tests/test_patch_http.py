@@ -86,6 +86,34 @@ def test_http_client_concurrent_and_by_hostname(patched: None,
     assert gonet.run(main) == digests
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("workers", [2, 64])
+def test_http_client_by_hostname_repeated(patched: None, site: tuple[int, dict[str, str]],
+                                          workers: int) -> None:
+    """Rounds of the by-hostname fetches with few and many blocking() workers (issue: a
+    goroutine parked in the worker pool's own lock lost its lookup's outcome)."""
+    port, digests = site
+    old = gonet.set_max_blocking(workers)
+
+    def fetch(name: str) -> tuple[str, str]:
+        conn = http.client.HTTPConnection("localhost", port, timeout=30)
+        try:
+            conn.request("GET", f"/{name}")
+            return name, hashlib.sha256(conn.getresponse().read()).hexdigest()
+        finally:
+            conn.close()
+
+    def main() -> dict[str, str]:
+        gs = [gonet.go(fetch, name) for name in digests]
+        return dict(g.join() for g in gs)
+
+    try:
+        for _ in range(3):
+            assert gonet.run(main) == digests
+    finally:
+        gonet.set_max_blocking(old)
+
+
 def test_timeouts_are_honoured_while_others_run(patched: None) -> None:
     ln, port = _stalling_listener()
 

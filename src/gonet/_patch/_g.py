@@ -38,7 +38,7 @@ def current_g(_tls: Any = _tls, getcurrent: Any = getcurrent) -> Goroutine | Non
 
     Called on every patched call: the globals it needs are bound as defaults.
     """
-    s = getattr(_tls, "sched", None)
+    s = _tls.sched  # a class attribute default: no getattr() default needed
     if s is None:
         return None
     g = s.curg

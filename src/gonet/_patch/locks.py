@@ -31,6 +31,8 @@ import threading
 import types
 from typing import Any
 
+from greenlet import getcurrent
+
 from .._runtime.g import _tls
 from .._runtime.proc import blocking
 from ._g import Waiters, current_g
@@ -104,11 +106,13 @@ class Lock:
 
     locked_lock = locked
 
-    def __enter__(self) -> bool:
-        return self.acquire()
+    __enter__ = acquire  # acquire() with its defaults: one frame per ``with``
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        self._inner.release()  # release(), inlined
+        waiters = self._waiters
+        if waiters is not None and waiters.queue:
+            waiters.wake_one()
 
     def _at_fork_reinit(self) -> None:
         self._inner._at_fork_reinit()  # type: ignore[attr-defined]
@@ -125,10 +129,17 @@ def _try(inner: Any) -> Any:
     return attempt
 
 
-def _me() -> Any:
-    """The owner identity of the caller: its goroutine, or its thread's id."""
-    g = current_g()
-    return _get_ident() if g is None else g
+def _me(_tls: Any = _tls, getcurrent: Any = getcurrent, _get_ident: Any = _get_ident) -> Any:
+    """The owner identity of the caller: its goroutine, or its thread's id.
+
+    :func:`._g.current_g` inlined (two calls per RLock acquire/release pair).
+    """
+    s = _tls.sched
+    if s is not None:
+        g = s.curg
+        if g is not None and g.glet is getcurrent():
+            return g
+    return _get_ident()
 
 
 class RLock:
@@ -145,11 +156,23 @@ class RLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """acquire takes the lock, or increments the count if the caller already owns it."""
-        me = _me()
+        # _me(), inlined: this and release() run on every ``with`` of a pool's lock.
+        s = _tls.sched
+        me: Any = None
+        if s is not None:
+            g = s.curg
+            if g is not None and g.glet is getcurrent():
+                me = g
+        if me is None:
+            me = _get_ident()
         if self._owner == me:
             self._count += 1
             return True
-        rc = self._block.acquire(blocking, timeout)
+        block = self._block
+        if blocking is True and timeout == -1 and block._inner.acquire(False):
+            rc = True  # uncontended, default arguments (Lock.acquire's own fast path)
+        else:
+            rc = block.acquire(blocking, timeout)
         if rc:
             self._owner = me
             self._count = 1
@@ -167,10 +190,32 @@ class RLock:
         self._count = count = self._count - 1
         if not count:
             self._owner = None
-            self._block.release()
+            block = self._block
+            block._inner.release()  # Lock.release, inlined
+            waiters = block._waiters
+            if waiters is not None and waiters.queue:
+                waiters.wake_one()
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        # release(), inlined (with _me()): the other half of every ``with``.
+        s = _tls.sched
+        me: Any = None
+        if s is not None:
+            g = s.curg
+            if g is not None and g.glet is getcurrent():
+                me = g
+        if me is None:
+            me = _get_ident()
+        if self._owner != me:
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count = count = self._count - 1
+        if not count:
+            self._owner = None
+            block = self._block
+            block._inner.release()
+            waiters = block._waiters
+            if waiters is not None and waiters.queue:
+                waiters.wake_one()
 
     def locked(self) -> bool:
         """locked reports whether anyone holds the lock."""

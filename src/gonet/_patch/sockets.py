@@ -37,8 +37,10 @@ import socket
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from greenlet import getcurrent
+
 from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
-from .._runtime.g import current_sched
+from .._runtime.g import _tls, current_sched
 from ._g import current_g
 from .dns import resolve_address
 
@@ -48,9 +50,14 @@ if TYPE_CHECKING:
 __all__ = ["PATCHES", "registrations_of"]
 
 _ss = _socket.socket
-DONTWAIT = socket.MSG_DONTWAIT
+# Plain ints, not the IntFlag/IntEnum members of socket.py: ``flags | MSG_DONTWAIT``
+# and ``sock.type`` on the enum classes run Python-level enum code on every call.
+DONTWAIT = int(socket.MSG_DONTWAIT)
+_PEEK = int(socket.MSG_PEEK)
+_STREAM = int(socket.SOCK_STREAM)
 _gettimeout = _ss.gettimeout
 _fileno = _ss.fileno
+_sock_type: Any = _ss.type.__get__  # the C getter: an int, not socket.py's SocketKind property
 
 _recv = _ss.recv
 _recv_into = _ss.recv_into
@@ -125,11 +132,35 @@ def _on_socket_collected(rc: RawConn) -> Any:
 def _twin(rc: RawConn, sock: socket.socket) -> Any:
     """The timeout-0 twin of a socket with a timeout (its descriptor is non-blocking already)."""
     twin = rc.shadow
-    if twin is None:
+    if twin is None:  # first use: later calls read rc.shadow themselves
         twin = _ss(sock.family, sock.type, sock.proto, rc.fd)
         twin.settimeout(0.0)
         rc.shadow = twin
     return twin
+
+
+def _fast_conn(sock: socket.socket) -> tuple[Goroutine, RawConn] | None:
+    """The calling goroutine and the socket's RawConn, if both exist already.
+
+    :func:`._g.current_g` and :func:`_conn`'s lookup, inlined for the
+    stream read and ``sendall`` of a registered socket: the calls every
+    request/response client makes. None sends the caller down the full path.
+    """
+    s: Any = _tls.sched
+    if s is None:
+        return None
+    g = s.curg
+    if g is None or g.glet is not getcurrent():
+        return None
+    fd = _fileno(sock)
+    fdtab = s.netpoll.fdtab
+    if 0 <= fd < len(fdtab):
+        pd = fdtab[fd]
+        if pd is not None:
+            rc = pd.user
+            if type(rc) is RawConn and rc.owner is not None and rc.owner() is sock:
+                return g, rc
+    return None
 
 
 def _deadline(g: Goroutine, timeout: float | None) -> float | None:
@@ -146,17 +177,21 @@ def _wait(rc: RawConn, write: bool, deadline: float | None) -> None:
 
 
 def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flags: int,
-        fallback: Any) -> Any:
-    """Run ``orig(target, *args, flags | MSG_DONTWAIT)`` cooperatively, or ``fallback()``."""
+        fallback: Any = None) -> Any:
+    """Run ``orig(target, *args, flags | MSG_DONTWAIT)`` cooperatively, or the plain call.
+
+    The plain call is ``fallback()``, or ``orig(sock, *args, flags)`` when
+    ``fallback`` is None (no closure to build on every call).
+    """
     g = current_g()
     if g is None:
-        return fallback()
+        return orig(sock, *args, flags) if fallback is None else fallback()
     timeout = _gettimeout(sock)
     if timeout == 0.0:
-        return fallback()
+        return orig(sock, *args, flags) if fallback is None else fallback()
     rc = _conn(g, sock)
-    if rc is None:
-        return fallback()  # closed: the C call raises EBADF
+    if rc is None:  # closed: the C call raises EBADF
+        return orig(sock, *args, flags) if fallback is None else fallback()
     target = sock if timeout is None else _twin(rc, sock)
     deadline = _deadline(g, timeout)
     flags |= DONTWAIT
@@ -171,8 +206,8 @@ def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flag
 # --- reads ---------------------------------------------------------------------------
 
 
-def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int, want: int,
-                 fallback: Any) -> Any:
+def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int,
+                 want: int) -> Any:
     """A stream read (recv, recv_into): ``_io`` plus Go's short-read rule (fd_unix.py).
 
     A read that returned fewer bytes than asked for proves the receive queue
@@ -181,20 +216,34 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
     produced an edge, which is latched (READY) or wakes the wait. A peek
     proves nothing (the data stays), so it never sets the flag.
     """
-    g = current_g()
-    if g is None:
-        return fallback()
     timeout = _gettimeout(sock)
-    if timeout == 0.0 or sock.type != socket.SOCK_STREAM:
-        return _io(sock, False, orig, args, flags, fallback) if timeout != 0.0 else fallback()
-    rc = _conn(g, sock)
-    if rc is None:
-        return fallback()
-    target = sock if timeout is None else _twin(rc, sock)
-    deadline = _deadline(g, timeout)
-    peek = flags & socket.MSG_PEEK
+    if timeout == 0.0:
+        return orig(sock, *args, flags)
+    found = _fast_conn(sock)
+    if found is None:
+        g = current_g()
+        if g is None:
+            return orig(sock, *args, flags)
+        if _sock_type(sock) != _STREAM:
+            return _io(sock, False, orig, args, flags)
+        rc = _conn(g, sock)
+        if rc is None:
+            return orig(sock, *args, flags)  # closed: the C call raises EBADF
+    else:
+        g, rc = found
+        if _sock_type(sock) != _STREAM:
+            return _io(sock, False, orig, args, flags)
+    if timeout is None:
+        target: Any = sock
+        deadline = None
+    else:
+        target = rc.shadow
+        if target is None:
+            target = _twin(rc, sock)
+        deadline = g.sched.clock.now() + timeout
+    peek = flags & _PEEK
     flags |= DONTWAIT
-    if not rc.must_try_first():
+    if rc.rdrained and not rc.must_try_first():
         _wait(rc, False, deadline)
     while True:
         try:
@@ -213,51 +262,45 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
 
 def recv(self: socket.socket, bufsize: int, flags: int = 0) -> bytes:
     """recv is ``socket.recv``; a goroutine parks while nothing has arrived."""
-    return _read_stream(self, _recv, (bufsize,), flags, bufsize,  # type: ignore[no-any-return]
-                        lambda: _recv(self, bufsize, flags))
+    return _read_stream(self, _recv, (bufsize,), flags, bufsize)  # type: ignore[no-any-return]
 
 
 def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
     """recv_into is ``socket.recv_into``; a goroutine parks while nothing has arrived."""
-    def fallback() -> int:
-        return _recv_into(self, buffer, nbytes, flags)
-
     if nbytes < 0:
-        return fallback()  # the C call raises ValueError
+        return _recv_into(self, buffer, nbytes, flags)  # the C call raises ValueError
     want = nbytes
     if want == 0:
-        try:
-            want = memoryview(buffer).nbytes
-        except TypeError:
-            return fallback()  # not a buffer: the C call raises
-    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want,  # type: ignore[no-any-return]
-                        fallback)
+        if type(buffer) is bytearray:  # the common case (redis-py, http.client): no view
+            want = len(buffer)
+        else:
+            try:
+                want = memoryview(buffer).nbytes
+            except TypeError:  # not a buffer: the C call raises
+                return _recv_into(self, buffer, nbytes, flags)
+    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want)  # type: ignore[no-any-return]
 
 
 def recvfrom(self: socket.socket, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
     """recvfrom is ``socket.recvfrom``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvfrom, (bufsize,), flags,  # type: ignore[no-any-return]
-               lambda: _recvfrom(self, bufsize, flags))
+    return _io(self, False, _recvfrom, (bufsize,), flags)  # type: ignore[no-any-return]
 
 
 def recvfrom_into(self: socket.socket, buffer: Any, nbytes: int = 0,
                   flags: int = 0) -> tuple[int, Any]:
     """recvfrom_into is ``socket.recvfrom_into``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvfrom_into, (buffer, nbytes), flags,  # type: ignore[no-any-return]
-               lambda: _recvfrom_into(self, buffer, nbytes, flags))
+    return _io(self, False, _recvfrom_into, (buffer, nbytes), flags)  # type: ignore[no-any-return]
 
 
 def recvmsg(self: socket.socket, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> Any:
     """recvmsg is ``socket.recvmsg``; a goroutine parks while nothing has arrived."""
-    return _io(self, False, _recvmsg, (bufsize, ancbufsize), flags,
-               lambda: _recvmsg(self, bufsize, ancbufsize, flags))
+    return _io(self, False, _recvmsg, (bufsize, ancbufsize), flags)
 
 
 def recvmsg_into(self: socket.socket, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> Any:
     """recvmsg_into is ``socket.recvmsg_into``; a goroutine parks while nothing has arrived."""
     bufs = list(buffers)
-    return _io(self, False, _recvmsg_into, (bufs, ancbufsize), flags,
-               lambda: _recvmsg_into(self, bufs, ancbufsize, flags))
+    return _io(self, False, _recvmsg_into, (bufs, ancbufsize), flags)
 
 
 # --- writes --------------------------------------------------------------------------
@@ -265,8 +308,7 @@ def recvmsg_into(self: socket.socket, buffers: Any, ancbufsize: int = 0, flags: 
 
 def send(self: socket.socket, data: Any, flags: int = 0) -> int:
     """send is ``socket.send``; a goroutine parks while the send buffer is full."""
-    return _io(self, True, _send, (data,), flags,  # type: ignore[no-any-return]
-               lambda: _send(self, data, flags))
+    return _io(self, True, _send, (data,), flags)  # type: ignore[no-any-return]
 
 
 def sendto(self: socket.socket, data: Any, flags_or_addr: Any, addr: Any = None) -> int:
@@ -306,13 +348,19 @@ def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0
 
 def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
     """sendall is ``socket.sendall``: the timeout bounds the whole call, as in CPython."""
-    g = current_g()
-    timeout = _gettimeout(self) if g is not None else 0.0
-    if g is None or timeout == 0.0:
+    timeout = _gettimeout(self)
+    if timeout == 0.0:
         return _sendall(self, data, flags)
-    rc = _conn(g, self)
-    if rc is None:
-        return _sendall(self, data, flags)
+    found = _fast_conn(self)
+    if found is None:
+        g = current_g()
+        if g is None:
+            return _sendall(self, data, flags)
+        rc = _conn(g, self)
+        if rc is None:
+            return _sendall(self, data, flags)
+    else:
+        g, rc = found
     target = self if timeout is None else _twin(rc, self)
     sent = 0
     if type(data) is bytes:  # the common case: often one send does it all

@@ -125,8 +125,8 @@ class _Poll:
 
     def register(self, fd: Any, eventmask: int = select.POLLIN | select.POLLPRI | select.POLLOUT) -> None:
         """register adds ``fd`` (an int or an object with ``fileno()``)."""
-        self._inner.register(fd, eventmask)
-        self._fds[fd if type(fd) is int else _fd(fd)] = eventmask
+        self._inner.register(fd, eventmask)  # validates fd first, as the C call does
+        self._fds[fd if isinstance(fd, int) else int(fd.fileno())] = eventmask  # _fd(), inlined
 
     def modify(self, fd: Any, eventmask: int) -> None:
         """modify changes the events of a registered ``fd``."""
@@ -140,7 +140,7 @@ class _Poll:
 
     def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
         """poll waits up to ``timeout`` milliseconds (None or negative: forever)."""
-        if current_g() is None or timeout == 0:
+        if timeout == 0 or current_g() is None:  # the common "is it readable now?" first
             return self._inner.poll(timeout)
         res = self._inner.poll(0)
         if res:
@@ -168,9 +168,9 @@ class _Poll:
                 return res
 
 
-def poll() -> Any:
-    """poll is ``select.poll()``: its ``poll()`` method parks a goroutine."""
-    return _Poll()
+#: poll is ``select.poll()``: its ``poll()`` method parks a goroutine. The class itself,
+#: so that ``select.poll()`` (redis-py makes one per readiness check) is one call.
+poll = _Poll
 
 
 class DefaultSelector(_EpollSelector):

@@ -17,8 +17,9 @@ descriptor.
 
 from __future__ import annotations
 
+import _queue
+import _thread
 import os
-import queue
 import threading
 import warnings
 from collections.abc import Callable
@@ -34,6 +35,17 @@ __all__ = ["DEFAULT_MAX_WORKERS", "WorkerPool", "set_max_blocking"]
 # Calls beyond it queue. GONET_MAX_BLOCKING sets it for the process (read at
 # import), set_max_blocking() at run time.
 DEFAULT_MAX_WORKERS = 64
+
+# The pool's own lock and job queue are the C originals, bound before any
+# gonet.patch() can replace them: patch() makes threading.Lock/queue.SimpleQueue
+# hybrid, and a hybrid lock found contended (a worker holds it for a moment)
+# parks the submitting goroutine, which moves its park token. blocking() has
+# read that token already for the job, so the worker's outcome would then be
+# dropped as stale and the goroutine would never wake ("all goroutines are
+# asleep"). The scheduler's own bookkeeping blocks the thread for the few
+# bytecodes another thread holds it, as Go's runtime locks (lock_futex.go) do.
+_allocate_lock = _thread.allocate_lock
+_SimpleQueue = _queue.SimpleQueue
 
 
 def _from_env() -> int:
@@ -83,8 +95,8 @@ class WorkerPool:
 
     def __init__(self, post: Callable[[Callable[..., Any], tuple[Any, ...]], None]) -> None:
         self._post = post
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._jobs: _queue.SimpleQueue[_Job | None] = _SimpleQueue()
+        self._lock = _allocate_lock()
         self._open = True
         self._idle = 0
         self._threads: list[threading.Thread] = []

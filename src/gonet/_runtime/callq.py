@@ -23,12 +23,16 @@ naming the runtime instead of being lost silently).
 
 from __future__ import annotations
 
+import _thread
 import sys
-import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+# The C RLock, bound at import: gonet.patch() makes threading.RLock hybrid (a
+# goroutine would park in it), and the scheduler's own locks never park (blocking.py).
+_RLock = _thread.RLock
 
 __all__ = ["CallQueue", "PostedCall"]
 
@@ -59,7 +63,7 @@ class CallQueue:
     def __init__(self, name: str, wake: Callable[[], None]) -> None:
         self.name = name
         self._wake = wake
-        self._lock = threading.RLock()
+        self._lock = _RLock()
         self._open = True
         #: ``(fn, args)`` pairs in posting order; the scheduler pops them.
         self.items: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()

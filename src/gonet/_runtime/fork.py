@@ -30,12 +30,16 @@ returning into the abandoned runtime's scheduler.
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
-import threading
 from typing import TYPE_CHECKING
 
 from .g import _tls
+
+# The C RLock, bound at import: gonet.patch() makes threading.RLock hybrid (a
+# goroutine would park in it), and the scheduler's own locks never park (blocking.py).
+_RLock = _thread.RLock
 
 if TYPE_CHECKING:
     from .proc import Runtime
@@ -82,11 +86,11 @@ def _abandon(rt: Runtime) -> None:
     rt.thread_id = -1  # no thread is its own any more: every operation refuses
     calls = rt.calls
     # Locks may have been held by threads of the parent that do not exist here.
-    calls._lock = threading.RLock()
+    calls._lock = _RLock()
     calls._open = False
     calls.items.clear()
     backend = rt.netpoll.backend
-    backend._lock = threading.RLock()
+    backend._lock = _RLock()
     if backend.sigfd >= 0:
         try:
             signal.set_wakeup_fd(backend._old_wakeup)

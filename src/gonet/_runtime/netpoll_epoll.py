@@ -45,14 +45,18 @@ time it fires.
 
 from __future__ import annotations
 
+import _thread
 import os
 import platform
 import select
 import signal
 import socket
-import threading
 
 __all__ = ["EVENTS", "EpollPoller"]
+
+# The C RLock, bound at import: gonet.patch() makes threading.RLock hybrid (a
+# goroutine would park in it), and the scheduler's own locks never park (blocking.py).
+_RLock = _thread.RLock
 
 EPOLLIN = select.EPOLLIN
 EPOLLOUT = select.EPOLLOUT
@@ -97,7 +101,7 @@ class EpollPoller:
         self._ep.register(self.wakefd, EPOLLIN | EPOLLET)
         # Re-entrant: a Python signal handler may call wake() on the main thread
         # while that thread is inside wake() or _consume_wake() (see callq.py).
-        self._lock = threading.RLock()
+        self._lock = _RLock()
         self._open = True
         self._wake_pending = False
         self.calls = 0
