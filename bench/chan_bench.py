@@ -381,7 +381,7 @@ def run_one(impl: str, workload: str, n: int, go_bin: Path | None) -> dict[str, 
 
 def best(runs: list[dict[str, Any]], key: str) -> float:
     """best is the smallest value of ``key`` over the runs (the least disturbed one)."""
-    return min(r[key] for r in runs)
+    return float(min(r[key] for r in runs))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,6 @@ bench --workloads chan`` runs every implementation side by side in one run:
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import subprocess
