@@ -183,9 +183,11 @@ def _median(results: Json, ref: Ref) -> float | None:
     return float(stat["median"]) if stat else None
 
 
-def _show(ref: Ref, v: float | None) -> str:
+def _show(ref: Ref, v: float | None, workload: bool) -> str:
+    """_show: "server [workload] value", the workload named when the two sides differ in it."""
     fmt = next(m.fmt for m in (*RT_METRICS, *PARK_METRICS) if m.key == ref[2])
-    return f"{ref[1]} {DASH if v is None else si(v) if fmt == 'si' else fmt_value(v, fmt)}"
+    name = f"{ref[1]} {CHAN_WORKLOADS[ref[0]]}" if workload else ref[1]
+    return f"{name} {DASH if v is None else si(v) if fmt == 'si' else fmt_value(v, fmt)}"
 
 
 def targets_section(results: Json) -> str:
@@ -205,8 +207,10 @@ def targets_section(results: Json) -> str:
         else:
             shown = f"{got:,.0f}" if theirs is None else f"{got:.2f}{TIMES}"
             met = "yes" if (got >= bound if op == "≥" else got <= bound) else "**no**"
-        against = _show(theirs, b) if theirs else DASH
-        rows.append(f"| {what} | {_show(ours, a)} | {against} | {shown} | {want} | {met} |")
+        differ = theirs is not None and theirs[0] != ours[0]
+        against = _show(theirs, b, differ) if theirs else DASH
+        rows.append(f"| {what} | {_show(ours, a, differ)} | {against} | {shown} | {want} "
+                    f"| {met} |")
     return "\n".join(rows)
 
 
