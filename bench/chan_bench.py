@@ -50,6 +50,11 @@ BENCH = Path(__file__).resolve().parent
 GO_SRC = BENCH / "servers" / "go_chan" / "main.go"
 GO_BIN = BENCH / "build" / "go_chan"
 CPU = "0"
+# The counts (the suite's defaults too, bench/suite_chan.py): round trips per ping-pong
+# run (quick: fewer), goroutines parked; Go runs GO_ROUND_TRIPS_FACTOR times as many
+# round trips so that its run lasts long enough to time.
+ROUND_TRIPS, ROUND_TRIPS_QUICK, PARKED = 200_000, 50_000, 100_000
+GO_ROUND_TRIPS_FACTOR = 5
 
 IMPLS = ("gonet", "gonet_plain", "asyncio", "gevent", "gevent_queue", "go")
 IMPL_TITLES = {
@@ -341,21 +346,33 @@ def supported(impl: str, workload: str) -> bool:
     return True
 
 
-def run_one(impl: str, workload: str, n: int, go_bin: Path | None) -> dict[str, Any] | None:
-    """run_one runs one measurement in a fresh process pinned to one CPU."""
-    pin = ["taskset", "-c", CPU] if shutil.which("taskset") else []
+def worker_command(impl: str, workload: str, n: int, go_bin: Path | None,
+                   python: str = sys.executable) -> tuple[list[str], dict[str, str]] | None:
+    """worker_command is the (argv, environment) of one measurement, unpinned.
+
+    The one definition of how a worker is started, for :func:`run_one` and the
+    suite (``suite_chan.py``); None when ``impl`` is Go and Go is not built."""
     env = dict(os.environ)
     env.pop("GONET_PURE_PYTHON", None)
     if impl == "go":
         if go_bin is None:
             return None
-        cmd = [*pin, str(go_bin), "select" if workload == "select" else workload, str(n)]
         env["GOMAXPROCS"] = "1"
-    else:
-        if impl == "gonet_plain":
-            env["GONET_PURE_PYTHON"] = "1"
-        cmd = [*pin, sys.executable, __file__, "--worker", impl, workload, str(n)]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+        return [str(go_bin), workload, str(n)], env
+    if impl == "gonet_plain":
+        env["GONET_PURE_PYTHON"] = "1"
+    return [python, str(Path(__file__).resolve()), "--worker", impl, workload, str(n)], env
+
+
+def run_one(impl: str, workload: str, n: int, go_bin: Path | None) -> dict[str, Any] | None:
+    """run_one runs one measurement in a fresh process pinned to one CPU."""
+    pin = ["taskset", "-c", CPU] if shutil.which("taskset") else []
+    command = worker_command(impl, workload, n, go_bin)
+    if command is None:
+        return None
+    cmd, env = command
+    r = subprocess.run([*pin, *cmd], env=env, capture_output=True, text=True, timeout=600,
+                       check=False)
     if r.returncode != 0:
         sys.stderr.write(f"{impl} {workload}: failed: {r.stderr[-500:]}\n")
         return None
@@ -364,7 +381,7 @@ def run_one(impl: str, workload: str, n: int, go_bin: Path | None) -> dict[str, 
 
 def best(runs: list[dict[str, Any]], key: str) -> float:
     """best is the smallest value of ``key`` over the runs (the least disturbed one)."""
-    return min(r[key] for r in runs)
+    return float(min(r[key] for r in runs))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rounds = 1 if a.quick else a.rounds
-    n_rt = 50_000 if a.quick else 200_000
-    n_park = 100_000
+    n_rt = ROUND_TRIPS_QUICK if a.quick else ROUND_TRIPS
+    n_park = PARKED
     impls = [i for i in a.impls.split(",") if i]
     workloads = [w for w in a.workloads.split(",") if w]
     go_bin = ensure_go() if "go" in impls else None
@@ -402,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             for impl in impls:
                 if not supported(impl, workload):
                     continue
-                nn = n * 5 if impl == "go" and n == n_rt else n
+                nn = n * GO_ROUND_TRIPS_FACTOR if impl == "go" and n == n_rt else n
                 r = run_one(impl, workload, nn, go_bin)
                 if r is not None:
                     results.setdefault(workload, {}).setdefault(impl, []).append(r)

@@ -9,6 +9,7 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -35,6 +36,7 @@ class Metric:
     label: str
     fmt: str  # "si", "f0", "f1", "f2", "f3", "pct"
     ratio: bool = True  # also shown as a ratio to the baseline
+    lower_better: bool = False  # seconds, bytes: the summary line ranks ascending
 
 
 ECHO_METRICS = (
@@ -85,6 +87,14 @@ SPREAD_METRICS = (
 KIND_METRICS: dict[str, tuple[Metric, ...]] = {"idle": IDLE_METRICS, "http": HTTP_METRICS}
 # Which chart a kind's workloads go in ("echo": echo.png, "http": http.png).
 CHART_KINDS: dict[str, str] = {"echo": "echo", "http": "http"}
+# Charts besides those two (suite_chan.py: "chan" -> chan.png): chart name ->
+# write(results, workloads, path) -> why it was not written, or None; run.py calls it
+# when a workload whose kind's CHART_KINDS entry is that name ran.
+ChartFn = Callable[[Json, list[Workload], Path], str | None]
+CHART_WRITERS: dict[str, ChartFn] = {}
+# Sections of results.md besides the tables (suite_chan.py: the channel targets):
+# section(results) -> Markdown, "" when the run has nothing for it.
+EXTRA_SECTIONS: list[Callable[[Json], str]] = []
 
 
 def metrics_for(w: Workload) -> tuple[Metric, ...]:
@@ -183,14 +193,16 @@ def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
         return f"{w.name}: no successful runs"
     key = "rss_per_idle_kib" if w.kind == "idle" else "rps"
     unit = {"idle": "KiB/idle conn", "http": "req/s"}.get(w.kind, "rt/s")
-    if w.kind not in ("idle", "http") and w.kind in KIND_METRICS:
-        unit = KIND_METRICS[w.kind][0].label
+    ascending, fmt = w.kind == "idle", "f2" if w.kind == "idle" else "si"
+    if w.kind not in ("idle", "http") and w.kind in KIND_METRICS:  # ranked by its first column
+        first = KIND_METRICS[w.kind][0]
+        key, unit, ascending, fmt = first.key, first.label, first.lower_better, first.fmt
     ranked = sorted(((s[key]["median"], n) for n, s in summ.items() if key in s),
-                    reverse=(w.kind != "idle"))
+                    reverse=not ascending)
     base = summ.get(baseline or "", {}).get(key)
     parts = []
     for v, n in ranked:
-        txt = f"{n} {f'{v:.2f}' if w.kind == 'idle' else si(v)}"
+        txt = f"{n} {fmt_value(v, fmt)}"
         if base and n != baseline:
             txt += f" ({v / base['median']:.2f}{TIMES})"
         parts.append(txt)
@@ -199,7 +211,7 @@ def summary_line(wres: Json, w: Workload, baseline: str | None) -> str:
         extra = f"; {baseline} user {summ[baseline]['user_us']['median']:.2f} µs/rt"
     if w.kind == "idle" and baseline in summ and "p99_ratio" in summ[baseline]:
         extra = f"; {baseline} p99 with/without idle {summ[baseline]['p99_ratio']['median']:.2f}"
-    sep = " < " if w.kind == "idle" else " > "
+    sep = " < " if ascending else " > "
     return f"{w.name} [{unit}]: " + sep.join(parts) + extra
 
 
@@ -375,7 +387,8 @@ def write_http_chart(results: Json, workloads: list[Workload], path: Path) -> st
 
 
 def write_markdown(results: Json, workloads: list[Workload], path: Path,
-                   chart: Path | None, lines: list[str], http_chart: Path | None = None) -> None:
+                   chart: Path | None, lines: list[str], http_chart: Path | None = None,
+                   extra_charts: tuple[Path, ...] = ()) -> None:
     meta = results["meta"]
     base = meta["baseline"]
     out = [
@@ -407,6 +420,7 @@ def write_markdown(results: Json, workloads: list[Workload], path: Path,
     targets = targets_table(results)
     if targets:
         out += ["## Targets (issue 8)", "", targets, ""]
+    out += [x for section in EXTRA_SECTIONS if (text := section(results)) for x in (text, "")]
     readme = readme_http_table(results)
     if readme:
         out += ["## HTTP summary (for the project README)", "",
@@ -417,6 +431,7 @@ def write_markdown(results: Json, workloads: list[Workload], path: Path,
         out += [f"![echo benchmark]({chart.name})", ""]
     if http_chart is not None:
         out += [f"![HTTP benchmark]({http_chart.name})", ""]
+    out += [x for c in extra_charts for x in (f"![{c.stem} benchmark]({c.name})", "")]
     path.write_text("\n".join(out))
 
 

@@ -38,6 +38,8 @@ from measure import KINDS, Runner
 from procs import CLK_TCK, cpu_model, cpu_stat, nofile_limits, other_load, read_int
 from report import (
     CHART_KINDS,
+    CHART_WRITERS,
+    EXTRA_SECTIONS,
     SPREAD_METRICS,
     Progress,
     all_metrics,
@@ -59,6 +61,7 @@ from suite import (
     SERVER_CPU,
     SERVERS,
     SERVERS_DIR,
+    WORKLOAD_GROUPS,
     BenchError,
     Json,
     ServerSpec,
@@ -76,8 +79,8 @@ from tools import (
     go_version,
 )
 
-for _module in KIND_MODULES:  # each registers its kind of workload (measure.register_kind)
-    importlib.import_module(_module)
+# Each registers its kind of workload (measure.register_kind), and may add flags.
+_KIND_MODULES = [importlib.import_module(m) for m in KIND_MODULES]
 
 SERVER_NAMES = server_names()
 DEFAULT_WORKLOADS = default_workloads()
@@ -91,8 +94,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, help="warmup seconds per run (default 1; quick 0.3)")
     p.add_argument("--servers", help=f"comma list, subset of: {', '.join(SERVER_NAMES)}")
     p.add_argument("--workloads", help="comma list, subset of: echo64_c50, echo64_c1000, "
-                   "echo16k_c50, idle, idle_max, http_c50, http_c1000, flask_c50 (default: "
-                   "all; 'http' means the three HTTP ones)")
+                   "echo16k_c50, idle, idle_max, http_c50, http_c1000, flask_c50, "
+                   f"{', '.join(x for g in WORKLOAD_GROUPS.values() for x in g)} (default: "
+                   "all; 'http' means the three HTTP ones"
+                   + "".join(f", {k!r} {', '.join(v)}" for k, v in WORKLOAD_GROUPS.items())
+                   + ")")
     p.add_argument("--idle-n", type=int, help="idle connections for 'idle' (default 10000; "
                    "quick 2000)")
     p.add_argument("--idle-max-n", type=int, help="idle connections for 'idle_max' (default: "
@@ -114,7 +120,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the echo load generator busy-polls (epoll timeout 0) while measuring, "
                    "so servers never pay to wake it; its CPU column then reads ~100%%")
     p.add_argument("--list", action="store_true", help="list servers and workloads and exit")
-    return p.parse_args(argv)
+    for m in _KIND_MODULES:
+        if hasattr(m, "add_arguments"):
+            m.add_arguments(p)
+    args = p.parse_args(argv)
+    for m in _KIND_MODULES:
+        if hasattr(m, "configure"):
+            m.configure(args)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     if "http" in wanted_w:  # the old name of the HTTP hook: every HTTP workload
         i = wanted_w.index("http")
         wanted_w[i : i + 1] = [n for n, x in all_w.items() if x.kind == "http" and n not in wanted_w]
+    for group, members in WORKLOAD_GROUPS.items():  # e.g. "chan": every channel workload
+        if group in wanted_w:
+            i = wanted_w.index(group)
+            wanted_w[i : i + 1] = [n for n in members if n not in wanted_w]
     unknown = [x for x in wanted_w if x not in all_w and x not in DEFAULT_WORKLOADS]
     if unknown:
         log(f"bench: unknown workload(s): {', '.join(unknown)}")
@@ -299,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path.write_text(json.dumps(results, indent=1, default=str) + "\n")
     chart: Path | None = None
     http_chart: Path | None = None
+    extra_charts: list[Path] = []
     if not args.no_chart:
         chart_err = write_chart(results, workloads, png_path)
         if chart_err:
@@ -310,7 +328,16 @@ def main(argv: list[str] | None = None) -> int:
             log(f"bench: {http_err}")
         elif http_png.exists() and any(CHART_KINDS.get(w.kind) == "http" for w in workloads):
             http_chart = http_png
-    write_markdown(results, workloads, md_path, chart, lines, http_chart)
+        for cname, write in CHART_WRITERS.items():  # chan.png (suite_chan.py)
+            if not any(CHART_KINDS.get(w.kind) == cname for w in workloads):
+                continue
+            cpath = outdir / (f"{cname}.png" if default else f"{name}-{cname}.png")
+            cerr = write(results, workloads, cpath)
+            if cerr:
+                log(f"bench: {cerr}")
+            elif cpath.exists():
+                extra_charts.append(cpath)
+    write_markdown(results, workloads, md_path, chart, lines, http_chart, tuple(extra_charts))
 
     print()
     for w in workloads:
@@ -321,11 +348,16 @@ def main(argv: list[str] | None = None) -> int:
                 print()
                 print(markdown_table(results["workloads"][w.name], w, baseline, SPREAD_METRICS))
             print()
+    for section in EXTRA_SECTIONS:
+        if text := section(results):
+            print(text)
+            print()
     print("Summary:")
     for line in lines:
         print("  " + line)
     print(f"\nwrote {json_path}, {md_path}" + (f", {chart}" if chart else "")
           + (f", {http_chart}" if http_chart else "")
+          + "".join(f", {c}" for c in extra_charts)
           + f" in {meta['elapsed_s']:.0f} s")
     return 0
 

@@ -189,8 +189,12 @@ TARGETS: list[tuple[str, str, str, float]] = [
 EXTRA_WORKLOADS: list[tuple[Workload, bool]] = []
 # Modules beside run.py that register a kind of workload (measure.register_kind) when
 # imported; run.py imports each.  "httpload" is the http kind, "suite_tls" the TLS echo
-# rows and "suite_redis" the redis client rows (issue 9).
-KIND_MODULES: list[str] = ["httpload", "suite_tls", "suite_redis"]
+# rows, "suite_redis" the redis client rows (issue 9) and "suite_chan" the goroutine and
+# channel rows (issue 7).  A module may also define add_arguments(parser) (its flags)
+# and configure(args) (called once they are parsed, before the workloads are made).
+KIND_MODULES: list[str] = ["httpload", "suite_tls", "suite_redis", "suite_chan"]
+# Names that stand for several workloads in --workloads ("chan": suite_chan.py's rows).
+WORKLOAD_GROUPS: dict[str, tuple[str, ...]] = {}
 
 
 def make_workloads(idle_n: int, idle_max_n: int, idle_active: int) -> dict[str, Workload]:
