@@ -40,12 +40,14 @@ SUMMARY_THRESHOLD = 5000
 # they want to see.
 _DUMP_MODULES = frozenset({"gonet", "gonet._runtime.debug", "gonet._runtime.gtrace"})
 
-#: Where gonet's runtime frames come from: dropped at both ends of a stack, as
+#: Where gonet's runtime frames come from: dropped from a stack, as
 #: Go hides runtime frames. Every compiled module lives under one of these
 #: (tests/test_gtrace.py checks), so the plain build, where those modules do
 #: have Python frames, shows the same stack as the compiled one, where they
 #: have none.
-RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py")
+RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py",
+                 "/gonet/http/_h1/", "/gonet/http/request.py", "/gonet/http/response.py",
+                 "/gonet/http/conn.py", "/gonet/http/wsgi.py")
 
 
 def is_runtime_file(filename: str) -> bool:
@@ -80,13 +82,12 @@ def format_goroutine(rt: Runtime, g: Goroutine) -> str:
     lines = [f"goroutine {g.id} [{state}]:\n"]
     frame = _frame_of(rt, g)
     if frame is not None:
-        # Drop gonet's own runtime frames at both ends of the stack: the user
-        # wants to see where *their* code blocked (Go hides runtime frames too).
-        summaries = traceback.extract_stack(frame)
-        while summaries and is_runtime_file(summaries[-1].filename):
-            summaries.pop()
-        while summaries and is_runtime_file(summaries[0].filename):
-            summaries.pop(0)
+        # Drop gonet's own runtime frames: the user wants to see where *their*
+        # code blocked (Go hides runtime frames too). Dropped wherever they sit,
+        # not only at the ends: a compiled module (gonet.http's connection loop
+        # between the server and the handler) has no frame in the compiled build.
+        summaries = [s for s in traceback.extract_stack(frame)
+                     if not is_runtime_file(s.filename)]
         lines.extend(traceback.format_list(summaries))
     elif g.status in (IDLE, RUNNABLE) and g.fn is not None:
         lines.append(f"  created, not yet started: {getattr(g.fn, '__qualname__', g.fn)!s}\n")
@@ -117,12 +118,8 @@ def _stack_key(rt: Runtime, g: Goroutine) -> tuple[tuple[str, str, int], ...]:
         code = f.f_code
         frames.append((code.co_qualname, code.co_filename, f.f_lineno or 0))
         f = f.f_back
-    # As in the full dump: drop gonet's runtime frames at both ends.
-    while frames and is_runtime_file(frames[0][1]):
-        frames.pop(0)
-    while frames and is_runtime_file(frames[-1][1]):
-        frames.pop()
-    return tuple(frames)
+    # As in the full dump: drop gonet's runtime frames wherever they sit.
+    return tuple(fr for fr in frames if not is_runtime_file(fr[1]))
 
 
 def format_summary(rt: Runtime) -> str:
