@@ -14,18 +14,12 @@ import socket
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._runtime.netpoll import Netpoll, PollDesc
     from .._types import Buffer
     from .fd_unix import FD
 
-__all__ = ["recv_bytes", "recv_into_buf", "send_buf", "wait_io"]
+__all__ = ["recv_bytes", "recv_into_buf", "send_buf"]
 
 MSG_NOSIGNAL = socket.MSG_NOSIGNAL
-
-
-def wait_io(np: Netpoll, pd: PollDesc, write: bool) -> int:
-    """wait_io parks until ``pd`` is ready (Netpoll.wait; inlined when compiled)."""
-    return np.wait(pd, write)
 
 
 def recv_bytes(fd: FD, n: int, scratch: bytearray) -> bytes | None:

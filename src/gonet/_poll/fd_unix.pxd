@@ -7,7 +7,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 
 from gonet._runtime.g cimport Sched, current_glet, greenlet_import, thread_ident
-from gonet._runtime.netpoll cimport Netpoll, PollDesc, wait_io
+from gonet._runtime.netpoll cimport Netpoll, PollDesc, prepare, wait_io
 from gonet._poll.fd_mutex cimport FdMutex, rwlock_fast, rwunlock_fast
 
 

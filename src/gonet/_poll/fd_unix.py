@@ -46,11 +46,11 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from .._runtime.g import getsched
-from .._runtime.netpoll import READY, Netpoll, PollDesc
+from .._runtime.netpoll import Netpoll, PollDesc
 from .._runtime.sema import Sema
 from .._types import Buffer, WritableBuffer
 from . import hook_unix
-from .fd import err_closing, err_timeout
+from .fd import err_closing
 from .fd_mutex import FdMutex
 from .fd_poll_runtime import convert_err
 from .fd_thread import on_owner, wrong_thread
@@ -83,7 +83,8 @@ if not cython.compiled:
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import, thread_ident
     from .fd_mutex import rwlock_fast, rwunlock_fast
-    from .fd_syscall import recv_bytes, recv_into_buf, send_buf, wait_io
+    from .._runtime.netpoll import prepare, wait_io
+    from .fd_syscall import recv_bytes, recv_into_buf, send_buf
 
 # The plain-Python helpers serve every socket in the plain build and, in the
 # compiled one, the sockets wrapped by gonet.testing.socktest (``raw`` False)
@@ -194,7 +195,6 @@ class FD:
         """destroy removes the fd from epoll, closes it and releases ``close()`` (Go's ``destroy``)."""
         if self.pd is not None:
             self.np.close(self.pd)
-            self.pd.user = None
         try:
             hook_unix.close_func(self.sock)
         finally:
@@ -232,12 +232,8 @@ class FD:
         if self.sysfd < 0:
             return
         self.fdmu.closed = True
-        pd = self.pd
-        if pd is not None:
-            pd.rg = pd.wg = None
-            pd.closing = True
-            self.np.close(pd)
-            pd.user = None
+        if self.pd is not None:
+            self.np.evict(self.pd)
         try:
             hook_unix.close_func(self.sock)
         except OSError:
@@ -288,15 +284,11 @@ class FD:
             if n > _MAX_RW:
                 n = _MAX_RW
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise self.error("read", err_timeout())
-            if self.rdrained and not pd.hup:
-                res = wait_io(self.np, pd, False)
-                if res:
-                    raise self.error("read", convert_err(res))
-                self.rdrained = False
-            elif pd.rg is READY:
-                pd.rg = None  # Go's prepareRead: the syscall below looks anyway
+            # Go's prepareRead; after a short read, it parks first (see the module docstring).
+            res = prepare(self.np, pd, False, self.rdrained)
+            if res:
+                raise self.error("read", convert_err(res))
+            self.rdrained = False
             while True:
                 if self.raw and n <= 65536:
                     data = recv_bytes(self, n, SCRATCH)
@@ -331,15 +323,10 @@ class FD:
                 mv = mv.cast("B")[:_MAX_RW]
                 n = _MAX_RW
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise self.error("read", err_timeout())
-            if self.rdrained and not pd.hup:
-                res = wait_io(self.np, pd, False)
-                if res:
-                    raise self.error("read", convert_err(res))
-                self.rdrained = False
-            elif pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, self.rdrained)
+            if res:
+                raise self.error("read", convert_err(res))
+            self.rdrained = False
             while True:
                 got = recv_into_buf(self, mv) if self.raw else _py.recv_into_buf(self, mv)
                 if got < 0:  # EAGAIN
@@ -364,10 +351,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise err_timeout()
-            if pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, False)
+            if res:
+                raise convert_err(res)
             sock = self.sock
             while True:
                 try:
@@ -395,10 +381,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise err_timeout()
-            if pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, False)
+            if res:
+                raise convert_err(res)
             acceptor = self._acceptor
             if acceptor is None:
                 acceptor = self._acceptor = Acceptor(self.sock.family)
@@ -434,10 +419,9 @@ class FD:
         nn = 0
         try:
             pd: Any = self.pd
-            if pd.wd < 0.0:
-                raise self.error("write", err_timeout(), 0)
-            if pd.wg is READY:
-                pd.wg = None  # Go's prepareWrite
+            res = prepare(self.np, pd, True, False)  # Go's prepareWrite
+            if res:
+                raise self.error("write", convert_err(res), 0)
             if type(data) is not bytes and type(data) is not bytearray:
                 data = memoryview(data).cast("B")  # len() must count bytes, not items
             total = len(data)
@@ -470,10 +454,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.wd < 0.0:
-                raise err_timeout()
-            if pd.wg is READY:
-                pd.wg = None
+            res = prepare(self.np, pd, True, False)
+            if res:
+                raise convert_err(res)
             sock = self.sock
             while True:
                 try:

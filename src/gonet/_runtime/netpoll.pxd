@@ -44,8 +44,16 @@ cdef class PollDesc:
     cdef public bint hup
 
 
+# Assigned in netpoll.py from the public names (READY, WAIT_IO, POLL_*): the
+# inline functions below read them from every module that inlines them.
+cdef object _READY
+cdef str _WAIT_IO
+cdef int _POLL_NO_ERROR
+cdef int _POLL_ERR_CLOSING
+cdef int _POLL_ERR_TIMEOUT
+
+
 cdef class Netpoll:
-    cdef public object ready
     cdef public Sched rt
     cdef public object backend
     cdef public Py_ssize_t count
@@ -55,12 +63,13 @@ cdef class Netpoll:
     cdef public int wakefd
     cdef public int sigfd
     cdef public bytearray evbuf
-    cpdef int check_err(self, PollDesc pd, bint write)
     cpdef int wait(self, PollDesc pd, bint write) except -1
     cpdef double_wait(self)
-    @cython.locals(rt=Sched, g=Goroutine)
-    cdef bint _block(self, PollDesc pd, bint write) except -1
     cpdef int poll(self, double timeout) except -1
+
+
+@cython.locals(o=object, g=Goroutine, seq=cython.longlong)
+cdef bint ready_side(PollDesc pd, bint write, RunQueue runq) except -1
 
 
 cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
@@ -135,32 +144,50 @@ cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
     return count
 
 
+# prepare and wait_io: the pollDesc steps of poll.FD's loops, inlined there
+# (see the end of netpoll.py, where their plain-Python twins are; the test
+# tests/test_pxd_twins.py checks that both are the same statements).
+
+cdef inline int prepare(Netpoll np, PollDesc pd, bint write, bint park_first) except -1:
+    if pd.closing:
+        return _POLL_ERR_CLOSING
+    if write:
+        if pd.wd < 0.0:
+            return _POLL_ERR_TIMEOUT
+        if pd.wg is _READY:
+            pd.wg = None
+        return _POLL_NO_ERROR
+    if pd.rd < 0.0:
+        return _POLL_ERR_TIMEOUT
+    if park_first and not pd.hup:
+        return wait_io(np, pd, False)
+    if pd.rg is _READY:
+        pd.rg = None
+    return _POLL_NO_ERROR
+
+
 cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
-    # Netpoll.wait and Netpoll._block (netpoll.py) in one frame, inlined into the
-    # poll.FD loops: a parked goroutine's C stack is copied at every switch and
-    # kept while it is parked, so every frame between the user and the switch
-    # costs memory per connection. Keep in step with netpoll.py.
-    cdef Sched rt = np.rt
+    cdef Sched rt
     cdef Goroutine g
     cdef object old
-    cdef object ready = np.ready
     if pd.closing:
-        return 1  # POLL_ERR_CLOSING
+        return _POLL_ERR_CLOSING
     if (pd.wd if write else pd.rd) < 0.0:
-        return 2  # POLL_ERR_TIMEOUT
+        return _POLL_ERR_TIMEOUT
+    rt = np.rt
     while True:
         old = pd.wg if write else pd.rg
-        if old is ready:
+        if old is _READY:
             if write:
                 pd.wg = None
             else:
                 pd.rg = None
-            return 0
+            return _POLL_NO_ERROR
         if old is not None:
             np.double_wait()
         g = rt.curg
         if g is None:
-            g = rt.checkg()
+            g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
         if write:
             pd.wg = g
             pd.wtoken = g.parkseq
@@ -169,7 +196,7 @@ cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
             pd.rtoken = g.parkseq
         rt.io_waiters += 1
         try:
-            rt.gopark("IO wait")
+            rt.gopark(_WAIT_IO)
         finally:
             rt.io_waiters -= 1
             if write:
@@ -178,9 +205,9 @@ cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
             else:
                 old = pd.rg
                 pd.rg = None
-        if old is ready:
-            return 0
+        if old is _READY:
+            return _POLL_NO_ERROR
         if pd.closing:
-            return 1
+            return _POLL_ERR_CLOSING
         if (pd.wd if write else pd.rd) < 0.0:
-            return 2
+            return _POLL_ERR_TIMEOUT

@@ -100,6 +100,16 @@ POLL_NO_ERROR = 0
 POLL_ERR_CLOSING = 1
 POLL_ERR_TIMEOUT = 2
 
+# The names the inline functions of netpoll.pxd read. Compiled, they are C
+# globals declared there and assigned here (other modules that inline those
+# functions reach them through the module's C API), so each value has this one
+# definition in both builds.
+_READY: Any = READY
+_WAIT_IO: str = WAIT_IO
+_POLL_NO_ERROR: int = POLL_NO_ERROR
+_POLL_ERR_CLOSING: int = POLL_ERR_CLOSING
+_POLL_ERR_TIMEOUT: int = POLL_ERR_TIMEOUT
+
 
 class PollDesc:
     """PollDesc is the runtime state of one polled descriptor (Go's ``pollDesc``)."""
@@ -147,12 +157,10 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "sigfd",
-                 "wakefd")
+    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "rt", "sigfd", "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.ready = READY  # for the compiled wait_io (netpoll.pxd), which runs in poll.FD
         self.backend = EpollPoller()
         # fd -> pollDesc as a list indexed by fd (Go keeps the pointer in the
         # epoll event): a lookup is one index, and a dict entry per connection
@@ -196,7 +204,7 @@ class Netpoll:
         return [pd for pd in self.fdtab if pd is not None]
 
     def close(self, pd: PollDesc) -> None:
-        """close unregisters ``pd``'s fd; the caller closes the descriptor afterwards.
+        """close unregisters ``pd``'s fd and drops its user; the caller closes the descriptor afterwards.
 
         Like Go's pollClose it requires that nobody waits on it any more
         (``unblock`` and the fdMutex reference count see to that).
@@ -204,6 +212,7 @@ class Netpoll:
         if (pd.rg is not None and pd.rg is not READY) or (pd.wg is not None and pd.wg is not READY):
             raise throw("runtime: blocked write on closing polldesc")
         self._deltimers(pd)
+        pd.user = None
         fdtab = self.fdtab
         if pd.fd < len(fdtab) and fdtab[pd.fd] is pd:
             fdtab[pd.fd] = None
@@ -257,73 +266,14 @@ class Netpoll:
 
     # --- waiting (poll_runtime_pollReset / pollWait / netpollblock) ---------------------
 
-    def check_err(self, pd: PollDesc, write: bool) -> int:
-        """check_err is Go's netpollcheckerr: closing first, then an expired deadline."""
-        if pd.closing:
-            return POLL_ERR_CLOSING
-        if (pd.wd if write else pd.rd) < 0.0:
-            return POLL_ERR_TIMEOUT
-        return POLL_NO_ERROR
-
     def wait(self, pd: PollDesc, write: bool) -> int:
         """wait parks until ``pd`` is ready for reading (or writing); returns an error code.
 
         Go's ``poll_runtime_pollWait``: returns ``POLL_NO_ERROR`` when the fd
         may be ready (retry the syscall), ``POLL_ERR_CLOSING`` or
-        ``POLL_ERR_TIMEOUT`` otherwise.
+        ``POLL_ERR_TIMEOUT`` otherwise. The one definition is :func:`wait_io`.
         """
-        if pd.closing:
-            return POLL_ERR_CLOSING
-        if (pd.wd if write else pd.rd) < 0.0:
-            return POLL_ERR_TIMEOUT
-        while not self._block(pd, write):
-            err = self.check_err(pd, write)
-            if err != POLL_NO_ERROR:
-                return err
-            # Woken without readiness and without an error: a deadline that was
-            # moved later, so wait again (Go loops the same way).
-        return POLL_NO_ERROR
-
-    def _block(self, pd: PollDesc, write: bool) -> bool:
-        """_block is Go's netpollblock: True if I/O is ready, False if woken otherwise."""
-        rt = self.rt
-        if write:
-            if pd.wg is READY:
-                pd.wg = None
-                return True
-            if pd.wg is not None:
-                self.double_wait()
-            g = rt.curg
-            if g is None:
-                g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
-            pd.wg = g
-            pd.wtoken = g.parkseq
-            rt.io_waiters += 1
-            try:
-                rt.gopark(WAIT_IO)
-            finally:
-                rt.io_waiters -= 1
-                old = pd.wg
-                pd.wg = None
-            return old is READY
-        if pd.rg is READY:
-            pd.rg = None
-            return True
-        if pd.rg is not None:
-            self.double_wait()
-        g = rt.curg
-        if g is None:
-            g = rt.checkg()
-        pd.rg = g
-        pd.rtoken = g.parkseq
-        rt.io_waiters += 1
-        try:
-            rt.gopark(WAIT_IO)
-        finally:
-            rt.io_waiters -= 1
-            old = pd.rg
-            pd.rg = None
-        return old is READY
+        return wait_io(self, pd, write)
 
     def double_wait(self) -> None:
         """double_wait reports a second goroutine waiting on one side of a pollDesc."""
@@ -341,6 +291,40 @@ class Netpoll:
             if g is not None and g is not READY:
                 pd.rg = None
                 self.rt.goready(g, pd.rtoken)
+
+    def evict(self, pd: PollDesc, inherited: bool = False) -> None:
+        """evict closes ``pd`` now, whoever waits on it (runtime shutdown, forked child).
+
+        Marks it closing and forgets its waiters without waking them: at
+        shutdown they never run again, and in a forked child they belong to the
+        parent's abandoned runtime. Then it leaves the fd table and epoll — not
+        when ``inherited``: the child's epoll instance is the parent's, so it is
+        left alone (no ``epoll_ctl``).
+        """
+        pd.closing = True
+        pd.rg = None
+        pd.wg = None
+        if inherited:
+            pd.user = None  # its timers die with the parent's runtime, never run here
+        else:
+            self.close(pd)
+
+    def latch_ready(self, pd: PollDesc, write: bool) -> None:
+        """latch_ready delivers a readiness edge to one side of ``pd``, as the epoll loop does.
+
+        For fault injection (``gonet.testing.socktest``): an injected ``EAGAIN``
+        is followed by the edge a real kernel would deliver, so the READY latch
+        is what makes the retry proceed.
+        """
+        ready_side(pd, write, self.rt.runq)
+
+    def is_closing(self, pd: PollDesc) -> bool:
+        """is_closing reports whether ``pd`` was unblocked for close (Go's ``pd.closing``)."""
+        return bool(pd.closing)
+
+    def hung_up(self, pd: PollDesc) -> bool:
+        """hung_up reports a sticky hang-up or error on ``pd`` (reads return at once without an edge)."""
+        return bool(pd.hup)
 
     # --- deadlines (poll_runtime_pollSetDeadline) --------------------------------------
 
@@ -428,3 +412,119 @@ def _write_deadline(pd: PollDesc) -> None:
         return
     pd.wd = -1.0
     pd.netpoll._unblock(pd, True)
+
+
+def ready_side(pd: PollDesc, write: bool, runq: Any) -> bool:
+    """ready_side is Go's netpollunblock(pd, mode, ioready=true): latch READY, make the waiter runnable.
+
+    The one transition an edge makes, for the epoll loop and
+    :meth:`Netpoll.latch_ready`. True if it made a goroutine runnable.
+    """
+    if write:
+        o = pd.wg
+        if o is _READY:
+            return False
+        pd.wg = _READY
+        seq = pd.wtoken
+    else:
+        o = pd.rg
+        if o is _READY:
+            return False
+        pd.rg = _READY
+        seq = pd.rtoken
+    if o is None:
+        return False
+    g = o
+    if g.parkseq != seq or g.status != 3:  # not WAITING on this very wait (a stale token)
+        return False
+    g.parkseq += 1
+    g.status = 1  # RUNNABLE
+    runq.append(g)
+    return True
+
+
+# --- inlined into poll.FD -----------------------------------------------------------------
+#
+# prepare and wait_io are defined in netpoll.pxd, as ``cdef inline`` functions
+# that the compiled poll.FD inlines into its read and write loops: a parked
+# goroutine's C stack is copied out at every switch and kept while it is
+# parked, so each C frame between the user's call and the switch costs memory
+# per connection. The plain-Python twins below are the same statements
+# (tests/test_pxd_twins.py parses both and compares them), so each behaviour
+# has one definition.
+
+if not cython.compiled:
+
+    def prepare(np: Netpoll, pd: PollDesc, write: bool, park_first: bool) -> int:
+        """prepare readies ``pd`` for a read (or write) syscall: Go's ``runtime_pollReset``.
+
+        Returns an error code (``POLL_ERR_CLOSING``, ``POLL_ERR_TIMEOUT``) or
+        ``POLL_NO_ERROR``, after dropping a latched READY: the syscall about to
+        run looks anyway. ``park_first`` (a stream read after a short read,
+        see poll.FD) waits for readiness first instead, unless the peer hung
+        up: a hang-up makes reads return at once without a new edge.
+        """
+        if pd.closing:
+            return _POLL_ERR_CLOSING
+        if write:
+            if pd.wd < 0.0:
+                return _POLL_ERR_TIMEOUT
+            if pd.wg is _READY:
+                pd.wg = None
+            return _POLL_NO_ERROR
+        if pd.rd < 0.0:
+            return _POLL_ERR_TIMEOUT
+        if park_first and not pd.hup:
+            return wait_io(np, pd, False)
+        if pd.rg is _READY:
+            pd.rg = None
+        return _POLL_NO_ERROR
+
+    def wait_io(np: Netpoll, pd: PollDesc, write: bool) -> int:
+        """wait_io parks until ``pd`` may be ready: Go's ``poll_runtime_pollWait`` and ``netpollblock``.
+
+        ``POLL_NO_ERROR``: retry the syscall; ``POLL_ERR_CLOSING`` /
+        ``POLL_ERR_TIMEOUT``: fail. A wake-up with neither readiness nor an
+        error (a deadline moved later) waits again, as Go loops.
+        """
+        if pd.closing:
+            return _POLL_ERR_CLOSING
+        if (pd.wd if write else pd.rd) < 0.0:
+            return _POLL_ERR_TIMEOUT
+        rt = np.rt
+        while True:
+            old = pd.wg if write else pd.rg
+            if old is _READY:
+                if write:
+                    pd.wg = None
+                else:
+                    pd.rg = None
+                return _POLL_NO_ERROR
+            if old is not None:
+                np.double_wait()
+            g = rt.curg
+            if g is None:
+                g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
+            if write:
+                pd.wg = g
+                pd.wtoken = g.parkseq
+            else:
+                pd.rg = g
+                pd.rtoken = g.parkseq
+            rt.io_waiters += 1
+            try:
+                rt.gopark(_WAIT_IO)
+            finally:
+                rt.io_waiters -= 1
+                if write:
+                    old = pd.wg
+                    pd.wg = None
+                else:
+                    old = pd.rg
+                    pd.rg = None
+            if old is _READY:
+                return _POLL_NO_ERROR
+            if pd.closing:
+                return _POLL_ERR_CLOSING
+            if (pd.wd if write else pd.rd) < 0.0:
+                return _POLL_ERR_TIMEOUT
