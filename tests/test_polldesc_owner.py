@@ -27,7 +27,7 @@ def _uses(path: Path) -> list[tuple[int, str]]:
         tree = ast.parse(path.read_text(), str(path))
         return [(n.lineno, n.attr) for n in ast.walk(tree)
                 if isinstance(n, ast.Attribute) and n.attr in FIELDS]
-    pattern = re.compile(r"\.(%s)\b" % "|".join(FIELDS))
+    pattern = re.compile(r"\.({})\b".format("|".join(FIELDS)))
     return [(i, m.group(1)) for i, line in enumerate(path.read_text().splitlines(), 1)
             for m in pattern.finditer(line.split("#")[0])]
 

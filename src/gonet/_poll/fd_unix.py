@@ -82,8 +82,8 @@ if not cython.compiled:
     _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import, thread_ident
-    from .fd_mutex import rwlock_fast, rwunlock_fast
     from .._runtime.netpoll import prepare, wait_io
+    from .fd_mutex import rwlock_fast, rwunlock_fast
     from .fd_syscall import recv_bytes, recv_into_buf, send_buf
 
 # The plain-Python helpers serve every socket in the plain build and, in the
