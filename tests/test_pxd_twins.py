@@ -29,8 +29,7 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "greenlet_import"): "greenlet's C API table",
     ("_runtime/g.pxd", "install_chunk_cache"): "a C allocator hook",
     ("_runtime/netpoll.pxd", "epoll_wait_into"): "epoll_wait(2) into a C struct array",
-    ("_runtime/netpoll.pxd", "event_fd"): "reads a C struct epoll_event",
-    ("_runtime/netpoll.pxd", "event_mask"): "reads a C struct epoll_event",
+    ("_runtime/netpoll.pxd", "event_array"): "a C pointer to struct epoll_event",
     # The syscall helpers: recv(2)/send(2) on the raw descriptor. Their plain twins
     # (fd_syscall.py) are tested against them by behaviour, in both builds, through the
     # fault-injection seam both honour (tests/test_faults.py, tests/test_fault_seam.py).
@@ -91,7 +90,7 @@ def as_python(body: str) -> str:
             for decl in _split_top(m.group(2)):
                 if "=" in decl:
                     name, value = decl.split("=", 1)
-                    out.append(f"{m.group(1)}{name.strip()} = {value.strip()}")
+                    out.append(_CAST.sub("", f"{m.group(1)}{name.strip()} = {value.strip()}"))
             continue
         out.append(_CAST.sub("", line))
     return textwrap.dedent("\n".join(out))

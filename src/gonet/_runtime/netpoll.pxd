@@ -19,12 +19,8 @@ cdef extern from "sys/epoll.h" nogil:
         uint32_t events
         epoll_data_t data
     int epoll_wait(int epfd, epoll_event *events, int maxevents, int timeout)
-    enum:
-        EPOLLIN
-        EPOLLOUT
-        EPOLLERR
-        EPOLLHUP
-        EPOLLRDHUP
+
+ctypedef epoll_event* epoll_events
 
 
 cdef class PollDesc:
@@ -51,6 +47,10 @@ cdef str _WAIT_IO
 cdef int _POLL_NO_ERROR
 cdef int _POLL_ERR_CLOSING
 cdef int _POLL_ERR_TIMEOUT
+cdef uint32_t _READ_EVENTS
+cdef uint32_t _WRITE_EVENTS
+cdef uint32_t _HUP_EVENTS
+cdef double _MAX_WAIT
 
 
 cdef class Netpoll:
@@ -65,28 +65,25 @@ cdef class Netpoll:
     cdef public bytearray evbuf
     cpdef int wait(self, PollDesc pd, bint write) except -1
     cpdef double_wait(self)
+    @cython.locals(ms=int, n=int, i=int, fd=int, ev=uint32_t, count=int, ntab=Py_ssize_t,
+                   fdtab=list, runq=RunQueue, pd=object, wakefd=int, sigfd=int,
+                   evs=epoll_events)
     cpdef int poll(self, double timeout) except -1
 
 
-@cython.locals(o=object, g=Goroutine, seq=cython.longlong)
-cdef bint ready_side(PollDesc pd, bint write, RunQueue runq) except -1
 
 
-cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
-    # netpoll(delay) on C epoll_wait: no Python tuples per event, no dict lookup
-    # (the fd table is a list indexed by fd), the GIL released while blocked.
-    cdef int ms
-    if timeout < 0:
-        ms = -1
-    elif timeout > 1e6:
-        ms = 1000000000
-    else:
-        ms = <int>ceil(timeout * 1000.0)
-    np.backend.calls += 1
-    cdef epoll_event* evs = <epoll_event*>PyByteArray_AS_STRING(np.evbuf)
-    cdef int maxevents = <int>(len(np.evbuf) // sizeof(epoll_event))
+# The C side of Netpoll.poll (it cannot be Python): epoll_wait(2) into the
+# preallocated evbuf with the GIL released, and the fields of one event.
+
+cdef inline epoll_events event_array(bytearray buf):
+    return <epoll_events>PyByteArray_AS_STRING(buf)
+
+
+cdef inline int epoll_wait_into(int epfd, bytearray buf, int ms) except -1:
+    cdef epoll_event* evs = <epoll_event*>PyByteArray_AS_STRING(buf)
+    cdef int maxevents = <int>(len(buf) // sizeof(epoll_event))
     cdef int n
-    cdef int epfd = np.epfd
     with nogil:
         n = epoll_wait(epfd, evs, maxevents, ms)
     if n < 0:
@@ -95,58 +92,47 @@ cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
             return 0
         PyErr_SetFromErrno(OSError)
         return -1
-    cdef int i, fd, count = 0
-    cdef uint32_t ev
-    cdef list fdtab = np.fdtab
-    cdef Py_ssize_t ntab = len(fdtab)
-    cdef PollDesc pd
+    return n
+
+
+# epoll_ms, netpollready, prepare and wait_io: inlined into Netpoll.poll and
+# poll.FD's loops (see the end of netpoll.py, where their plain-Python twins
+# are; tests/test_pxd_twins.py checks that both are the same statements).
+
+cdef inline int epoll_ms(double timeout):
+    if timeout < 0.0:
+        return -1
+    if timeout > _MAX_WAIT:
+        timeout = _MAX_WAIT
+    return <int>ceil(timeout * 1000.0)
+
+
+cdef inline int netpollready(object o, uint32_t ev, RunQueue runq) except -1:
+    cdef PollDesc pd = <PollDesc>o
     cdef Goroutine g
-    cdef object o
-    cdef RunQueue runq = np.rt.runq
-    for i in range(n):
-        fd = evs[i].data.fd
-        ev = evs[i].events
-        if fd == np.wakefd:
-            np.backend._consume_wake()
-            continue
-        if fd == np.sigfd:  # rare: only after a signal
-            np.backend.drain_signals()
-            continue
-        count += 1
-        if fd >= ntab:
-            continue
-        o = fdtab[fd]
-        if o is None:
-            continue
-        pd = <PollDesc>o
-        if ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR):
-            pd.hup = True
-        if ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR):
-            o = pd.rg
-            if o is not ready:
-                pd.rg = ready
-                if o is not None:
-                    g = <Goroutine>o
-                    if g.parkseq == pd.rtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-        if ev & (EPOLLOUT | EPOLLHUP | EPOLLERR):
-            o = pd.wg
-            if o is not ready:
-                pd.wg = ready
-                if o is not None:
-                    g = <Goroutine>o
-                    if g.parkseq == pd.wtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-    return count
+    if ev & _HUP_EVENTS:
+        pd.hup = True
+    if ev & _READ_EVENTS:
+        o = pd.rg
+        if o is not _READY:
+            pd.rg = _READY
+            if o is not None:
+                g = <Goroutine>o
+                if g.parkseq == pd.rtoken and g.status == 3:  # WAITING on this very wait
+                    g.parkseq += 1
+                    g.status = 1  # RUNNABLE
+                    runq.append(g)
+    if ev & _WRITE_EVENTS:
+        o = pd.wg
+        if o is not _READY:
+            pd.wg = _READY
+            if o is not None:
+                g = <Goroutine>o
+                if g.parkseq == pd.wtoken and g.status == 3:
+                    g.parkseq += 1
+                    g.status = 1
+                    runq.append(g)
 
-
-# prepare and wait_io: the pollDesc steps of poll.FD's loops, inlined there
-# (see the end of netpoll.py, where their plain-Python twins are; the test
-# tests/test_pxd_twins.py checks that both are the same statements).
 
 cdef inline int prepare(Netpoll np, PollDesc pd, bint write, bint park_first) except -1:
     if pd.closing:

@@ -1,9 +1,13 @@
 """The netpoller: pollDesc and its operations (Go's ``runtime/netpoll.go``, go1.22).
 
-The backend (:mod:`.netpoll_epoll`) is a leaf with this contract: register
-each fd once, edge-triggered for both directions; unregister once before
-``close(2)``; ``poll(timeout)`` returns ``[(fd, events)]``; ``wake()`` is
-thread-safe and idempotent.
+The backend (:mod:`.netpoll_epoll`) is a leaf with this contract, the same in
+both builds: register each fd once, edge-triggered for both directions;
+unregister once before ``close(2)``; each wait is counted in ``calls``;
+events on the backend's own descriptors (``wakefd``, ``sigfd``) go back to it
+through ``own_event(fd)``; ``wake()`` is thread-safe and idempotent. The plain
+build waits through ``backend.poll(timeout)``, the compiled one with C
+``epoll_wait`` on ``backend.fileno()``; :meth:`Netpoll.poll` is the one loop
+that dispatches the events.
 
 pollDesc
 --------
@@ -53,7 +57,15 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import throw
 from .g import WAIT_IO
-from .netpoll_epoll import EVENT_SIZE, HUP_EVENTS, MAX_EVENTS, READ_EVENTS, WRITE_EVENTS, EpollPoller
+from .netpoll_epoll import (
+    EVENT_SIZE,
+    HUP_EVENTS,
+    MAX_EVENTS,
+    MAX_WAIT,
+    READ_EVENTS,
+    WRITE_EVENTS,
+    EpollPoller,
+)
 from .timers import Timer
 
 try:
@@ -62,11 +74,9 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd / netpoll.pxd
-    from .g import greenlet_import
+    from math import ceil
 
-    def poll_epoll(np: Netpoll, timeout: float, ready: Any) -> int:
-        """poll_epoll is the compiled build's C epoll loop; unused as plain Python."""
-        raise NotImplementedError
+    from .g import greenlet_import
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -109,6 +119,10 @@ _WAIT_IO: str = WAIT_IO
 _POLL_NO_ERROR: int = POLL_NO_ERROR
 _POLL_ERR_CLOSING: int = POLL_ERR_CLOSING
 _POLL_ERR_TIMEOUT: int = POLL_ERR_TIMEOUT
+_READ_EVENTS: int = READ_EVENTS
+_WRITE_EVENTS: int = WRITE_EVENTS
+_HUP_EVENTS: int = HUP_EVENTS
+_MAX_WAIT: float = MAX_WAIT
 
 
 class PollDesc:
@@ -227,42 +241,43 @@ class Netpoll:
     def poll(self, timeout: float) -> int:
         """poll waits up to ``timeout`` seconds and readies the goroutines whose fds fired.
 
-        Returns the number of events. A reader is woken by IN/RDHUP/HUP/ERR, a
-        writer by OUT/HUP/ERR, exactly as Go's ``netpoll`` sorts them.
+        Returns the number of events on pollDescs. A reader is woken by
+        IN/RDHUP/HUP/ERR, a writer by OUT/HUP/ERR, exactly as Go's ``netpoll``
+        sorts them. One loop for both builds: only where the events come from
+        differs (compiled, C ``epoll_wait`` into ``evbuf``, no tuple per event).
         """
+        backend = self.backend
+        backend.calls += 1
         if cython.compiled:
-            return poll_epoll(self, timeout, READY)
-        events = self.backend.poll(timeout)
-        if not events:
+            n = epoll_wait_into(self.epfd, self.evbuf, epoll_ms(timeout))  # type: ignore[name-defined]  # noqa: F821 (.pxd)
+            evs = event_array(self.evbuf)  # type: ignore[name-defined]  # noqa: F821
+        else:
+            events = backend.poll(timeout)
+            n = len(events)
+        if n == 0:
             return 0
         fdtab = self.fdtab
         ntab = len(fdtab)
-        rt = self.rt
-        runq = rt.runq
-        for fd, ev in events:
-            pd = fdtab[fd] if fd < ntab else None
-            if pd is None:
+        runq = self.rt.runq
+        wakefd = self.wakefd
+        sigfd = self.sigfd
+        count = 0
+        for i in range(n):
+            if cython.compiled:
+                fd = evs[i].data.fd
+                ev = evs[i].events
+            else:
+                fd, ev = events[i]
+            if fd == wakefd or fd == sigfd:  # noqa: SIM109 (two C int compares)
+                backend.own_event(fd)
                 continue
-            if ev & HUP_EVENTS:
-                pd.hup = True
-            # netpollunblock(pd, mode, ioready=true), inlined: this is the hot loop.
-            if ev & READ_EVENTS:
-                g = pd.rg
-                if g is not READY:
-                    pd.rg = READY
-                    if g is not None and g.parkseq == pd.rtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1  # RUNNABLE
-                        runq.append(g)
-            if ev & WRITE_EVENTS:
-                g = pd.wg
-                if g is not READY:
-                    pd.wg = READY
-                    if g is not None and g.parkseq == pd.wtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-        return len(events)
+            count += 1
+            if fd >= ntab:
+                continue
+            pd = fdtab[fd]
+            if pd is not None:
+                netpollready(pd, ev, runq)
+        return count
 
     # --- waiting (poll_runtime_pollReset / pollWait / netpollblock) ---------------------
 
@@ -310,13 +325,18 @@ class Netpoll:
             self.close(pd)
 
     def latch_ready(self, pd: PollDesc, write: bool) -> None:
-        """latch_ready delivers a readiness edge to one side of ``pd``, as the epoll loop does.
+        """latch_ready latches a readiness edge on one side of ``pd`` that nobody waits on.
 
         For fault injection (``gonet.testing.socktest``): an injected ``EAGAIN``
         is followed by the edge a real kernel would deliver, so the READY latch
-        is what makes the retry proceed.
+        is what makes the retry proceed. Nobody can be parked on that side:
+        the goroutine that saw the ``EAGAIN`` is the one that will wait.
         """
-        ready_side(pd, write, self.rt.runq)
+        if write:
+            if pd.wg is None:
+                pd.wg = _READY
+        elif pd.rg is None:
+            pd.rg = _READY
 
     def is_closing(self, pd: PollDesc) -> bool:
         """is_closing reports whether ``pd`` was unblocked for close (Go's ``pd.closing``)."""
@@ -414,46 +434,64 @@ def _write_deadline(pd: PollDesc) -> None:
     pd.netpoll._unblock(pd, True)
 
 
-def ready_side(pd: PollDesc, write: bool, runq: Any) -> bool:
-    """ready_side is Go's netpollunblock(pd, mode, ioready=true): latch READY, make the waiter runnable.
-
-    The one transition an edge makes, for the epoll loop and
-    :meth:`Netpoll.latch_ready`. True if it made a goroutine runnable.
-    """
-    if write:
-        o = pd.wg
-        if o is _READY:
-            return False
-        pd.wg = _READY
-        seq = pd.wtoken
-    else:
-        o = pd.rg
-        if o is _READY:
-            return False
-        pd.rg = _READY
-        seq = pd.rtoken
-    if o is None:
-        return False
-    g = o
-    if g.parkseq != seq or g.status != 3:  # not WAITING on this very wait (a stale token)
-        return False
-    g.parkseq += 1
-    g.status = 1  # RUNNABLE
-    runq.append(g)
-    return True
-
-
-# --- inlined into poll.FD -----------------------------------------------------------------
+# --- inlined -------------------------------------------------------------------------------
 #
-# prepare and wait_io are defined in netpoll.pxd, as ``cdef inline`` functions
-# that the compiled poll.FD inlines into its read and write loops: a parked
-# goroutine's C stack is copied out at every switch and kept while it is
-# parked, so each C frame between the user's call and the switch costs memory
-# per connection. The plain-Python twins below are the same statements
-# (tests/test_pxd_twins.py parses both and compares them), so each behaviour
-# has one definition.
+# epoll_ms, netpollready, prepare and wait_io are defined in netpoll.pxd as
+# ``cdef inline`` functions. epoll_ms and netpollready are inlined into
+# Netpoll.poll (netpollready runs once per epoll event: out of line it cost ~30
+# instructions per event).
+# prepare and wait_io are inlined into the compiled poll.FD's read and write
+# loops: a parked goroutine's C stack is copied out at every switch and kept
+# while it is parked, so each C frame between the user's call and the switch
+# costs memory per connection. The plain-Python twins below are the same
+# statements (tests/test_pxd_twins.py parses both and compares them), so each
+# behaviour has one definition.
 
 if not cython.compiled:
+
+    def epoll_ms(timeout: float) -> int:
+        """epoll_ms is ``epoll_wait``'s timeout for ``timeout`` seconds: ms rounded up, -1 to block.
+
+        Capped at the backend's ``MAX_WAIT``, as its ``poll`` caps the seconds.
+        """
+        if timeout < 0.0:
+            return -1
+        if timeout > _MAX_WAIT:
+            timeout = _MAX_WAIT
+        return ceil(timeout * 1000.0)
+
+    def netpollready(o: Any, ev: int, runq: Any) -> None:
+        """netpollready delivers the epoll events ``ev`` to ``pd`` (Go's ``netpollready``).
+
+        What an edge does to a pollDesc: a hang-up or an error is recorded (sticky),
+        and each side the events concern is made READY
+        (``netpollunblock(pd, mode, ioready=true)``); a goroutine parked on that
+        side becomes runnable and consumes the READY when it runs.
+        """
+        pd = o
+        if ev & _HUP_EVENTS:
+            pd.hup = True
+        if ev & _READ_EVENTS:
+            o = pd.rg
+            if o is not _READY:
+                pd.rg = _READY
+                if o is not None:
+                    g = o
+                    if g.parkseq == pd.rtoken and g.status == 3:  # WAITING on this very wait
+                        g.parkseq += 1
+                        g.status = 1  # RUNNABLE
+                        runq.append(g)
+        if ev & _WRITE_EVENTS:
+            o = pd.wg
+            if o is not _READY:
+                pd.wg = _READY
+                if o is not None:
+                    g = o
+                    if g.parkseq == pd.wtoken and g.status == 3:
+                        g.parkseq += 1
+                        g.status = 1
+                        runq.append(g)
+
 
     def prepare(np: Netpoll, pd: PollDesc, write: bool, park_first: bool) -> int:
         """prepare readies ``pd`` for a read (or write) syscall: Go's ``runtime_pollReset``.
