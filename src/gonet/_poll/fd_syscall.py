@@ -49,8 +49,11 @@ def recv_into_buf(fd: FD, mv: memoryview) -> int:
 
 
 def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
-    """send_buf sends ``data[start:end]``: the byte count, -1 if it would block, -2 if it
-    failed (the error waits in ``fd.pending_err``, for write to add ``written``)."""
+    """send_buf sends ``data[start:end]``: the byte count, or -1 if it would block.
+
+    A failure raises the owner's error with ``written`` = ``start`` (what the
+    write had written before this call), as the read helpers raise theirs.
+    """
     while True:
         try:
             if start == 0 and end == len(data):
@@ -61,5 +64,4 @@ def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
         except InterruptedError:
             pass
         except OSError as e:
-            fd.pending_err = e
-            return -2
+            raise fd.error("write", e, start) from e

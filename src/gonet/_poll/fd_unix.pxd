@@ -37,7 +37,6 @@ cdef class FD:
     cdef public object sock
     cdef public int sysfd
     cdef public object owner
-    cdef public object pending_err
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int)
     cpdef bytes read(self, Py_ssize_t n)
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, got=Py_ssize_t, n=Py_ssize_t)
@@ -91,8 +90,8 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
         PyBuffer_Release(&view)
 
 
-cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -3:
-    # -1: EAGAIN; -2: failed, the error is in fd.pending_err (write adds ``written``)
+cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -2:
+    # -1: EAGAIN; an error is raised formatted, with ``written`` = start (what write had written)
     cdef Py_buffer view
     if type(data) is bytes:  # the common case: no buffer to acquire and release
         return _send_raw(fd, PyBytes_AS_STRING(data), start, end)
@@ -103,7 +102,7 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
         PyBuffer_Release(&view)
 
 
-cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end):
+cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end) except -2:
     cdef ssize_t n
     while True:
         n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
@@ -113,5 +112,4 @@ cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssiz
             continue
         if errno == EAGAIN:
             return -1
-        fd.pending_err = _errno_error()
-        return -2
+        raise fd.error("write", _errno_error(), start)

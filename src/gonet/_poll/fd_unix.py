@@ -106,7 +106,6 @@ class FD:
         "np",
         "owner",
         "pd",
-        "pending_err",
         "raw",
         "rdrained",
         "rt",
@@ -139,7 +138,6 @@ class FD:
         #: owner formats read/write errors for the layer above (the net layer's
         #: netFD: Go's messages); None reports the poll layer's bare errors.
         self.owner: Any = None
-        self.pending_err: OSError | None = None
 
     def __repr__(self) -> str:
         return f"<FD {self.sysfd} {self.fdmu!r}>"
@@ -429,10 +427,6 @@ class FD:
                 end = total if total - nn <= _MAX_RW else nn + _MAX_RW
                 n = send_buf(self, data, nn, end) if self.raw else _py.send_buf(self, data, nn, end)
                 if n < 0:
-                    if n == -2:  # failed: EPIPE, ECONNRESET ...
-                        err = self.pending_err
-                        self.pending_err = None
-                        raise self.error("write", err, nn)  # type: ignore[arg-type]
                     res = wait_io(self.np, pd, True)  # EAGAIN: the socket buffer is full
                     if res:
                         raise self.error("write", convert_err(res), nn)
