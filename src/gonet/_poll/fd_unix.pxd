@@ -18,8 +18,8 @@ cdef extern from "sys/socket.h" nogil:
         C_MSG_NOSIGNAL "MSG_NOSIGNAL"
 
 
-cdef enum:
-    _MAX_RW = 1073741824  # MAX_RW in fd_unix.py
+cdef Py_ssize_t _MAX_RW  # assigned from MAX_RW in fd_unix.py
+cdef Py_ssize_t _SCRATCH_SIZE  # assigned from SCRATCH_SIZE
 
 
 cdef class FD:

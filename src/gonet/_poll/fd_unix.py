@@ -71,7 +71,12 @@ MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 
 #: The compiled build's reads land here first (then one exact-size bytes copy):
 #: one buffer per process, safe because the GIL is held from recv to the copy.
-SCRATCH = bytearray(65536)  # recv_bytes serves reads up to this size
+SCRATCH_SIZE = 65536  # recv_bytes serves reads up to this size
+SCRATCH = bytearray(SCRATCH_SIZE)
+
+# Compiled, C globals declared in fd_unix.pxd (compared without boxing), assigned here.
+_MAX_RW: int = MAX_RW
+_SCRATCH_SIZE: int = SCRATCH_SIZE
 
 try:
     import cython
@@ -79,7 +84,6 @@ except ImportError:  # plain Python without Cython installed
     from .._runtime import _cython as cython
 
 if not cython.compiled:
-    _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import, thread_ident
     from .._runtime.netpoll import prepare, wait_io
@@ -288,7 +292,7 @@ class FD:
                 raise self.error("read", convert_err(res))
             self.rdrained = False
             while True:
-                if self.raw and n <= 65536:
+                if self.raw and n <= _SCRATCH_SIZE:
                     data = recv_bytes(self, n, SCRATCH)
                 else:
                     data = _py.recv_bytes(self, n, SCRATCH)
