@@ -34,6 +34,7 @@ C_ONLY: dict[tuple[str, str], str] = {
     # (fd_syscall.py) are tested against them by behaviour, in both builds, through the
     # fault-injection seam both honour (tests/test_faults.py, tests/test_fault_seam.py).
     ("_poll/fd_unix.pxd", "_errno_error"): "errno and strerror(3)",
+    ("_poll/fd_unix.pxd", "_fault"): "the syscall helpers' fault seam (errno as a C int)",
     ("_poll/fd_unix.pxd", "recv_bytes"): "recv(2) into the scratch buffer",
     ("_poll/fd_unix.pxd", "recv_into_buf"): "recv(2) into a Py_buffer",
     ("_poll/fd_unix.pxd", "send_buf"): "send(2) from a Py_buffer",

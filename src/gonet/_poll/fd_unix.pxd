@@ -48,20 +48,39 @@ cdef class FD:
 
 
 # The syscall helpers: one recv(2)/send(2) on the raw descriptor, with EAGAIN
-# as a return value instead of an exception. poll.FD calls them for raw
-# sockets only (recv_bytes: reads of at most len(scratch)); a socket wrapped
-# for fault injection (fd.raw False) uses the plain versions in fd_syscall.py.
+# as a return value instead of an exception (recv_bytes: reads of at most
+# len(scratch)). A socket wrapped for fault injection (fd.raw False) asks its
+# wrapper first (fd.sock.inject, the seam socktest's FaultSocket provides), so
+# injected faults take this compiled path too.
 
 cdef inline object _errno_error():
     cdef int e = errno
     return OSError(e, strerror(e).decode())
 
 
+cdef inline int _fault(FD fd, str kind, object written) except -1:
+    # The fault-injection seam (gonet.testing.socktest): 0 to do the syscall, or
+    # the injected error's errno for EAGAIN/EINTR; any other injected error raised.
+    cdef object err = fd.sock.inject(kind)
+    if err is None:
+        return 0
+    if err.errno == EAGAIN or err.errno == EINTR:
+        return err.errno
+    raise fd.error("write" if kind == "send" else "read", err, written)
+
+
 cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
     cdef char *buf
     cdef ssize_t got
+    cdef int e
     buf = PyByteArray_AS_STRING(scratch)
     while True:
+        if not fd.raw:
+            e = _fault(fd, "recv", None)
+            if e == EINTR:
+                continue
+            if e == EAGAIN:
+                return None
         got = c_recv(fd.sysfd, buf, <size_t>n, 0)
         if got >= 0:
             return PyBytes_FromStringAndSize(buf, got)
@@ -75,9 +94,16 @@ cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
 cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
     cdef Py_buffer view
     cdef ssize_t got
+    cdef int e
     PyObject_GetBuffer(mv, &view, PyBUF_WRITABLE)
     try:
         while True:
+            if not fd.raw:
+                e = _fault(fd, "recv", None)
+                if e == EINTR:
+                    continue
+                if e == EAGAIN:
+                    return -1
             got = c_recv(fd.sysfd, view.buf, <size_t>view.len, 0)
             if got >= 0:
                 return got
@@ -104,7 +130,14 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
 
 cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end) except -2:
     cdef ssize_t n
+    cdef int e
     while True:
+        if not fd.raw:
+            e = _fault(fd, "send", start)
+            if e == EINTR:
+                continue
+            if e == EAGAIN:
+                return -1
         n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
         if n >= 0:
             return n

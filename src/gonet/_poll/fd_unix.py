@@ -91,8 +91,9 @@ if not cython.compiled:
     from .fd_syscall import recv_bytes, recv_into_buf, send_buf
 
 # The plain-Python helpers serve every socket in the plain build and, in the
-# compiled one, the sockets wrapped by gonet.testing.socktest (``raw`` False)
-# and reads larger than the scratch buffer.
+# compiled one, reads larger than the scratch buffer. Sockets wrapped by
+# gonet.testing.socktest (``raw`` False) take the same helpers as any other:
+# compiled, the C helpers consult the wrapper's ``inject`` before each syscall.
 from . import fd_syscall as _py  # noqa: E402
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
@@ -292,7 +293,7 @@ class FD:
                 raise self.error("read", convert_err(res))
             self.rdrained = False
             while True:
-                if self.raw and n <= _SCRATCH_SIZE:
+                if n <= _SCRATCH_SIZE:
                     data = recv_bytes(self, n, SCRATCH)
                 else:
                     data = _py.recv_bytes(self, n, SCRATCH)
@@ -330,7 +331,7 @@ class FD:
                 raise self.error("read", convert_err(res))
             self.rdrained = False
             while True:
-                got = recv_into_buf(self, mv) if self.raw else _py.recv_into_buf(self, mv)
+                got = recv_into_buf(self, mv)
                 if got < 0:  # EAGAIN
                     res = wait_io(self.np, pd, False)
                     if res:
@@ -429,7 +430,7 @@ class FD:
             total = len(data)
             while True:
                 end = total if total - nn <= _MAX_RW else nn + _MAX_RW
-                n = send_buf(self, data, nn, end) if self.raw else _py.send_buf(self, data, nn, end)
+                n = send_buf(self, data, nn, end)
                 if n < 0:
                     res = wait_io(self.np, pd, True)  # EAGAIN: the socket buffer is full
                     if res:

@@ -210,6 +210,19 @@ class FaultSocket:
             _latch(self, read)
             raise
 
+    def inject(self, kind: str) -> OSError | None:
+        """inject is the seam the compiled recv/send helpers call before each syscall.
+
+        Returns the fault the switch injects for ``kind`` ("recv" or "send"),
+        or None; an injected ``EAGAIN`` latches the readiness edge, as
+        :meth:`recv`/:meth:`send` do for the plain helpers.
+        """
+        try:
+            self._io(kind, kind == "recv")
+        except OSError as e:
+            return e
+        return None
+
     def recv(self, n: int) -> bytes:
         self._io("recv", True)
         return self._sock.recv(n)
