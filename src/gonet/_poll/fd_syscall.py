@@ -4,8 +4,11 @@ The compiled build calls ``recv(2)``/``send(2)`` on the raw descriptor from
 C helpers declared in ``fd_unix.pxd``; plain Python uses these instead. Each
 does one syscall through the socket object, reports ``EAGAIN`` as a return
 value (``None`` / ``-1``) rather than an exception, and retries ``EINTR``.
-They are also what the compiled build falls back to for sockets wrapped by
-``gonet.testing.socktest``.
+The compiled build uses them only for reads larger than the scratch buffer.
+Both kinds honour the fault seam of ``gonet.testing.socktest``: these through
+the wrapped socket's ``recv``/``send``, the C helpers through its ``inject``;
+``tests/test_fault_seam.py`` and ``tests/test_faults.py`` check that the two
+behave the same.
 """
 
 from __future__ import annotations
