@@ -19,7 +19,7 @@ import gonet
 PKG = Path(gonet.__file__).resolve().parent
 #: The pollDesc fields whose transitions netpoll owns.
 FIELDS = ("rg", "wg", "rtoken", "wtoken", "hup", "closing")
-OWNER = {"_runtime/netpoll.py", "_runtime/netpoll.pxd"}
+OWNER = {"_runtime/netpoll.py", "_runtime/netpoll.pxd", "_runtime/netpoll_twins.py"}
 
 
 def _uses(path: Path) -> list[tuple[int, str]]:

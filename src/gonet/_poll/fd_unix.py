@@ -86,7 +86,7 @@ except ImportError:  # plain Python without Cython installed
 if not cython.compiled:
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import, thread_ident
-    from .._runtime.netpoll import prepare, wait_io
+    from .._runtime.netpoll_twins import prepare, wait_io
     from .fd_mutex import rwlock_fast, rwunlock_fast
     from .fd_syscall import recv_bytes, recv_into_buf, send_buf
 

@@ -96,8 +96,8 @@ cdef inline int epoll_wait_into(int epfd, bytearray buf, int ms) except -1:
 
 
 # epoll_ms, netpollready, prepare and wait_io: inlined into Netpoll.poll and
-# poll.FD's loops (see the end of netpoll.py, where their plain-Python twins
-# are; tests/test_pxd_twins.py checks that both are the same statements).
+# poll.FD's loops (their plain-Python twins are in netpoll_twins.py;
+# tests/test_pxd_twins.py checks that both are the same statements).
 
 cdef inline int epoll_ms(double timeout):
     if timeout < 0.0:
