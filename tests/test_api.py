@@ -287,8 +287,15 @@ def _modules() -> list[tuple[str, Path]]:
     return modules(PKG.parent)
 
 
+#: The names whose calls switch greenlets: greenlet's methods, g.pxd's inline
+#: ``switch_to`` (its plain twin in g.py) and the C API it wraps.
+SWITCH_METHODS = ("switch", "throw")
+SWITCH_FUNCTIONS = ("switch_to", "PyGreenlet_Switch")
+_PXD_SWITCH = re.compile(r"\.(switch|throw)\s*\(|\b(switch_to|PyGreenlet_Switch)\s*\(")
+
+
 def _switch_calls(path: Path) -> list[tuple[int, str, list[str]]]:
-    """Calls of ``<expr>.switch(...)`` / ``<expr>.throw(...)``, with the enclosing defs."""
+    """Calls of ``<expr>.switch/throw(...)`` and ``switch_to(...)``, with the enclosing defs."""
     tree = ast.parse(path.read_text(), str(path))
     found: list[tuple[int, str, list[str]]] = []
 
@@ -298,8 +305,11 @@ def _switch_calls(path: Path) -> list[tuple[int, str, list[str]]]:
                 visit(child, [*scope, child.name])
                 continue
             if (isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
-                    and child.func.attr in ("switch", "throw")):
+                    and child.func.attr in SWITCH_METHODS):
                 found.append((child.lineno, child.func.attr, scope))
+            elif (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                    and child.func.id in SWITCH_FUNCTIONS):
+                found.append((child.lineno, child.func.id, scope))
             visit(child, scope)
 
     visit(tree, [])
@@ -321,6 +331,31 @@ def test_only_g_and_the_scheduler_switch_greenlets() -> None:
             bad.append(f"{rel}:{line} calls .{attr}() in {'.'.join(scope) or '<module>'}")
     assert total > 0  # the scan finds the real switch points
     assert not bad, "greenlet switches outside g.py / the scheduler:\n" + "\n".join(bad)
+
+
+def _pxd_switch_calls(path: Path) -> list[tuple[int, str]]:
+    """Switching calls in a .pxd (Cython source: scanned as text, comments dropped)."""
+    found = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        code = line.split("#")[0]
+        if re.match(r"\s*(cdef\s+inline\s+)?object\s+(switch_to|PyGreenlet_Switch)\s*\(", code):
+            continue  # a declaration or definition, not a call
+        found += [(i, m.group(1) or m.group(2)) for m in _PXD_SWITCH.finditer(code)]
+    return found
+
+
+def test_pxd_files_switch_only_in_g() -> None:
+    """The switch-point rule holds for .pxd bodies too: only g.pxd's switch_to switches."""
+    bad = []
+    total = 0
+    for path in sorted(PKG.rglob("*.pxd")):
+        rel = path.relative_to(PKG).as_posix()
+        for line, name in _pxd_switch_calls(path):
+            total += 1
+            if rel != "_runtime/g.pxd":
+                bad.append(f"{rel}:{line} calls {name}()")
+    assert total > 0  # g.pxd's switch_to calls PyGreenlet_Switch
+    assert not bad, "greenlet switches in .pxd files outside g.pxd:\n" + "\n".join(bad)
 
 
 def test_no_module_over_500_lines() -> None:

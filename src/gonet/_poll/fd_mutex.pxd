@@ -4,8 +4,7 @@ from gonet._runtime.g cimport Sched
 from gonet._runtime.sema cimport WaitQueue
 
 
-cdef enum:
-    _MAX_REFS = 1048575  # MAX_REFS in fd_mutex.py
+cdef long _MAX_REFS  # assigned from MAX_REFS in fd_mutex.py
 
 
 cdef class FdMutex:
@@ -23,9 +22,9 @@ cdef class FdMutex:
     cpdef bint rwunlock(self, Sched s, bint read) except -1
 
 
-# The uncontended paths of rwlock/rwunlock, inlined into poll.FD's loops.
-# False means "take the full method" (contention, close, misuse): the methods
-# in fd_mutex.py stay the one definition of the state machine.
+# The uncontended paths of rwlock/rwunlock, inlined into poll.FD's loops and
+# the methods; their plain twins are at the end of fd_mutex.py (the same
+# statements: tests/test_pxd_twins.py).
 
 cdef inline bint rwlock_fast(FdMutex mu, bint read):
     if mu.closed or mu.refs >= _MAX_REFS:
@@ -46,11 +45,11 @@ cdef inline bint rwunlock_fast(FdMutex mu, bint read):
     if mu.closed or mu.refs <= 0:
         return False
     if read:
-        if not mu.rlocked or mu.rwait is not None:
+        if not mu.rlocked or (mu.rwait is not None and mu.rwait.waiters):
             return False
         mu.rlocked = False
     else:
-        if not mu.wlocked or mu.wwait is not None:
+        if not mu.wlocked or (mu.wwait is not None and mu.wwait.waiters):
             return False
         mu.wlocked = False
     mu.refs -= 1

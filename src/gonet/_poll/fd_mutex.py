@@ -34,27 +34,22 @@ from .._runtime.errors import throw
 from .._runtime.g import WAIT_SEMACQUIRE, Sched
 from .._runtime.sema import WaitQueue
 
-__all__ = ["FdMutex"]
+__all__ = ["MAX_REFS", "SLOW_PATH", "FdMutex"]
 
 # Go's mutexRefMask allows 2^20-1 references; more in-flight operations on one
 # fd than that means a leak (Go: "too many concurrent operations on a single file or socket").
 MAX_REFS = (1 << 20) - 1
+#: Compiled, a C global declared in fd_mutex.pxd (compared without boxing), assigned here.
+_MAX_REFS: int = MAX_REFS
+
+#: How often rwlock/rwunlock took their contended path (the uncontended one
+#: returned False): a test's view of "contention ended, the fast path is back".
+SLOW_PATH = {"rwlock": 0, "rwunlock": 0}
 
 try:
     import cython
 except ImportError:  # plain Python without Cython installed
     from .._runtime import _cython as cython
-
-if not cython.compiled:
-    _MAX_REFS = MAX_REFS  # compiled: a C constant (fd_mutex.pxd), compared without boxing
-
-    def rwlock_fast(mu: FdMutex, read: bool) -> bool:
-        """rwlock_fast is the compiled build's inlined uncontended rwlock; here: always the method."""
-        return False
-
-    def rwunlock_fast(mu: FdMutex, read: bool) -> bool:
-        """rwunlock_fast is the compiled build's inlined uncontended rwunlock; here: the method."""
-        return False
 
 
 class FdMutex:
@@ -113,23 +108,18 @@ class FdMutex:
 
         Parks while another goroutine holds that lock.
         """
+        if rwlock_fast(self, read):
+            return True
+        SLOW_PATH["rwlock"] += 1
         if self.closed:
             return False
         if self.refs >= _MAX_REFS:
             raise throw("too many concurrent operations on a single file or socket "
                         f"(max {MAX_REFS})")
         if read:
-            if not self.rlocked:
-                self.rlocked = True
-                self.refs += 1
-                return True
             if self.rwait is None:
                 self.rwait = WaitQueue()
             return bool(self.rwait.park(s, WAIT_SEMACQUIRE))
-        if not self.wlocked:
-            self.wlocked = True
-            self.refs += 1
-            return True
         if self.wwait is None:
             self.wwait = WaitQueue()
         return bool(self.wwait.park(s, WAIT_SEMACQUIRE))
@@ -139,6 +129,9 @@ class FdMutex:
 
         Returns True if the FD is closed and that was the last reference.
         """
+        if rwunlock_fast(self, read):
+            return False
+        SLOW_PATH["rwunlock"] += 1
         if self.refs <= 0:
             raise throw("inconsistent poll.fdMutex")
         if read:
@@ -157,3 +150,44 @@ class FdMutex:
                 self.wlocked = False
                 self.refs -= 1
         return self.closed and self.refs == 0
+
+
+# --- the uncontended transitions ------------------------------------------------------------
+#
+# rwlock_fast and rwunlock_fast are defined in fd_mutex.pxd as ``cdef inline``
+# functions, inlined into the compiled poll.FD's loops (and into the methods
+# above); the plain twins below are the same statements (tests/test_pxd_twins.py
+# compares them). False means "take the method" (contention, close, misuse):
+# with nobody waiting, an FD whose wait queue once existed takes the fast path again.
+
+if not cython.compiled:
+
+    def rwlock_fast(mu: FdMutex, read: bool) -> bool:
+        """rwlock_fast takes the read (or write) lock and a reference if nobody holds it."""
+        if mu.closed or mu.refs >= _MAX_REFS:
+            return False
+        if read:
+            if mu.rlocked:
+                return False
+            mu.rlocked = True
+        else:
+            if mu.wlocked:
+                return False
+            mu.wlocked = True
+        mu.refs += 1
+        return True
+
+    def rwunlock_fast(mu: FdMutex, read: bool) -> bool:
+        """rwunlock_fast releases the lock and its reference if nobody waits for it (not closed)."""
+        if mu.closed or mu.refs <= 0:
+            return False
+        if read:
+            if not mu.rlocked or (mu.rwait is not None and mu.rwait.waiters):
+                return False
+            mu.rlocked = False
+        else:
+            if not mu.wlocked or (mu.wwait is not None and mu.wwait.waiters):
+                return False
+            mu.wlocked = False
+        mu.refs -= 1
+        return True

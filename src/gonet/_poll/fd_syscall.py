@@ -4,8 +4,11 @@ The compiled build calls ``recv(2)``/``send(2)`` on the raw descriptor from
 C helpers declared in ``fd_unix.pxd``; plain Python uses these instead. Each
 does one syscall through the socket object, reports ``EAGAIN`` as a return
 value (``None`` / ``-1``) rather than an exception, and retries ``EINTR``.
-They are also what the compiled build falls back to for sockets wrapped by
-``gonet.testing.socktest``.
+The compiled build uses them only for reads larger than the scratch buffer.
+Both kinds honour the fault seam of ``gonet.testing.socktest``: these through
+the wrapped socket's ``recv``/``send``, the C helpers through its ``inject``;
+``tests/test_fault_seam.py`` and ``tests/test_faults.py`` check that the two
+behave the same.
 """
 
 from __future__ import annotations
@@ -14,18 +17,12 @@ import socket
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._runtime.netpoll import Netpoll, PollDesc
     from .._types import Buffer
     from .fd_unix import FD
 
-__all__ = ["recv_bytes", "recv_into_buf", "send_buf", "wait_io"]
+__all__ = ["recv_bytes", "recv_into_buf", "send_buf"]
 
 MSG_NOSIGNAL = socket.MSG_NOSIGNAL
-
-
-def wait_io(np: Netpoll, pd: PollDesc, write: bool) -> int:
-    """wait_io parks until ``pd`` is ready (Netpoll.wait; inlined when compiled)."""
-    return np.wait(pd, write)
 
 
 def recv_bytes(fd: FD, n: int, scratch: bytearray) -> bytes | None:
@@ -55,8 +52,11 @@ def recv_into_buf(fd: FD, mv: memoryview) -> int:
 
 
 def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
-    """send_buf sends ``data[start:end]``: the byte count, -1 if it would block, -2 if it
-    failed (the error waits in ``fd.pending_err``, for write to add ``written``)."""
+    """send_buf sends ``data[start:end]``: the byte count, or -1 if it would block.
+
+    A failure raises the owner's error with ``written`` = ``start`` (what the
+    write had written before this call), as the read helpers raise theirs.
+    """
     while True:
         try:
             if start == 0 and end == len(data):
@@ -67,5 +67,4 @@ def send_buf(fd: FD, data: Buffer, start: int, end: int) -> int:
         except InterruptedError:
             pass
         except OSError as e:
-            fd.pending_err = e
-            return -2
+            raise fd.error("write", e, start) from e

@@ -91,11 +91,8 @@ def _close_inherited(fd: FD) -> None:
     if fd.sysfd < 0:
         return
     fd.fdmu.closed = True
-    pd = fd.pd
-    if pd is not None:
-        pd.closing = True
-        pd.rg = pd.wg = None
-        pd.user = None
+    if fd.pd is not None:
+        fd.np.evict(fd.pd, inherited=True)
     try:
         fd.sock.close()
     except OSError:

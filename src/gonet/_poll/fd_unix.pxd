@@ -7,7 +7,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 
 from gonet._runtime.g cimport Sched, current_glet, greenlet_import, thread_ident
-from gonet._runtime.netpoll cimport Netpoll, PollDesc, wait_io
+from gonet._runtime.netpoll cimport Netpoll, PollDesc, prepare, wait_io
 from gonet._poll.fd_mutex cimport FdMutex, rwlock_fast, rwunlock_fast
 
 
@@ -18,8 +18,8 @@ cdef extern from "sys/socket.h" nogil:
         C_MSG_NOSIGNAL "MSG_NOSIGNAL"
 
 
-cdef enum:
-    _MAX_RW = 1073741824  # MAX_RW in fd_unix.py
+cdef Py_ssize_t _MAX_RW  # assigned from MAX_RW in fd_unix.py
+cdef Py_ssize_t _SCRATCH_SIZE  # assigned from SCRATCH_SIZE
 
 
 cdef class FD:
@@ -37,7 +37,6 @@ cdef class FD:
     cdef public object sock
     cdef public int sysfd
     cdef public object owner
-    cdef public object pending_err
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int)
     cpdef bytes read(self, Py_ssize_t n)
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, got=Py_ssize_t, n=Py_ssize_t)
@@ -49,20 +48,39 @@ cdef class FD:
 
 
 # The syscall helpers: one recv(2)/send(2) on the raw descriptor, with EAGAIN
-# as a return value instead of an exception. poll.FD calls them for raw
-# sockets only (recv_bytes: reads of at most len(scratch)); a socket wrapped
-# for fault injection (fd.raw False) uses the plain versions in fd_syscall.py.
+# as a return value instead of an exception (recv_bytes: reads of at most
+# len(scratch)). A socket wrapped for fault injection (fd.raw False) asks its
+# wrapper first (fd.sock.inject, the seam socktest's FaultSocket provides), so
+# injected faults take this compiled path too.
 
 cdef inline object _errno_error():
     cdef int e = errno
     return OSError(e, strerror(e).decode())
 
 
+cdef inline int _fault(FD fd, str kind, object written) except -1:
+    # The fault-injection seam (gonet.testing.socktest): 0 to do the syscall, or
+    # the injected error's errno for EAGAIN/EINTR; any other injected error raised.
+    cdef object err = fd.sock.inject(kind)
+    if err is None:
+        return 0
+    if err.errno == EAGAIN or err.errno == EINTR:
+        return err.errno
+    raise fd.error("write" if kind == "send" else "read", err, written)
+
+
 cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
     cdef char *buf
     cdef ssize_t got
+    cdef int e
     buf = PyByteArray_AS_STRING(scratch)
     while True:
+        if not fd.raw:
+            e = _fault(fd, "recv", None)
+            if e == EINTR:
+                continue
+            if e == EAGAIN:
+                return None
         got = c_recv(fd.sysfd, buf, <size_t>n, 0)
         if got >= 0:
             return PyBytes_FromStringAndSize(buf, got)
@@ -76,9 +94,16 @@ cdef inline object recv_bytes(FD fd, Py_ssize_t n, bytearray scratch):
 cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
     cdef Py_buffer view
     cdef ssize_t got
+    cdef int e
     PyObject_GetBuffer(mv, &view, PyBUF_WRITABLE)
     try:
         while True:
+            if not fd.raw:
+                e = _fault(fd, "recv", None)
+                if e == EINTR:
+                    continue
+                if e == EAGAIN:
+                    return -1
             got = c_recv(fd.sysfd, view.buf, <size_t>view.len, 0)
             if got >= 0:
                 return got
@@ -91,8 +116,8 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
         PyBuffer_Release(&view)
 
 
-cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -3:
-    # -1: EAGAIN; -2: failed, the error is in fd.pending_err (write adds ``written``)
+cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -2:
+    # -1: EAGAIN; an error is raised formatted, with ``written`` = start (what write had written)
     cdef Py_buffer view
     if type(data) is bytes:  # the common case: no buffer to acquire and release
         return _send_raw(fd, PyBytes_AS_STRING(data), start, end)
@@ -103,9 +128,16 @@ cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t
         PyBuffer_Release(&view)
 
 
-cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end):
+cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end) except -2:
     cdef ssize_t n
+    cdef int e
     while True:
+        if not fd.raw:
+            e = _fault(fd, "send", start)
+            if e == EINTR:
+                continue
+            if e == EAGAIN:
+                return -1
         n = c_send(fd.sysfd, p + start, <size_t>(end - start), C_MSG_NOSIGNAL)
         if n >= 0:
             return n
@@ -113,5 +145,4 @@ cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssiz
             continue
         if errno == EAGAIN:
             return -1
-        fd.pending_err = _errno_error()
-        return -2
+        raise fd.error("write", _errno_error(), start)

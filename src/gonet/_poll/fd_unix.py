@@ -46,11 +46,11 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from .._runtime.g import getsched
-from .._runtime.netpoll import READY, Netpoll, PollDesc
+from .._runtime.netpoll import Netpoll, PollDesc
 from .._runtime.sema import Sema
 from .._types import Buffer, WritableBuffer
 from . import hook_unix
-from .fd import err_closing, err_timeout
+from .fd import err_closing
 from .fd_mutex import FdMutex
 from .fd_poll_runtime import convert_err
 from .fd_thread import on_owner, wrong_thread
@@ -71,7 +71,12 @@ MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 
 #: The compiled build's reads land here first (then one exact-size bytes copy):
 #: one buffer per process, safe because the GIL is held from recv to the copy.
-SCRATCH = bytearray(65536)  # recv_bytes serves reads up to this size
+SCRATCH_SIZE = 65536  # recv_bytes serves reads up to this size
+SCRATCH = bytearray(SCRATCH_SIZE)
+
+# Compiled, C globals declared in fd_unix.pxd (compared without boxing), assigned here.
+_MAX_RW: int = MAX_RW
+_SCRATCH_SIZE: int = SCRATCH_SIZE
 
 try:
     import cython
@@ -79,15 +84,16 @@ except ImportError:  # plain Python without Cython installed
     from .._runtime import _cython as cython
 
 if not cython.compiled:
-    _MAX_RW = MAX_RW  # compiled: a C constant (fd_unix.pxd)
     # Plain-Python twins of the C helpers inlined from fd_unix.pxd.
     from .._runtime.g import current_glet, greenlet_import, thread_ident
+    from .._runtime.netpoll_twins import prepare, wait_io
     from .fd_mutex import rwlock_fast, rwunlock_fast
-    from .fd_syscall import recv_bytes, recv_into_buf, send_buf, wait_io
+    from .fd_syscall import recv_bytes, recv_into_buf, send_buf
 
 # The plain-Python helpers serve every socket in the plain build and, in the
-# compiled one, the sockets wrapped by gonet.testing.socktest (``raw`` False)
-# and reads larger than the scratch buffer.
+# compiled one, reads larger than the scratch buffer. Sockets wrapped by
+# gonet.testing.socktest (``raw`` False) take the same helpers as any other:
+# compiled, the C helpers consult the wrapper's ``inject`` before each syscall.
 from . import fd_syscall as _py  # noqa: E402
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
@@ -105,7 +111,6 @@ class FD:
         "np",
         "owner",
         "pd",
-        "pending_err",
         "raw",
         "rdrained",
         "rt",
@@ -138,7 +143,6 @@ class FD:
         #: owner formats read/write errors for the layer above (the net layer's
         #: netFD: Go's messages); None reports the poll layer's bare errors.
         self.owner: Any = None
-        self.pending_err: OSError | None = None
 
     def __repr__(self) -> str:
         return f"<FD {self.sysfd} {self.fdmu!r}>"
@@ -197,7 +201,6 @@ class FD:
         """destroy removes the fd from epoll, closes it and releases ``close()`` (Go's ``destroy``)."""
         if self.pd is not None:
             self.np.close(self.pd)
-            self.pd.user = None
         try:
             hook_unix.close_func(self.sock)
         finally:
@@ -235,12 +238,8 @@ class FD:
         if self.sysfd < 0:
             return
         self.fdmu.closed = True
-        pd = self.pd
-        if pd is not None:
-            pd.rg = pd.wg = None
-            pd.closing = True
-            self.np.close(pd)
-            pd.user = None
+        if self.pd is not None:
+            self.np.evict(self.pd)
         try:
             hook_unix.close_func(self.sock)
         except OSError:
@@ -291,17 +290,13 @@ class FD:
             if n > _MAX_RW:
                 n = _MAX_RW
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise self.error("read", err_timeout())
-            if self.rdrained and not pd.hup:
-                res = wait_io(self.np, pd, False)
-                if res:
-                    raise self.error("read", convert_err(res))
-                self.rdrained = False
-            elif pd.rg is READY:
-                pd.rg = None  # Go's prepareRead: the syscall below looks anyway
+            # Go's prepareRead; after a short read, it parks first (see the module docstring).
+            res = prepare(self.np, pd, False, self.rdrained)
+            if res:
+                raise self.error("read", convert_err(res))
+            self.rdrained = False
             while True:
-                if self.raw and n <= 65536:
+                if n <= _SCRATCH_SIZE:
                     data = recv_bytes(self, n, SCRATCH)
                 else:
                     data = _py.recv_bytes(self, n, SCRATCH)
@@ -334,17 +329,12 @@ class FD:
                 mv = mv.cast("B")[:_MAX_RW]
                 n = _MAX_RW
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise self.error("read", err_timeout())
-            if self.rdrained and not pd.hup:
-                res = wait_io(self.np, pd, False)
-                if res:
-                    raise self.error("read", convert_err(res))
-                self.rdrained = False
-            elif pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, self.rdrained)
+            if res:
+                raise self.error("read", convert_err(res))
+            self.rdrained = False
             while True:
-                got = recv_into_buf(self, mv) if self.raw else _py.recv_into_buf(self, mv)
+                got = recv_into_buf(self, mv)
                 if got < 0:  # EAGAIN
                     res = wait_io(self.np, pd, False)
                     if res:
@@ -367,10 +357,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise err_timeout()
-            if pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, False)
+            if res:
+                raise convert_err(res)
             sock = self.sock
             while True:
                 try:
@@ -398,10 +387,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.rd < 0.0:
-                raise err_timeout()
-            if pd.rg is READY:
-                pd.rg = None
+            res = prepare(self.np, pd, False, False)
+            if res:
+                raise convert_err(res)
             acceptor = self._acceptor
             if acceptor is None:
                 acceptor = self._acceptor = Acceptor(self.sock.family)
@@ -437,21 +425,16 @@ class FD:
         nn = 0
         try:
             pd: Any = self.pd
-            if pd.wd < 0.0:
-                raise self.error("write", err_timeout(), 0)
-            if pd.wg is READY:
-                pd.wg = None  # Go's prepareWrite
+            res = prepare(self.np, pd, True, False)  # Go's prepareWrite
+            if res:
+                raise self.error("write", convert_err(res), 0)
             if type(data) is not bytes and type(data) is not bytearray:
                 data = memoryview(data).cast("B")  # len() must count bytes, not items
             total = len(data)
             while True:
                 end = total if total - nn <= _MAX_RW else nn + _MAX_RW
-                n = send_buf(self, data, nn, end) if self.raw else _py.send_buf(self, data, nn, end)
+                n = send_buf(self, data, nn, end)
                 if n < 0:
-                    if n == -2:  # failed: EPIPE, ECONNRESET ...
-                        err = self.pending_err
-                        self.pending_err = None
-                        raise self.error("write", err, nn)  # type: ignore[arg-type]
                     res = wait_io(self.np, pd, True)  # EAGAIN: the socket buffer is full
                     if res:
                         raise self.error("write", convert_err(res), nn)
@@ -473,10 +456,9 @@ class FD:
             raise err_closing()
         try:
             pd: Any = self.pd
-            if pd.wd < 0.0:
-                raise err_timeout()
-            if pd.wg is READY:
-                pd.wg = None
+            res = prepare(self.np, pd, True, False)
+            if res:
+                raise convert_err(res)
             sock = self.sock
             while True:
                 try:

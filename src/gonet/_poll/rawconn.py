@@ -90,7 +90,7 @@ class RawConn:
         goroutine of this RawConn's runtime.
         """
         pd = self.pd
-        if pd is None or pd.closing:
+        if pd is None or self.rt.netpoll.is_closing(pd):
             return WAIT_CLOSED
         rt = self.rt
         # One waiter per direction (see the module docstring): a goroutine that
@@ -106,7 +106,7 @@ class RawConn:
         if sema.count == 0:
             sema.acquire(rt)
             sema.release(rt)
-            return WAIT_CLOSED if pd.closing else WAIT_OK
+            return WAIT_CLOSED if self.rt.netpoll.is_closing(pd) else WAIT_OK
         sema.count = 0  # uncontended acquire, inlined
         try:
             if deadline is None:
@@ -118,7 +118,7 @@ class RawConn:
             try:
                 return np.wait(pd, write)
             finally:
-                if not pd.closing:
+                if not np.is_closing(pd):
                     np.set_deadline(pd, None, not write, write)
         finally:
             sema.release(rt)
@@ -127,15 +127,15 @@ class RawConn:
         """must_try_first is False when a read may wait before its syscall (see ``rdrained``).
 
         A hang-up or an error makes reads return at once without a new edge,
-        so it always forces a try (``pd.hup``, sticky).
+        so it always forces a try (the pollDesc's sticky hang-up).
         """
         pd = self.pd
-        return not self.rdrained or pd is None or pd.hup
+        return not self.rdrained or pd is None or self.rt.netpoll.hung_up(pd)
 
     def unblock(self) -> None:
         """unblock wakes goroutines parked in :meth:`wait` with ``WAIT_CLOSED`` (before close)."""
         pd = self.pd
-        if pd is not None and not pd.closing:
+        if pd is not None and not self.rt.netpoll.is_closing(pd):
             self.rt.netpoll.unblock(pd)
 
     def force_close(self) -> None:
@@ -144,10 +144,7 @@ class RawConn:
         if pd is None:
             return
         self.pd = None
-        pd.rg = pd.wg = None
-        pd.closing = True
-        self.rt.netpoll.close(pd)
-        pd.user = None
+        self.rt.netpoll.evict(pd)
         shadow, self.shadow = self.shadow, None
         if shadow is not None and hasattr(shadow, "detach"):
             shadow.detach()

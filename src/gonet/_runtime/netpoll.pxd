@@ -19,12 +19,8 @@ cdef extern from "sys/epoll.h" nogil:
         uint32_t events
         epoll_data_t data
     int epoll_wait(int epfd, epoll_event *events, int maxevents, int timeout)
-    enum:
-        EPOLLIN
-        EPOLLOUT
-        EPOLLERR
-        EPOLLHUP
-        EPOLLRDHUP
+
+ctypedef epoll_event* epoll_events
 
 
 cdef class PollDesc:
@@ -44,8 +40,20 @@ cdef class PollDesc:
     cdef public bint hup
 
 
+# Assigned in netpoll.py from the public names (READY, WAIT_IO, POLL_*): the
+# inline functions below read them from every module that inlines them.
+cdef object _READY
+cdef str _WAIT_IO
+cdef int _POLL_NO_ERROR
+cdef int _POLL_ERR_CLOSING
+cdef int _POLL_ERR_TIMEOUT
+cdef uint32_t _READ_EVENTS
+cdef uint32_t _WRITE_EVENTS
+cdef uint32_t _HUP_EVENTS
+cdef double _MAX_WAIT
+
+
 cdef class Netpoll:
-    cdef public object ready
     cdef public Sched rt
     cdef public object backend
     cdef public Py_ssize_t count
@@ -55,29 +63,27 @@ cdef class Netpoll:
     cdef public int wakefd
     cdef public int sigfd
     cdef public bytearray evbuf
-    cpdef int check_err(self, PollDesc pd, bint write)
     cpdef int wait(self, PollDesc pd, bint write) except -1
     cpdef double_wait(self)
-    @cython.locals(rt=Sched, g=Goroutine)
-    cdef bint _block(self, PollDesc pd, bint write) except -1
+    @cython.locals(ms=int, n=int, i=int, fd=int, ev=uint32_t, count=int, ntab=Py_ssize_t,
+                   fdtab=list, runq=RunQueue, pd=object, wakefd=int, sigfd=int,
+                   evs=epoll_events)
     cpdef int poll(self, double timeout) except -1
 
 
-cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
-    # netpoll(delay) on C epoll_wait: no Python tuples per event, no dict lookup
-    # (the fd table is a list indexed by fd), the GIL released while blocked.
-    cdef int ms
-    if timeout < 0:
-        ms = -1
-    elif timeout > 1e6:
-        ms = 1000000000
-    else:
-        ms = <int>ceil(timeout * 1000.0)
-    np.backend.calls += 1
-    cdef epoll_event* evs = <epoll_event*>PyByteArray_AS_STRING(np.evbuf)
-    cdef int maxevents = <int>(len(np.evbuf) // sizeof(epoll_event))
+
+
+# The C side of Netpoll.poll (it cannot be Python): epoll_wait(2) into the
+# preallocated evbuf with the GIL released, and the fields of one event.
+
+cdef inline epoll_events event_array(bytearray buf):
+    return <epoll_events>PyByteArray_AS_STRING(buf)
+
+
+cdef inline int epoll_wait_into(int epfd, bytearray buf, int ms) except -1:
+    cdef epoll_event* evs = <epoll_event*>PyByteArray_AS_STRING(buf)
+    cdef int maxevents = <int>(len(buf) // sizeof(epoll_event))
     cdef int n
-    cdef int epfd = np.epfd
     with nogil:
         n = epoll_wait(epfd, evs, maxevents, ms)
     if n < 0:
@@ -86,81 +92,88 @@ cdef inline int poll_epoll(Netpoll np, double timeout, object ready) except -1:
             return 0
         PyErr_SetFromErrno(OSError)
         return -1
-    cdef int i, fd, count = 0
-    cdef uint32_t ev
-    cdef list fdtab = np.fdtab
-    cdef Py_ssize_t ntab = len(fdtab)
-    cdef PollDesc pd
+    return n
+
+
+# epoll_ms, netpollready, prepare and wait_io: inlined into Netpoll.poll and
+# poll.FD's loops (their plain-Python twins are in netpoll_twins.py;
+# tests/test_pxd_twins.py checks that both are the same statements).
+
+cdef inline int epoll_ms(double timeout):
+    if timeout < 0.0:
+        return -1
+    if timeout > _MAX_WAIT:
+        timeout = _MAX_WAIT
+    return <int>ceil(timeout * 1000.0)
+
+
+cdef inline int netpollready(object o, uint32_t ev, RunQueue runq) except -1:
+    cdef PollDesc pd = <PollDesc>o
     cdef Goroutine g
-    cdef object o
-    cdef RunQueue runq = np.rt.runq
-    for i in range(n):
-        fd = evs[i].data.fd
-        ev = evs[i].events
-        if fd == np.wakefd:
-            np.backend._consume_wake()
-            continue
-        if fd == np.sigfd:  # rare: only after a signal
-            np.backend.drain_signals()
-            continue
-        count += 1
-        if fd >= ntab:
-            continue
-        o = fdtab[fd]
-        if o is None:
-            continue
-        pd = <PollDesc>o
-        if ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR):
-            pd.hup = True
-        if ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR):
-            o = pd.rg
-            if o is not ready:
-                pd.rg = ready
-                if o is not None:
-                    g = <Goroutine>o
-                    if g.parkseq == pd.rtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-        if ev & (EPOLLOUT | EPOLLHUP | EPOLLERR):
-            o = pd.wg
-            if o is not ready:
-                pd.wg = ready
-                if o is not None:
-                    g = <Goroutine>o
-                    if g.parkseq == pd.wtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-    return count
+    if ev & _HUP_EVENTS:
+        pd.hup = True
+    if ev & _READ_EVENTS:
+        o = pd.rg
+        if o is not _READY:
+            pd.rg = _READY
+            if o is not None:
+                g = <Goroutine>o
+                if g.parkseq == pd.rtoken and g.status == 3:  # WAITING on this very wait
+                    g.parkseq += 1
+                    g.status = 1  # RUNNABLE
+                    runq.append(g)
+    if ev & _WRITE_EVENTS:
+        o = pd.wg
+        if o is not _READY:
+            pd.wg = _READY
+            if o is not None:
+                g = <Goroutine>o
+                if g.parkseq == pd.wtoken and g.status == 3:
+                    g.parkseq += 1
+                    g.status = 1
+                    runq.append(g)
+
+
+cdef inline int prepare(Netpoll np, PollDesc pd, bint write, bint park_first) except -1:
+    if pd.closing:
+        return _POLL_ERR_CLOSING
+    if write:
+        if pd.wd < 0.0:
+            return _POLL_ERR_TIMEOUT
+        if pd.wg is _READY:
+            pd.wg = None
+        return _POLL_NO_ERROR
+    if pd.rd < 0.0:
+        return _POLL_ERR_TIMEOUT
+    if park_first and not pd.hup:
+        return wait_io(np, pd, False)
+    if pd.rg is _READY:
+        pd.rg = None
+    return _POLL_NO_ERROR
 
 
 cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
-    # Netpoll.wait and Netpoll._block (netpoll.py) in one frame, inlined into the
-    # poll.FD loops: a parked goroutine's C stack is copied at every switch and
-    # kept while it is parked, so every frame between the user and the switch
-    # costs memory per connection. Keep in step with netpoll.py.
-    cdef Sched rt = np.rt
+    cdef Sched rt
     cdef Goroutine g
     cdef object old
-    cdef object ready = np.ready
     if pd.closing:
-        return 1  # POLL_ERR_CLOSING
+        return _POLL_ERR_CLOSING
     if (pd.wd if write else pd.rd) < 0.0:
-        return 2  # POLL_ERR_TIMEOUT
+        return _POLL_ERR_TIMEOUT
+    rt = np.rt
     while True:
         old = pd.wg if write else pd.rg
-        if old is ready:
+        if old is _READY:
             if write:
                 pd.wg = None
             else:
                 pd.rg = None
-            return 0
+            return _POLL_NO_ERROR
         if old is not None:
             np.double_wait()
         g = rt.curg
         if g is None:
-            g = rt.checkg()
+            g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
         if write:
             pd.wg = g
             pd.wtoken = g.parkseq
@@ -169,7 +182,7 @@ cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
             pd.rtoken = g.parkseq
         rt.io_waiters += 1
         try:
-            rt.gopark("IO wait")
+            rt.gopark(_WAIT_IO)
         finally:
             rt.io_waiters -= 1
             if write:
@@ -178,9 +191,9 @@ cdef inline int wait_io(Netpoll np, PollDesc pd, bint write) except -1:
             else:
                 old = pd.rg
                 pd.rg = None
-        if old is ready:
-            return 0
+        if old is _READY:
+            return _POLL_NO_ERROR
         if pd.closing:
-            return 1
+            return _POLL_ERR_CLOSING
         if (pd.wd if write else pd.rd) < 0.0:
-            return 2
+            return _POLL_ERR_TIMEOUT

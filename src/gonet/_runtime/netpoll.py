@@ -1,9 +1,13 @@
 """The netpoller: pollDesc and its operations (Go's ``runtime/netpoll.go``, go1.22).
 
-The backend (:mod:`.netpoll_epoll`) is a leaf with this contract: register
-each fd once, edge-triggered for both directions; unregister once before
-``close(2)``; ``poll(timeout)`` returns ``[(fd, events)]``; ``wake()`` is
-thread-safe and idempotent.
+The backend (:mod:`.netpoll_epoll`) is a leaf with this contract, the same in
+both builds: register each fd once, edge-triggered for both directions;
+unregister once before ``close(2)``; each wait is counted in ``calls``;
+events on the backend's own descriptors (``wakefd``, ``sigfd``) go back to it
+through ``own_event(fd)``; ``wake()`` is thread-safe and idempotent. The plain
+build waits through ``backend.poll(timeout)``, the compiled one with C
+``epoll_wait`` on ``backend.fileno()``; :meth:`Netpoll.poll` is the one loop
+that dispatches the events.
 
 pollDesc
 --------
@@ -53,7 +57,15 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import throw
 from .g import WAIT_IO
-from .netpoll_epoll import EVENT_SIZE, HUP_EVENTS, MAX_EVENTS, READ_EVENTS, WRITE_EVENTS, EpollPoller
+from .netpoll_epoll import (
+    EVENT_SIZE,
+    HUP_EVENTS,
+    MAX_EVENTS,
+    MAX_WAIT,
+    READ_EVENTS,
+    WRITE_EVENTS,
+    EpollPoller,
+)
 from .timers import Timer
 
 try:
@@ -63,10 +75,6 @@ except ImportError:  # plain Python without Cython installed
 
 if not cython.compiled:  # compiled, these come from g.pxd / netpoll.pxd
     from .g import greenlet_import
-
-    def poll_epoll(np: Netpoll, timeout: float, ready: Any) -> int:
-        """poll_epoll is the compiled build's C epoll loop; unused as plain Python."""
-        raise NotImplementedError
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -99,6 +107,20 @@ INF = float("inf")
 POLL_NO_ERROR = 0
 POLL_ERR_CLOSING = 1
 POLL_ERR_TIMEOUT = 2
+
+# The names the inline functions of netpoll.pxd read. Compiled, they are C
+# globals declared there and assigned here (other modules that inline those
+# functions reach them through the module's C API), so each value has this one
+# definition in both builds.
+_READY: Any = READY
+_WAIT_IO: str = WAIT_IO
+_POLL_NO_ERROR: int = POLL_NO_ERROR
+_POLL_ERR_CLOSING: int = POLL_ERR_CLOSING
+_POLL_ERR_TIMEOUT: int = POLL_ERR_TIMEOUT
+_READ_EVENTS: int = READ_EVENTS
+_WRITE_EVENTS: int = WRITE_EVENTS
+_HUP_EVENTS: int = HUP_EVENTS
+_MAX_WAIT: float = MAX_WAIT
 
 
 class PollDesc:
@@ -147,12 +169,10 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "ready", "rt", "sigfd",
-                 "wakefd")
+    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "rt", "sigfd", "wakefd")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.ready = READY  # for the compiled wait_io (netpoll.pxd), which runs in poll.FD
         self.backend = EpollPoller()
         # fd -> pollDesc as a list indexed by fd (Go keeps the pointer in the
         # epoll event): a lookup is one index, and a dict entry per connection
@@ -196,7 +216,7 @@ class Netpoll:
         return [pd for pd in self.fdtab if pd is not None]
 
     def close(self, pd: PollDesc) -> None:
-        """close unregisters ``pd``'s fd; the caller closes the descriptor afterwards.
+        """close unregisters ``pd``'s fd and drops its user; the caller closes the descriptor afterwards.
 
         Like Go's pollClose it requires that nobody waits on it any more
         (``unblock`` and the fdMutex reference count see to that).
@@ -204,6 +224,7 @@ class Netpoll:
         if (pd.rg is not None and pd.rg is not READY) or (pd.wg is not None and pd.wg is not READY):
             raise throw("runtime: blocked write on closing polldesc")
         self._deltimers(pd)
+        pd.user = None
         fdtab = self.fdtab
         if pd.fd < len(fdtab) and fdtab[pd.fd] is pd:
             fdtab[pd.fd] = None
@@ -218,112 +239,54 @@ class Netpoll:
     def poll(self, timeout: float) -> int:
         """poll waits up to ``timeout`` seconds and readies the goroutines whose fds fired.
 
-        Returns the number of events. A reader is woken by IN/RDHUP/HUP/ERR, a
-        writer by OUT/HUP/ERR, exactly as Go's ``netpoll`` sorts them.
+        Returns the number of events on pollDescs. A reader is woken by
+        IN/RDHUP/HUP/ERR, a writer by OUT/HUP/ERR, exactly as Go's ``netpoll``
+        sorts them. One loop for both builds: only where the events come from
+        differs (compiled, C ``epoll_wait`` into ``evbuf``, no tuple per event).
         """
+        backend = self.backend
+        backend.calls += 1
         if cython.compiled:
-            return poll_epoll(self, timeout, READY)
-        events = self.backend.poll(timeout)
-        if not events:
+            n = epoll_wait_into(self.epfd, self.evbuf, epoll_ms(timeout))  # type: ignore[name-defined]  # noqa: F821 (.pxd)
+            evs = event_array(self.evbuf)  # type: ignore[name-defined]  # noqa: F821
+        else:
+            events = backend.poll(timeout)
+            n = len(events)
+        if n == 0:
             return 0
         fdtab = self.fdtab
         ntab = len(fdtab)
-        rt = self.rt
-        runq = rt.runq
-        for fd, ev in events:
-            pd = fdtab[fd] if fd < ntab else None
-            if pd is None:
+        runq = self.rt.runq
+        wakefd = self.wakefd
+        sigfd = self.sigfd
+        count = 0
+        for i in range(n):
+            if cython.compiled:
+                fd = evs[i].data.fd
+                ev = evs[i].events
+            else:
+                fd, ev = events[i]
+            if fd == wakefd or fd == sigfd:  # noqa: SIM109 (two C int compares)
+                backend.own_event(fd)
                 continue
-            if ev & HUP_EVENTS:
-                pd.hup = True
-            # netpollunblock(pd, mode, ioready=true), inlined: this is the hot loop.
-            if ev & READ_EVENTS:
-                g = pd.rg
-                if g is not READY:
-                    pd.rg = READY
-                    if g is not None and g.parkseq == pd.rtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1  # RUNNABLE
-                        runq.append(g)
-            if ev & WRITE_EVENTS:
-                g = pd.wg
-                if g is not READY:
-                    pd.wg = READY
-                    if g is not None and g.parkseq == pd.wtoken and g.status == 3:
-                        g.parkseq += 1
-                        g.status = 1
-                        runq.append(g)
-        return len(events)
+            count += 1
+            if fd >= ntab:
+                continue
+            pd = fdtab[fd]
+            if pd is not None:
+                netpollready(pd, ev, runq)
+        return count
 
     # --- waiting (poll_runtime_pollReset / pollWait / netpollblock) ---------------------
-
-    def check_err(self, pd: PollDesc, write: bool) -> int:
-        """check_err is Go's netpollcheckerr: closing first, then an expired deadline."""
-        if pd.closing:
-            return POLL_ERR_CLOSING
-        if (pd.wd if write else pd.rd) < 0.0:
-            return POLL_ERR_TIMEOUT
-        return POLL_NO_ERROR
 
     def wait(self, pd: PollDesc, write: bool) -> int:
         """wait parks until ``pd`` is ready for reading (or writing); returns an error code.
 
         Go's ``poll_runtime_pollWait``: returns ``POLL_NO_ERROR`` when the fd
         may be ready (retry the syscall), ``POLL_ERR_CLOSING`` or
-        ``POLL_ERR_TIMEOUT`` otherwise.
+        ``POLL_ERR_TIMEOUT`` otherwise. The one definition is :func:`wait_io`.
         """
-        if pd.closing:
-            return POLL_ERR_CLOSING
-        if (pd.wd if write else pd.rd) < 0.0:
-            return POLL_ERR_TIMEOUT
-        while not self._block(pd, write):
-            err = self.check_err(pd, write)
-            if err != POLL_NO_ERROR:
-                return err
-            # Woken without readiness and without an error: a deadline that was
-            # moved later, so wait again (Go loops the same way).
-        return POLL_NO_ERROR
-
-    def _block(self, pd: PollDesc, write: bool) -> bool:
-        """_block is Go's netpollblock: True if I/O is ready, False if woken otherwise."""
-        rt = self.rt
-        if write:
-            if pd.wg is READY:
-                pd.wg = None
-                return True
-            if pd.wg is not None:
-                self.double_wait()
-            g = rt.curg
-            if g is None:
-                g = rt.checkg()  # raises: not in a goroutine (gopark checks the thread)
-            pd.wg = g
-            pd.wtoken = g.parkseq
-            rt.io_waiters += 1
-            try:
-                rt.gopark(WAIT_IO)
-            finally:
-                rt.io_waiters -= 1
-                old = pd.wg
-                pd.wg = None
-            return old is READY
-        if pd.rg is READY:
-            pd.rg = None
-            return True
-        if pd.rg is not None:
-            self.double_wait()
-        g = rt.curg
-        if g is None:
-            g = rt.checkg()
-        pd.rg = g
-        pd.rtoken = g.parkseq
-        rt.io_waiters += 1
-        try:
-            rt.gopark(WAIT_IO)
-        finally:
-            rt.io_waiters -= 1
-            old = pd.rg
-            pd.rg = None
-        return old is READY
+        return wait_io(self, pd, write)
 
     def double_wait(self) -> None:
         """double_wait reports a second goroutine waiting on one side of a pollDesc."""
@@ -341,6 +304,45 @@ class Netpoll:
             if g is not None and g is not READY:
                 pd.rg = None
                 self.rt.goready(g, pd.rtoken)
+
+    def evict(self, pd: PollDesc, inherited: bool = False) -> None:
+        """evict closes ``pd`` now, whoever waits on it (runtime shutdown, forked child).
+
+        Marks it closing and forgets its waiters without waking them: at
+        shutdown they never run again, and in a forked child they belong to the
+        parent's abandoned runtime. Then it leaves the fd table and epoll — not
+        when ``inherited``: the child's epoll instance is the parent's, so it is
+        left alone (no ``epoll_ctl``).
+        """
+        pd.closing = True
+        pd.rg = None
+        pd.wg = None
+        if inherited:
+            pd.user = None  # its timers die with the parent's runtime, never run here
+        else:
+            self.close(pd)
+
+    def latch_ready(self, pd: PollDesc, write: bool) -> None:
+        """latch_ready latches a readiness edge on one side of ``pd`` that nobody waits on.
+
+        For fault injection (``gonet.testing.socktest``): an injected ``EAGAIN``
+        is followed by the edge a real kernel would deliver, so the READY latch
+        is what makes the retry proceed. Nobody can be parked on that side:
+        the goroutine that saw the ``EAGAIN`` is the one that will wait.
+        """
+        if write:
+            if pd.wg is None:
+                pd.wg = _READY
+        elif pd.rg is None:
+            pd.rg = _READY
+
+    def is_closing(self, pd: PollDesc) -> bool:
+        """is_closing reports whether ``pd`` was unblocked for close (Go's ``pd.closing``)."""
+        return bool(pd.closing)
+
+    def hung_up(self, pd: PollDesc) -> bool:
+        """hung_up reports a sticky hang-up or error on ``pd`` (reads return at once without an edge)."""
+        return bool(pd.hup)
 
     # --- deadlines (poll_runtime_pollSetDeadline) --------------------------------------
 
@@ -428,3 +430,7 @@ def _write_deadline(pd: PollDesc) -> None:
         return
     pd.wd = -1.0
     pd.netpoll._unblock(pd, True)
+
+
+if not cython.compiled:  # compiled, these are netpoll.pxd's inline functions
+    from .netpoll_twins import epoll_ms, netpollready, wait_io

@@ -5,9 +5,14 @@ which :mod:`gonet._runtime.netpoll` relies on:
 
 * ``register(fd)`` once per descriptor, edge-triggered, for both directions;
   ``unregister(fd)`` once, *before* the descriptor is closed.
-* ``poll(timeout)`` is one ``epoll_wait``: ``timeout`` seconds, 0 to poll,
-  -1 to block; returns ``[(fd, events), ...]``. Events on the wake-up
-  descriptor are consumed here and never returned.
+* ``poll(timeout)`` is one ``epoll_wait`` through Python's epoll object (the
+  plain build): ``timeout`` seconds, 0 to poll, negative to block, capped at
+  :data:`MAX_WAIT`; returns the events raw, ``[(fd, events), ...]``. The
+  compiled netpoller calls ``epoll_wait`` on ``fileno()`` itself, with the
+  same cap. ``calls`` counts the waits; the netpoller bumps it for each,
+  in both builds.
+* Events on the backend's own descriptors (``wakefd``, ``sigfd``) are handed
+  back with ``own_event(fd)``, which consumes them.
 * ``wake()`` makes a blocked (or the next) ``poll`` return. It is safe from
   any thread, idempotent while a wake-up is pending, and a no-op once the
   poller is closed.
@@ -123,26 +128,21 @@ class EpollPoller:
         self._ep.unregister(fd)
 
     def poll(self, timeout: float) -> list[tuple[int, int]]:
-        """poll is one ``epoll_wait`` of up to ``timeout`` seconds (-1: forever)."""
-        self.calls += 1
-        if timeout > MAX_WAIT:
-            timeout = MAX_WAIT
-        events = self._ep.poll(timeout, MAX_EVENTS)
-        if self._wake_pending:
-            wakefd = self.wakefd
-            for i, ev in enumerate(events):
-                if ev[0] == wakefd:
-                    del events[i]
-                    self._consume_wake()
-                    break
-        if self.sigfd >= 0:
-            sigfd = self.sigfd
-            for i, ev in enumerate(events):
-                if ev[0] == sigfd:
-                    del events[i]
-                    self.drain_signals()
-                    break
-        return events
+        """poll is one ``epoll_wait`` of up to ``timeout`` seconds (negative: forever).
+
+        Events on ``wakefd``/``sigfd`` are among those returned (see :meth:`own_event`).
+        """
+        return self._ep.poll(-1 if timeout < 0 else min(timeout, MAX_WAIT), MAX_EVENTS)
+
+    def own_event(self, fd: int) -> bool:
+        """own_event consumes an event on the wake-up or signal descriptor; False for any other fd."""
+        if fd == self.wakefd:
+            self._consume_wake()
+            return True
+        if fd == self.sigfd and fd >= 0:
+            self.drain_signals()
+            return True
+        return False
 
     def _consume_wake(self) -> None:
         # Read first, then clear the flag: a wake() that slips in between (a

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._poll import hook_unix as poll_hooks
-from .._runtime.netpoll import READY
 from ..net import hook_unix as net_hooks
 
 __all__ = ["KINDS", "Call", "Switch", "make_error"]
@@ -190,11 +189,7 @@ def _raw(sock: Any) -> Any:
 def _latch(sock: Any, read: bool) -> None:
     """Latch a readiness edge on the socket's pollDesc (see the module docstring)."""
     if isinstance(sock, FaultSocket) and sock.fd is not None and sock.fd.pd is not None:
-        pd = sock.fd.pd
-        if read:
-            pd.rg = READY if pd.rg is None else pd.rg
-        else:
-            pd.wg = READY if pd.wg is None else pd.wg
+        sock.fd.np.latch_ready(sock.fd.pd, not read)
 
 
 class FaultSocket:
@@ -214,6 +209,19 @@ class FaultSocket:
         except BlockingIOError:
             _latch(self, read)
             raise
+
+    def inject(self, kind: str) -> OSError | None:
+        """inject is the seam the compiled recv/send helpers call before each syscall.
+
+        Returns the fault the switch injects for ``kind`` ("recv" or "send"),
+        or None; an injected ``EAGAIN`` latches the readiness edge, as
+        :meth:`recv`/:meth:`send` do for the plain helpers.
+        """
+        try:
+            self._io(kind, kind == "recv")
+        except OSError as e:
+            return e
+        return None
 
     def recv(self, n: int) -> bytes:
         self._io("recv", True)
