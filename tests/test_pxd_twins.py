@@ -39,6 +39,17 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_poll/fd_unix.pxd", "recv_into_buf"): "recv(2) into a Py_buffer",
     ("_poll/fd_unix.pxd", "send_buf"): "send(2) from a Py_buffer",
     ("_poll/fd_unix.pxd", "_send_raw"): "send(2) from a C pointer",
+    # gonet.http's compiled fast path: byte loops over the raw buffer that accept only
+    # what parse.py's regular expressions accept (anything else falls back to them, so
+    # the regexes stay the one definition of every verdict). Tested against them by
+    # behaviour in both builds: tests/test_http_fastpath.py (tables, the hostile
+    # requests, the limits, hypothesis near-misses).
+    ("http/_h1/parse.pxd", "_tchar"): "a byte-table test over a C unsigned char",
+    ("http/_h1/parse.pxd", "_scan_request_line"): "a C pointer scan of the request line",
+    ("http/_h1/parse.pxd", "_scan_fields"): "a C pointer scan of the header block (memmem)",
+    ("http/_h1/parse.pxd", "_host_chars_ok"): "a C scan of the Host value",
+    ("http/request.pxd", "_header_ok"): "a C scan of a header name and value "
+                                         "(tested against check_header with hypothesis)",
 }
 
 _INLINE = re.compile(r"^cdef inline [^(]*?(\w+)\s*\(([^)]*)\)[^:]*:\s*$")

@@ -44,6 +44,8 @@ cdef class PollDesc:
 # inline functions below read them from every module that inlines them.
 cdef object _READY
 cdef str _WAIT_IO
+cdef int _WAITING
+cdef int _RUNNABLE
 cdef int _POLL_NO_ERROR
 cdef int _POLL_ERR_CLOSING
 cdef int _POLL_ERR_TIMEOUT
@@ -118,9 +120,9 @@ cdef inline int netpollready(object o, uint32_t ev, RunQueue runq) except -1:
             pd.rg = _READY
             if o is not None:
                 g = <Goroutine>o
-                if g.parkseq == pd.rtoken and g.status == 3:  # WAITING on this very wait
+                if g.parkseq == pd.rtoken and g.status == _WAITING:  # on this very wait
                     g.parkseq += 1
-                    g.status = 1  # RUNNABLE
+                    g.status = _RUNNABLE
                     runq.append(g)
     if ev & _WRITE_EVENTS:
         o = pd.wg
@@ -128,9 +130,9 @@ cdef inline int netpollready(object o, uint32_t ev, RunQueue runq) except -1:
             pd.wg = _READY
             if o is not None:
                 g = <Goroutine>o
-                if g.parkseq == pd.wtoken and g.status == 3:
+                if g.parkseq == pd.wtoken and g.status == _WAITING:
                     g.parkseq += 1
-                    g.status = 1
+                    g.status = _RUNNABLE
                     runq.append(g)
 
 

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import throw
 from .g import WAIT_IO
+from .gstatus import RUNNABLE, WAITING
 from .netpoll_epoll import (
     EVENT_SIZE,
     HUP_EVENTS,
@@ -79,7 +80,7 @@ if not cython.compiled:  # compiled, these come from g.pxd / netpoll.pxd
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
 if TYPE_CHECKING:
-    from .proc import Runtime
+    from .g import Sched
 
 __all__ = [
     "POLL_ERR_CLOSING",
@@ -114,6 +115,8 @@ POLL_ERR_TIMEOUT = 2
 # definition in both builds.
 _READY: Any = READY
 _WAIT_IO: str = WAIT_IO
+_WAITING: int = WAITING
+_RUNNABLE: int = RUNNABLE
 _POLL_NO_ERROR: int = POLL_NO_ERROR
 _POLL_ERR_CLOSING: int = POLL_ERR_CLOSING
 _POLL_ERR_TIMEOUT: int = POLL_ERR_TIMEOUT
@@ -171,7 +174,7 @@ class Netpoll:
 
     __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "rt", "sigfd", "wakefd")
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Sched) -> None:
         self.rt = rt
         self.backend = EpollPoller()
         # fd -> pollDesc as a list indexed by fd (Go keeps the pointer in the

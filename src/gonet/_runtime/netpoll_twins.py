@@ -30,7 +30,9 @@ from .netpoll import (
     _POLL_NO_ERROR,
     _READ_EVENTS,
     _READY,
+    _RUNNABLE,
     _WAIT_IO,
+    _WAITING,
     _WRITE_EVENTS,
 )
 
@@ -69,9 +71,9 @@ def netpollready(o: Any, ev: int, runq: Any) -> None:
             pd.rg = _READY
             if o is not None:
                 g = o
-                if g.parkseq == pd.rtoken and g.status == 3:  # WAITING on this very wait
+                if g.parkseq == pd.rtoken and g.status == _WAITING:  # on this very wait
                     g.parkseq += 1
-                    g.status = 1  # RUNNABLE
+                    g.status = _RUNNABLE
                     runq.append(g)
     if ev & _WRITE_EVENTS:
         o = pd.wg
@@ -79,9 +81,9 @@ def netpollready(o: Any, ev: int, runq: Any) -> None:
             pd.wg = _READY
             if o is not None:
                 g = o
-                if g.parkseq == pd.wtoken and g.status == 3:
+                if g.parkseq == pd.wtoken and g.status == _WAITING:
                     g.parkseq += 1
-                    g.status = 1
+                    g.status = _RUNNABLE
                     runq.append(g)
 
 
