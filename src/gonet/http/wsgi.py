@@ -224,6 +224,8 @@ class WSGIHandler:
     thread.
     """
 
+    __slots__ = ("app", "errors", "multiprocess", "script_name", "url_scheme")
+
     def __init__(self, app: WSGIApp, *, url_scheme: str = "http", script_name: str = "",
                  multiprocess: bool = False, errors: Any = None) -> None:
         self.app = app
