@@ -15,6 +15,7 @@ cdef class HeadCache:
     cdef public object minor
     cdef public object prefix
     cdef public object reason
+    cdef public object server
     cdef public object status
 
 

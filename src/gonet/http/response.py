@@ -62,11 +62,12 @@ class HeadCache:
 
     ``prefix`` (status line, the handler's header pairs, ``Date``, ``Server``)
     is reused while status, reason, protocol minor, the header pairs (compared
-    by value) and the ``Date`` line (the same str object within a second,
-    :class:`~gonet.http._h1.serialize.DateCache`) are those it was built from.
+    by value), the ``Date`` line (the same str object within a second,
+    :class:`~gonet.http._h1.serialize.DateCache`) and the server's ``Server``
+    line are those it was built from.
     """
 
-    __slots__ = ("date", "items", "minor", "prefix", "reason", "status")
+    __slots__ = ("date", "items", "minor", "prefix", "reason", "server", "status")
 
     def __init__(self) -> None:
         self.prefix = b""
@@ -75,6 +76,7 @@ class HeadCache:
         self.status = 0
         self.minor = -1
         self.reason: str | None = None
+        self.server: str | None = None
 
 
 def _rewrite(w: ResponseWriter, req: Request) -> None:
@@ -280,17 +282,19 @@ class ResponseWriter:
         # The head up to the framing lines, as bytes: the same as the last response's of this
         # connection when status, reason, header pairs and the (per-second) Date line are.
         hc: HeadCache = sc.head_cache
-        if (hc.date is date and hc.status == status and hc.minor == minor
-                and hc.reason == reason and hc.items == items):
+        server = srv.server_line
+        if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
+                and hc.server is server and hc.items == items):
             prefix = hc.prefix
         else:
-            prefix = response_head(minor, status, items, date + srv.server_line, reason)[:-2]
+            prefix = response_head(minor, status, items, date + server, reason)[:-2]
             hc.prefix = prefix
             hc.items = list(items)
             hc.date = date
             hc.status = status
             hc.minor = minor
             hc.reason = reason
+            hc.server = server
         tail = ""
         length = -1
         if self._head or self._no_body:
