@@ -271,6 +271,19 @@ def _varying_requests() -> bytes:
     return b"".join(out)
 
 
+def _complete(data: bytes) -> int:
+    """How many whole Content-Length-framed responses ``data`` holds."""
+    n = 0
+    while b"\r\n\r\n" in data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        if len(rest) < length:
+            break
+        data = rest[length:]
+        n += 1
+    return n
+
+
 def _check_varying(data: bytes) -> None:
     heads = []
     while data:
@@ -310,8 +323,8 @@ def test_head_cache_follows_status_reason_headers_and_length(pipelined: bool) ->
             data = b""
             for req in raw.split(b"GET ")[1:]:
                 s.sendall(b"GET " + req)
-                want = data.count(b"HTTP/1.") + 1
-                while data.count(b"HTTP/1.") < want or not data.endswith((b"x", b"longer-body")):
+                want = _complete(data) + 1
+                while _complete(data) < want:
                     chunk = s.recv(65536)
                     assert chunk, "server closed early"
                     data += chunk
@@ -366,12 +379,10 @@ def test_kept_request_and_writer_are_never_reused(pipelined: bool) -> None:
             data = b""
             for i, raw in enumerate(reqs):
                 s.sendall(raw)
-                while data.count(b"X-Path") <= i or not data.endswith((b"/one", b"/two", b"/three")):
+                while _complete(data) <= i:
                     chunk = s.recv(65536)
                     assert chunk, "server closed early"
                     data += chunk
-                    if data.endswith(b"/four"):
-                        break
             data += read_to_eof(s)
     assert data.count(b"HTTP/1.1 200 OK") == 4
     (r1, w1, rh1, wh1), (r3, w3, rh3, wh3) = kept
