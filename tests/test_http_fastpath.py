@@ -238,3 +238,198 @@ def split_responses_safe(data: bytes) -> list[Any]:
         return split_responses(data)
     except (StopIteration, ValueError):
         return []
+
+
+# --- the response head cache (one per connection) ---------------------------------------------
+
+
+def _varying(w: ResponseWriter, r: Request) -> None:
+    """Status, reason, header values and body length all taken from the query."""
+    q = dict(p.split("=", 1) for p in r.query.split("&") if "=" in p)
+    if "v" in q:
+        w.headers["X-V"] = q["v"]
+    w.headers["Content-Type"] = "text/plain"
+    if "reason" in q:
+        w.reason = q["reason"].replace("_", " ")
+    if "status" in q:
+        w.write_header(int(q["status"]))
+    w.write(q.get("body", "x").encode())
+
+
+VARYING = [  # (query, HTTP minor) -> what the head must say
+    ("v=1", 1), ("v=1", 1), ("v=2", 1), ("v=2&body=longer-body", 1), ("v=2&status=404", 1),
+    ("v=2&status=404&reason=Gone_Fishing", 1), ("v=2", 0), ("v=2", 1), ("", 1), ("v=1", 1),
+]
+
+
+def _varying_requests() -> bytes:
+    out = []
+    for q, minor in VARYING:
+        keep = b"Connection: keep-alive\r\n" if minor == 0 else b""
+        out.append(b"GET /?%s HTTP/1.%d\r\nHost: x\r\n%s\r\n" % (q.encode(), minor, keep))
+    out.append(b"GET /?v=9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    return b"".join(out)
+
+
+def _complete(data: bytes) -> int:
+    """How many whole Content-Length-framed responses ``data`` holds."""
+    n = 0
+    while b"\r\n\r\n" in data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        if len(rest) < length:
+            break
+        data = rest[length:]
+        n += 1
+    return n
+
+
+def _check_varying(data: bytes) -> None:
+    heads = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        n = int(fields["Content-Length"])
+        heads.append((lines[0], fields, rest[:n]))
+        data = rest[n:]
+    assert len(heads) == len(VARYING) + 1
+    for (q, minor), (status_line, fields, body) in zip([*VARYING, ("v=9", 1)], heads, strict=True):
+        want = dict(p.split("=", 1) for p in q.split("&") if "=" in p)
+        code = want.get("status", "200")
+        standard = {"200": "OK", "404": "Not Found"}[code]
+        reason = want["reason"].replace("_", " ") if "reason" in want else standard
+        assert status_line == f"HTTP/1.{minor} {code} {reason}"
+        assert fields.get("X-V") == want.get("v")
+        assert body == want.get("body", "x").encode()
+        assert fields["Content-Length"] == str(len(body))
+        assert fields["Content-Type"] == "text/plain"
+        if minor == 0:
+            assert fields["Connection"] == "keep-alive"
+        elif q == "v=9":
+            assert fields["Connection"] == "close"
+        else:
+            assert "Connection" not in fields
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["keep-alive", "pipelined"])
+def test_head_cache_follows_status_reason_headers_and_length(pipelined: bool) -> None:
+    raw = _varying_requests()
+    with ServerThread(_varying) as st, connect(st.address) as s:
+        if pipelined:
+            s.sendall(raw)
+            data = read_to_eof(s)
+        else:
+            data = b""
+            for req in raw.split(b"GET ")[1:]:
+                s.sendall(b"GET " + req)
+                want = _complete(data) + 1
+                while _complete(data) < want:
+                    chunk = s.recv(65536)
+                    assert chunk, "server closed early"
+                    data += chunk
+            data += read_to_eof(s)
+    _check_varying(data)
+
+
+def test_head_cache_wsgi_follows_status_and_headers() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        q = environ["QUERY_STRING"]
+        start_response("404 Not Found" if q == "nf" else "200 OK",
+                       [("Content-Type", "text/plain"), ("X-Q", q)])
+        return [q.encode() or b"-"]
+
+    with ServerThread(WSGIHandler(app)) as st, connect(st.address) as s:
+        queries = (b"a", b"a", b"b", b"nf", b"a")
+        s.sendall(b"".join(b"GET /?%s HTTP/1.1\r\nHost: x\r\n\r\n" % q for q in queries)
+                  + b"GET /?z HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = read_to_eof(s)
+    heads = [h for h in data.split(b"HTTP/1.1 ")[1:]]
+    assert len(heads) == 6
+    codes = ["200 OK", "200 OK", "200 OK", "404 Not Found", "200 OK", "200 OK"]
+    for part, q, code in zip(heads, ["a", "a", "b", "nf", "a", "z"], codes, strict=True):
+        head, _, body = part.partition(b"\r\n\r\n")
+        assert head.startswith(code.encode() + b"\r\n")
+        assert b"\r\nX-Q: %s\r\n" % q.encode() in head + b"\r\n"
+        assert body == q.encode()
+
+
+# --- a handler that keeps its request or writer ------------------------------------------------
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["keep-alive", "pipelined"])
+def test_kept_request_and_writer_are_never_reused(pipelined: bool) -> None:
+    kept: list[tuple[Request, ResponseWriter, Any, Any]] = []
+
+    def handler(w: ResponseWriter, r: Request) -> None:
+        if r.query.startswith("keep"):
+            kept.append((r, w, r.headers, w.headers))  # as a global or a goroutine would
+        w.headers["X-Path"] = r.path
+        w.write(r.path.encode())
+
+    reqs = [b"GET /one?keep1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n",
+            b"GET /two HTTP/1.1\r\nHost: y\r\nX-B: 2\r\n\r\n",
+            b"GET /three?keep3 HTTP/1.1\r\nHost: z\r\nX-C: 3\r\n\r\n",
+            b"GET /four HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n"]
+    with ServerThread(handler) as st, connect(st.address) as s:
+        if pipelined:
+            s.sendall(b"".join(reqs))
+            data = read_to_eof(s)
+        else:
+            data = b""
+            for i, raw in enumerate(reqs):
+                s.sendall(raw)
+                while _complete(data) <= i:
+                    chunk = s.recv(65536)
+                    assert chunk, "server closed early"
+                    data += chunk
+            data += read_to_eof(s)
+    assert data.count(b"HTTP/1.1 200 OK") == 4
+    (r1, w1, rh1, wh1), (r3, w3, rh3, wh3) = kept
+    assert r1 is not r3 and w1 is not w3
+    assert (r1.path, r1.query, r1.host) == ("/one", "keep1", "x")
+    assert r1.headers.items() == [("Host", "x"), ("X-A", "1")]
+    assert (r3.path, r3.query, r3.host) == ("/three", "keep3", "z")
+    assert r3.headers.items() == [("Host", "z"), ("X-C", "3")]
+    assert rh1 is r1.headers and rh3 is r3.headers
+    assert w1.status == 200 and w1.written == 4 and w1.headers.get("X-Path") == "/one" and wh1 is w1.headers
+    assert w3.status == 200 and w3.written == 6 and w3.headers.get("X-Path") == "/three" and wh3 is w3.headers
+    assert w1.head_sent and w3.head_sent
+
+
+def test_kept_headers_alone_are_never_reused() -> None:
+    kept: list[Any] = []
+
+    def handler(w: ResponseWriter, r: Request) -> None:
+        kept.append((r.path, r.headers, w.headers))
+        w.headers["X-Path"] = r.path
+        w.write(b"ok")
+
+    with ServerThread(handler) as st, connect(st.address) as s:
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nX-B: 2\r\n\r\n"
+                  b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = read_to_eof(s)
+    assert data.count(b"200 OK") == 3
+    assert [(p, rh.items(), wh.items()) for p, rh, wh in kept] == [
+        ("/a", [("Host", "x"), ("X-A", "1")], [("X-Path", "/a")]),
+        ("/b", [("Host", "x"), ("X-B", "2")], [("X-Path", "/b")]),
+        ("/c", [("Host", "x"), ("Connection", "close")], [("X-Path", "/c")])]
+
+
+def test_wsgi_kept_environ_and_start_response_are_never_reused() -> None:
+    kept: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        kept.append((dict(environ), environ, start_response))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["PATH_INFO"].encode()]
+
+    with ServerThread(WSGIHandler(app)) as st, connect(st.address) as s:
+        s.sendall(b"GET /a?1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: y\r\n\r\n"
+                  b"GET /c HTTP/1.1\r\nHost: z\r\nConnection: close\r\n\r\n")
+        data = read_to_eof(s)
+    assert data.count(b"200 OK") == 3
+    for snapshot, environ, _ in kept:
+        assert environ == snapshot  # nothing of a later request written into an earlier environ
+    assert [e["PATH_INFO"] for _, e, _ in kept] == ["/a", "/b", "/c"]
+    assert "HTTP_X_A" in kept[0][1] and "HTTP_X_A" not in kept[1][1]

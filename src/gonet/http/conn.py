@@ -16,17 +16,29 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import gonet
 
 from ._h1 import ProtocolError, parse_head, response_head
-from .request import EMPTY_BODY, Body, Request
-from .response import DISCARD_MAX, ResponseWriter
+from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
+from .response import DISCARD_MAX, HeadCache, ResponseWriter, _rewrite
 from .status import status_text
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from ._h1 import _cython as cython
 
 if TYPE_CHECKING:
     from .server import Server
+
+if not cython.compiled:  # compiled, this is the C function of conn.pxd (Py_REFCNT)
+
+    def _refs(o: object) -> int:
+        """How many references hold ``o``, the caller's own variable included (not this call's)."""
+        return sys.getrefcount(o) - 2
 
 __all__ = ["ACTIVE", "IDLE", "LINGER", "NEW", "ServerConn"]
 
@@ -48,8 +60,8 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "rdl", "remote", "srv", "started", "state",
-                 "tls", "wdl", "writer", "wsgi_base")
+    __slots__ = ("broken", "buf", "close_after", "conn", "head_cache", "rdl", "remote", "srv", "started",
+                 "state", "tls", "wdl", "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -66,6 +78,8 @@ class ServerConn:
         self.writer: ResponseWriter | None = None
         #: wsgi_base: the WSGI environ entries shared by this connection's requests.
         self.wsgi_base: dict[str, Any] | None = None
+        #: head_cache: the last response's head up to its framing lines (ResponseWriter._send_head).
+        self.head_cache = HeadCache()
         #: tls: the conn is a TLS conn (gonet.tls.TLSConn: it has a handshake), not a plain one.
         #: Its fileno() is the socket under the encryption: never sendfile to it.
         self.tls = type(conn) is not gonet.Conn and hasattr(conn, "handshake")
@@ -106,6 +120,10 @@ class ServerConn:
         if rht is not None:
             self._set_read_deadline(_monotonic() + rht)
         header_deadline = True
+        # The last request's Request and ResponseWriter, kept for the next request when
+        # nothing but this loop held them (see the end of the loop).
+        spare_req: Request | None = None
+        spare_w: ResponseWriter | None = None
         while True:
             # --- read one request head ---------------------------------------------------
             parsed = None
@@ -159,10 +177,20 @@ class ServerConn:
                 return
             self.close_after = srv.shutting_down or not head.keep_alive
             body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
-            req = Request(head, body, self.remote, scheme, tls)
+            if spare_req is not None:
+                req = spare_req
+                spare_req = None
+                _refill_request(req, head, body, self.remote, scheme, tls)
+            else:
+                req = Request(head, body, self.remote, scheme, tls)
             if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
                 policy(req)  # type: ignore[misc]
-            w = ResponseWriter(self, req)
+            if spare_w is not None:
+                w = spare_w
+                spare_w = None
+                _rewrite(w, req)
+            else:
+                w = ResponseWriter(self, req)
             self.writer = w
             start = _monotonic() if srv.access_log is not None else 0.0
             try:
@@ -197,7 +225,17 @@ class ServerConn:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
-            del w, req, body, head, parsed
+            # Reuse the request and the writer (and their Headers) for the next request only
+            # if no one else holds any of them: a handler may have kept r, w or their headers
+            # (in a global, a goroutine ...), and what it sees must stay request N's.
+            # Held here: req by this variable and w._req, w and both Headers by one each + rh/wh.
+            rh = req.headers
+            wh = w.headers
+            if _refs(w) == 1 and _refs(req) == 2 and _refs(rh) == 2 and _refs(wh) == 2:
+                _park_request(req)
+                spare_req = req
+                spare_w = w
+            del w, req, body, head, parsed, rh, wh
 
     # --- helpers the body and the writer call ---------------------------------------------
 

@@ -59,5 +59,10 @@ cdef inline bint _header_ok(object name, object value):
     return True
 
 
-@cython.locals(target=str, raw_path=str, query=str)
-cpdef _fill_request(Request req, RequestHead head)
+@cython.locals(target=str, raw_path=str, query=str, h=Headers)
+cpdef _fill_request(Request req, RequestHead head, bint reuse)
+
+
+cpdef _refill_request(Request req, RequestHead head, body, remote_addr, scheme, tls)
+@cython.locals(h=Headers)
+cpdef _park_request(Request req)

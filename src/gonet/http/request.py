@@ -369,7 +369,7 @@ class Request:
 
     def __init__(self, head: _parse.RequestHead, body: Body, remote_addr: gonet.Addr | None,
                  scheme: str = "http", tls: bool = False) -> None:
-        _fill_request(self, head)
+        _fill_request(self, head, False)
         self.remote_addr = remote_addr
         self.body = body
         self.scheme = scheme
@@ -394,8 +394,37 @@ class Request:
         return f"<gonet.http.Request {self.method} {self.target} {self.proto}>"
 
 
-def _fill_request(req: Request, head: _parse.RequestHead) -> None:
-    """Set ``req``'s fields from the parsed head (a function so that, compiled, both are C types)."""
+def _refill_request(req: Request, head: _parse.RequestHead, body: Body, remote_addr: gonet.Addr | None,
+                    scheme: str, tls: bool) -> None:
+    """Refill every field of ``req`` for the next request of its connection (conn.py's reuse).
+
+    Only called when nothing but the server holds the request and its headers.
+    """
+    _fill_request(req, head, True)
+    req.remote_addr = remote_addr
+    req.body = body
+    req.scheme = scheme
+    req.tls = tls
+
+
+def _park_request(req: Request) -> None:
+    """Drop what a finished request holds (its header list, its body) while it waits for reuse."""
+    h = req.headers
+    h._items = _PARKED
+    h._index = None
+    req.body = EMPTY_BODY
+
+
+#: The header list of a parked request (Request._park): never read or changed, since nothing
+#: but the server can reach a parked request, and _reuse replaces it.
+_PARKED: list[tuple[str, str]] = []
+
+
+def _fill_request(req: Request, head: _parse.RequestHead, reuse: bool) -> None:
+    """Set ``req``'s fields from the parsed head (a function so that, compiled, both are C types).
+
+    ``reuse``: ``req.headers`` is the server's alone and is refilled, not replaced.
+    """
     req.method = head.method
     target = head.target
     req.target = target
@@ -407,7 +436,12 @@ def _fill_request(req: Request, head: _parse.RequestHead) -> None:
     req.query = query
     req.path = unquote(raw_path, encoding="latin-1") if "%" in raw_path else raw_path
     req.proto_minor = head.minor
-    req.headers = trusted_headers(head.headers, head.index)
+    if reuse:
+        h = req.headers
+        h._items = head.headers
+        h._index = head.index
+    else:
+        req.headers = trusted_headers(head.headers, head.index)
     req.host = head.host
     req.content_length = head.content_length
     req.close = not head.keep_alive

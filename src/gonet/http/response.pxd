@@ -5,8 +5,18 @@
 # The internal methods are cpdef: the class's own calls to them are C calls.
 
 cimport cython
-from gonet.http.request cimport Request, trusted_headers
+from gonet.http.request cimport Headers, Request, trusted_headers
 from gonet.http._h1.serialize cimport response_head
+
+
+cdef class HeadCache:
+    cdef public object date
+    cdef public object items
+    cdef public object minor
+    cdef public object prefix
+    cdef public object reason
+    cdef public object server
+    cdef public object status
 
 
 cdef class ResponseWriter:
@@ -28,8 +38,13 @@ cdef class ResponseWriter:
     @cython.locals(name=str, value=str, c=Py_UCS4)
     cpdef _start(self, status, items)
     cpdef _start_checked(self, status, reason, items, declared)
+    cpdef _reset(self, sc, Request req)
     cpdef write(self, data)
     cpdef _take_body(self)
-    @cython.locals(req=Request)
+    @cython.locals(req=Request, hc=HeadCache)
     cpdef _send_head(self, final)
     cpdef _finish(self)
+
+
+@cython.locals(h=Headers)
+cpdef _rewrite(ResponseWriter w, Request req)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .conn import ServerConn
     from .request import Request
 
-__all__ = ["BodyNotAllowedError", "ContentLengthError", "ResponseWriter"]
+__all__ = ["BodyNotAllowedError", "ContentLengthError", "HeadCache", "ResponseWriter"]
 
 #: Bytes buffered before the writer sends them on its own (then the response is chunked).
 FLUSH_AT = 65536
@@ -39,6 +39,8 @@ COALESCE_MAX = 262144
 #: An unread request body up to this size is read and dropped to keep the connection (Go's
 #: maxPostHandlerReadBytes).
 DISCARD_MAX = 262144
+#: The head's last line for a body of n bytes on a kept-alive HTTP/1.1 connection, by n.
+_CL_TAILS: dict[int, bytes] = {}
 
 
 class BodyNotAllowedError(RuntimeError):
@@ -53,6 +55,39 @@ class ContentLengthError(RuntimeError):
 
     Go's ErrContentLength.
     """
+
+
+class HeadCache:
+    """HeadCache keeps a connection's last response head up to its framing lines, as bytes.
+
+    ``prefix`` (status line, the handler's header pairs, ``Date``, ``Server``)
+    is reused while status, reason, protocol minor, the header pairs (compared
+    by value), the ``Date`` line (the same str object within a second,
+    :class:`~gonet.http._h1.serialize.DateCache`) and the server's ``Server``
+    line are those it was built from.
+    """
+
+    __slots__ = ("date", "items", "minor", "prefix", "reason", "server", "status")
+
+    def __init__(self) -> None:
+        self.prefix = b""
+        self.items: list[tuple[str, str]] | None = None
+        self.date: str | None = None
+        self.status = 0
+        self.minor = -1
+        self.reason: str | None = None
+        self.server: str | None = None
+
+
+def _rewrite(w: ResponseWriter, req: Request) -> None:
+    """Start ``w`` over for the next request of its connection (conn.py's reuse).
+
+    Only called when nothing but the server holds the writer and its headers.
+    """
+    h = w.headers
+    h._items = []
+    h._index = None
+    w._reset(w._sc, req)
 
 
 class ResponseWriter:
@@ -71,9 +106,12 @@ class ResponseWriter:
                  "_pending_len", "_req", "_sc", "_sent_items", "headers", "reason", "status", "written")
 
     def __init__(self, sc: ServerConn, req: Request) -> None:
+        self.headers = trusted_headers([], None)
+        self._reset(sc, req)
+
+    def _reset(self, sc: ServerConn, req: Request) -> None:
         self._sc = sc
         self._req = req
-        self.headers = trusted_headers([], None)
         # The header fields fixed by write_header (or the first write): the head is
         # built from them, so later changes to ``headers`` have no effect (Go).
         self._sent_items: list[tuple[str, str]] = []
@@ -237,15 +275,36 @@ class ResponseWriter:
         srv = sc.srv
         req = self._req
         minor = req.proto_minor
-        extra = srv.date.get() + srv.server_line
+        status = self.status or 200
+        reason = self.reason
+        items = self._sent_items
+        date = srv.date.get()
+        # The head up to the framing lines, as bytes: the same as the last response's of this
+        # connection when status, reason, header pairs and the (per-second) Date line are.
+        hc: HeadCache = sc.head_cache
+        server = srv.server_line
+        if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
+                and hc.server is server and hc.items == items):
+            prefix = hc.prefix
+        else:
+            prefix = response_head(minor, status, items, date + server, reason)[:-2]
+            hc.prefix = prefix
+            hc.items = list(items)
+            hc.date = date
+            hc.status = status
+            hc.minor = minor
+            hc.reason = reason
+            hc.server = server
+        tail = ""
+        length = -1
         if self._head or self._no_body:
             if self._head and final and self._declared is None and self.written:
-                extra += f"Content-Length: {self.written}\r\n"
+                tail = f"Content-Length: {self.written}\r\n"
         elif self._declared is None:
             if final:
-                extra += f"Content-Length: {self._pending_len}\r\n"
+                length = self._pending_len
             elif minor >= 1:
-                extra += "Transfer-Encoding: chunked\r\n"
+                tail = "Transfer-Encoding: chunked\r\n"
                 self._chunked = True
             else:
                 sc.close_after = True  # HTTP/1.0 without a length: the close ends the body
@@ -255,19 +314,30 @@ class ResponseWriter:
             sc.close_after = True  # the client may still be sending a body we will not read
         if sc.close_after or req.close or srv.shutting_down:
             sc.close_after = True
-            extra += "Connection: close\r\n"
+            conn_line = "Connection: close\r\n"
         elif minor == 0:
-            extra += "Connection: keep-alive\r\n"
-        head = response_head(minor, self.status or 200, self._sent_items, extra, self.reason)
+            conn_line = "Connection: keep-alive\r\n"
+        else:
+            conn_line = ""
+        if length >= 0 and not conn_line:
+            end = _CL_TAILS.get(length)  # the common case: "Content-Length: n" ends the head
+            if end is None:
+                end = f"Content-Length: {length}\r\n\r\n".encode("latin-1")
+                if len(_CL_TAILS) < 4096:
+                    _CL_TAILS[length] = end
+        else:
+            if length >= 0:
+                tail = f"Content-Length: {length}\r\n"
+            end = (tail + conn_line + "\r\n").encode("latin-1")
         self._head_sent = True
         if self._pending and not self._head:
             if self._pending_len <= COALESCE_MAX:
-                sc.write(head + self._take_body())
+                sc.write(b"".join((prefix, end, self._take_body())))
             else:
-                sc.write(head)
+                sc.write(prefix + end)
                 sc.write(self._take_body())
         else:
-            sc.write(head)
+            sc.write(prefix + end)
 
     def _finish(self) -> None:
         """Complete the response after the handler returned."""
