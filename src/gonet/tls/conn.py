@@ -42,9 +42,17 @@ import gonet
 
 from .errors import TruncatedError, again, renegotiation_error, unexpected_eof
 from .info import ConnectionState, ConnInfo
-from .lock import ConnLock, get_ident
+from .lock import ConnLock
 from .readbuf import read_buffer
 from .record import HEADER_LEN, RecordTracker
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, conn.pxd cimports lock.pxd's inline C call
+    from .lock import thread_ident
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
 
@@ -72,9 +80,9 @@ class TLSConn(ConnInfo):
     """
 
     __slots__ = (
-        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_conn", "_context",
-        "_go_eof", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out",
-        "_out_lk", "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
+        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_context", "_go_eof",
+        "_hs_err", "_hs_mu", "_in", "_in_lk", "_out", "_out_lk", "_rb", "_rec", "_rerr",
+        "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -199,7 +207,7 @@ class TLSConn(ConnInfo):
         if n > MAX_PLAINTEXT:  # one SSL_read returns at most one record
             n = MAX_PLAINTEXT
         lk = self._in_lk  # lk.lock(), inlined (lock.py)
-        if lk.state or get_ident() != lk.tid:
+        if lk.state or thread_ident() != lk.tid:
             lk.lock_slow()
         else:
             lk.state = 1
@@ -337,7 +345,7 @@ class TLSConn(ConnInfo):
                 e.written = 0  # type: ignore[attr-defined]
                 raise
         lk = self._out_lk  # lk.lock(), inlined (lock.py)
-        if lk.state or get_ident() != lk.tid:
+        if lk.state or thread_ident() != lk.tid:
             lk.lock_slow()
         else:
             lk.state = 1
