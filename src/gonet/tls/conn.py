@@ -40,7 +40,7 @@ from typing import Any
 
 import gonet
 
-from .errors import TruncatedError, again, renegotiation_error, unexpected_eof
+from .errors import TruncatedError, again, closed_error, renegotiation_error, unexpected_eof
 from .info import ConnectionState, ConnInfo
 from .lock import ConnLock
 from .readbuf import read_buffer
@@ -50,7 +50,6 @@ try:
     import cython
 except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
     from . import _cython as cython
-
 if not cython.compiled:  # compiled, conn.pxd cimports lock.pxd's inline C call
     from .lock import thread_ident
 
@@ -147,7 +146,7 @@ class TLSConn(ConnInfo):
             if self._hs_done:
                 return
             if self._closed:
-                raise self._closed_error("handshake")
+                raise closed_error("handshake", self._conn)
             self._in_lk.lock()
             self._out_lk.lock()
             try:
@@ -244,7 +243,7 @@ class TLSConn(ConnInfo):
                     return b"" if buffer is None else 0
                 raise again(self._rerr)
             if self._closed:
-                raise self._closed_error("read")
+                raise closed_error("read", self._conn)
             # Call into OpenSSL only when it can make progress: plaintext left
             # over, or a complete record in the BIO (see record.py). No
             # SSLWantReadError is raised per read on the common path.
@@ -267,8 +266,7 @@ class TLSConn(ConnInfo):
                         return data
                     self._rerr = _EOF  # b"" / 0: the peer's close_notify
                     continue
-            # Need more ciphertext: send what OpenSSL queued first (it may be
-            # what the peer waits for), then park in the inner conn.
+            # Need more ciphertext: first send what OpenSSL queued (the peer may wait for it).
             if self._out.pending:
                 self._flush_from_reader()
             buf = self._buf
@@ -378,7 +376,7 @@ class TLSConn(ConnInfo):
         if self._werr is not None:
             raise again(self._werr)
         if self._closed:
-            raise self._closed_error("write")
+            raise closed_error("write", self._conn)
         if self._cn_sent:
             err = BrokenPipeError(errno.EPIPE, "tls: protocol is shutdown")
             err.written = 0  # type: ignore[attr-defined]
@@ -489,11 +487,6 @@ class TLSConn(ConnInfo):
         finally:
             if not conn.closed():
                 conn.set_write_deadline(wd)
-
-    def _closed_error(self, op: str) -> gonet.ClosedError:
-        c = self._conn
-        return gonet.ClosedError(f"{op} tls {c.local_addr}->{c.remote_addr}: "
-                                 f"use of closed network connection")
 
     def closed(self) -> bool:
         """closed reports whether ``close()`` has been called."""
