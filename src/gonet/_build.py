@@ -58,6 +58,7 @@ COMPILED_MODULES = (
     "gonet.http.response",
     "gonet.http.conn",
     "gonet.http.wsgi",
+    "gonet.tls.lock", "gonet.tls.readbuf", "gonet.tls.record", "gonet.tls.info", "gonet.tls.conn",
 )
 
 #: The file, beside the extensions, where the build records the digests of their sources.

@@ -40,11 +40,18 @@ from typing import Any
 
 import gonet
 
-from .errors import TruncatedError, again, renegotiation_error, unexpected_eof
+from .errors import TruncatedError, again, closed_error, renegotiation_error, unexpected_eof
 from .info import ConnectionState, ConnInfo
-from .lock import ConnLock, get_ident
+from .lock import ConnLock
 from .readbuf import read_buffer
 from .record import HEADER_LEN, RecordTracker
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from . import _cython as cython
+if not cython.compiled:  # compiled, conn.pxd cimports lock.pxd's inline C call
+    from .lock import thread_ident
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "ConnectionState", "TLSConn"]
 
@@ -72,9 +79,9 @@ class TLSConn(ConnInfo):
     """
 
     __slots__ = (
-        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_conn", "_context",
-        "_go_eof", "_hs_done", "_hs_err", "_hs_mu", "_in", "_in_lk", "_obj", "_out",
-        "_out_lk", "_rb", "_rec", "_rerr", "_ssl", "_tid", "_werr",
+        "__weakref__", "_buf", "_closed", "_cn_err", "_cn_sent", "_context", "_go_eof",
+        "_hs_err", "_hs_mu", "_in", "_in_lk", "_out", "_out_lk", "_rb", "_rec", "_rerr",
+        "_ssl", "_tid", "_werr",
     )
 
     def __init__(self, conn: gonet.Conn, context: ssl.SSLContext, server_side: bool,
@@ -139,7 +146,7 @@ class TLSConn(ConnInfo):
             if self._hs_done:
                 return
             if self._closed:
-                raise self._closed_error("handshake")
+                raise closed_error("handshake", self._conn)
             self._in_lk.lock()
             self._out_lk.lock()
             try:
@@ -199,7 +206,7 @@ class TLSConn(ConnInfo):
         if n > MAX_PLAINTEXT:  # one SSL_read returns at most one record
             n = MAX_PLAINTEXT
         lk = self._in_lk  # lk.lock(), inlined (lock.py)
-        if lk.state or get_ident() != lk.tid:
+        if lk.state or thread_ident() != lk.tid:
             lk.lock_slow()
         else:
             lk.state = 1
@@ -236,7 +243,7 @@ class TLSConn(ConnInfo):
                     return b"" if buffer is None else 0
                 raise again(self._rerr)
             if self._closed:
-                raise self._closed_error("read")
+                raise closed_error("read", self._conn)
             # Call into OpenSSL only when it can make progress: plaintext left
             # over, or a complete record in the BIO (see record.py). No
             # SSLWantReadError is raised per read on the common path.
@@ -259,8 +266,7 @@ class TLSConn(ConnInfo):
                         return data
                     self._rerr = _EOF  # b"" / 0: the peer's close_notify
                     continue
-            # Need more ciphertext: send what OpenSSL queued first (it may be
-            # what the peer waits for), then park in the inner conn.
+            # Need more ciphertext: first send what OpenSSL queued (the peer may wait for it).
             if self._out.pending:
                 self._flush_from_reader()
             buf = self._buf
@@ -337,7 +343,7 @@ class TLSConn(ConnInfo):
                 e.written = 0  # type: ignore[attr-defined]
                 raise
         lk = self._out_lk  # lk.lock(), inlined (lock.py)
-        if lk.state or get_ident() != lk.tid:
+        if lk.state or thread_ident() != lk.tid:
             lk.lock_slow()
         else:
             lk.state = 1
@@ -370,7 +376,7 @@ class TLSConn(ConnInfo):
         if self._werr is not None:
             raise again(self._werr)
         if self._closed:
-            raise self._closed_error("write")
+            raise closed_error("write", self._conn)
         if self._cn_sent:
             err = BrokenPipeError(errno.EPIPE, "tls: protocol is shutdown")
             err.written = 0  # type: ignore[attr-defined]
@@ -481,11 +487,6 @@ class TLSConn(ConnInfo):
         finally:
             if not conn.closed():
                 conn.set_write_deadline(wd)
-
-    def _closed_error(self, op: str) -> gonet.ClosedError:
-        c = self._conn
-        return gonet.ClosedError(f"{op} tls {c.local_addr}->{c.remote_addr}: "
-                                 f"use of closed network connection")
 
     def closed(self) -> bool:
         """closed reports whether ``close()`` has been called."""

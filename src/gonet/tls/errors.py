@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import copy
 import ssl
+from typing import Any
 
-__all__ = ["TruncatedError", "again", "renegotiation_error", "unexpected_eof"]
+import gonet
+
+__all__ = ["TruncatedError", "again", "closed_error", "renegotiation_error", "unexpected_eof"]
 
 
 class TruncatedError(ssl.SSLEOFError):
@@ -70,3 +73,9 @@ def renegotiation_error(written: int) -> ssl.SSLError:
     err = ssl.SSLError(ssl.SSL_ERROR_WANT_READ, "tls: renegotiation is not supported")
     err.written = written  # type: ignore[attr-defined]
     return err
+
+
+def closed_error(op: str, conn: Any) -> gonet.ClosedError:
+    """closed_error is the error of ``op`` on a closed TLS conn over ``conn`` (Go's ``net.ErrClosed``)."""
+    return gonet.ClosedError(f"{op} tls {conn.local_addr}->{conn.remote_addr}: "
+                             f"use of closed network connection")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gonet
 
@@ -33,13 +33,17 @@ class ConnectionState:
 class ConnInfo:
     """ConnInfo gives a TLS conn its negotiated parameters and the inner conn's pass-throughs."""
 
-    # The deadlines set through this conn (the write deadline also bounds close_notify).
-    __slots__ = ("_rd", "_wd")
+    # Set by TLSConn.__init__: the inner conn, the ssl.SSLObject, whether the handshake
+    # completed, and the deadlines set through this conn (the write deadline also bounds
+    # close_notify). Declared here, where both halves read them (info.pxd: C fields).
+    __slots__ = ("_conn", "_hs_done", "_obj", "_rd", "_wd")
 
-    # Set by TLSConn.__init__ (its __slots__ hold them).
-    _conn: gonet.Conn
-    _obj: ssl.SSLObject
-    _hs_done: bool
+    if TYPE_CHECKING:
+        _conn: gonet.Conn
+        _obj: ssl.SSLObject
+        _hs_done: bool
+        _rd: float | None
+        _wd: float | None
 
     # --- negotiated parameters -------------------------------------------------------
 

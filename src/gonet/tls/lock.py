@@ -19,7 +19,7 @@ atomics (Go's ``sync.Mutex`` fast path is one CAS for the same reason).
 The caller's inline fast path, and the slow calls it falls back to::
 
     lk = self._in_lk                       # take
-    if lk.state or get_ident() != lk.tid:
+    if lk.state or thread_ident() != lk.tid:
         lk.lock_slow()
     else:
         lk.state = 1
@@ -36,10 +36,16 @@ import threading
 
 import gonet
 
-__all__ = ["ConnLock", "get_ident"]
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from . import _cython as cython
 
-#: get_ident is ``threading.get_ident``, bound once for the inline fast paths.
-get_ident = threading.get_ident
+__all__ = ["ConnLock", "thread_ident"]
+
+if not cython.compiled:  # compiled, this is lock.pxd's inline C call (no Python call)
+    #: thread_ident is ``threading.get_ident``, bound once for the inline fast paths.
+    thread_ident = threading.get_ident
 
 
 class ConnLock:
@@ -63,14 +69,14 @@ class ConnLock:
 
     def lock(self) -> None:
         """lock takes the lock, parking while another goroutine holds it."""
-        if self.state or get_ident() != self.tid:
+        if self.state or thread_ident() != self.tid:
             self.lock_slow()
         else:
             self.state = 1
 
     def try_lock(self) -> bool:
         """try_lock takes the lock if it is free (on the owning thread); returns whether it did."""
-        if self.state or get_ident() != self.tid:
+        if self.state or thread_ident() != self.tid:
             return False
         self.state = 1
         return True
@@ -84,7 +90,7 @@ class ConnLock:
 
     def lock_slow(self) -> None:
         """lock_slow is :meth:`lock` when the inline check failed: another thread, or contention."""
-        if get_ident() != self.tid:
+        if thread_ident() != self.tid:
             raise RuntimeError(
                 f"gonet.tls: conn {self._what} from another thread (thread "
                 f"{threading.current_thread().name!r}); a TLS conn belongs to the runtime "
