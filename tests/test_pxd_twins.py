@@ -48,6 +48,11 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("http/_h1/parse.pxd", "_scan_request_line"): "a C pointer scan of the request line",
     ("http/_h1/parse.pxd", "_scan_fields"): "a C pointer scan of the header block (memmem)",
     ("http/_h1/parse.pxd", "_host_chars_ok"): "a C scan of the Host value",
+    ("http/conn.pxd", "_refs"): "Py_REFCNT (the plain twin is sys.getrefcount minus its "
+                                 "own two references; tests/test_http_fastpath.py's "
+                                 "kept-reference tests check both builds)",
+    ("tls/lock.pxd", "thread_ident"): "PyThread_get_thread_ident (threading.get_ident in "
+                                      "the plain build)",
     ("http/request.pxd", "_header_ok"): "a C scan of a header name and value "
                                          "(tested against check_header with hypothesis)",
 }

@@ -47,7 +47,9 @@ _DUMP_MODULES = frozenset({"gonet", "gonet._runtime.debug", "gonet._runtime.gtra
 #: have none.
 RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py",
                  "/gonet/http/_h1/", "/gonet/http/request.py", "/gonet/http/response.py",
-                 "/gonet/http/conn.py", "/gonet/http/wsgi.py")
+                 "/gonet/http/conn.py", "/gonet/http/wsgi.py",
+                 "/gonet/tls/lock.py", "/gonet/tls/readbuf.py", "/gonet/tls/record.py",
+                 "/gonet/tls/info.py", "/gonet/tls/conn.py")
 
 
 def is_runtime_file(filename: str) -> bool:
