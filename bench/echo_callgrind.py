@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tls_callgrind import functions
+from callgrind_out import functions, total_instructions
 from tools import ensure_loadgen
 
 SERVER = Path(__file__).resolve().parent / "servers" / "gonet_server.py"
@@ -52,8 +52,7 @@ def callgrind_run(loadgen: Path, conns: int, size: int, seconds: float,
         srv.terminate()
         srv.wait(timeout=60)
     result = json.loads(lg.stdout.strip().splitlines()[-1])
-    total = next(int(ln.split()[1]) for ln in out.read_text().splitlines()
-                 if ln.startswith(("totals:", "summary:")))
+    total = total_instructions(out)
     return total, int(result["round_trips_total"])
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from callgrind_out import functions, total_instructions
 from redis_common import KEY, VALUE, WORKERS
 
 CLIENTS = ("gonet", "asyncio_uvloop", "gevent")
@@ -125,20 +125,7 @@ def run(name: str, port: int, gets: int, out: Path) -> int:
                     "--gets", str(gets)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=1800)
-    return next(int(ln.split()[1]) for ln in out.read_text().splitlines()
-                if ln.startswith(("totals:", "summary:")))
-
-
-def functions(out: Path) -> dict[str, int]:
-    """Self cost per function, from callgrind_annotate."""
-    text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", str(out)],
-                          capture_output=True, text=True, check=True).stdout
-    costs = {}
-    for ln in text.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*)", ln)
-        if m and ":" in m.group(2) and "=>" not in ln:
-            costs[m.group(2).strip()] = int(m.group(1).replace(",", ""))
-    return costs
+    return total_instructions(out)
 
 
 def _free_port() -> int:

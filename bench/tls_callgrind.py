@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from callgrind_out import functions, total_instructions
 from suite import SERVERS_DIR, BenchError
 from tls_bench import TLS_SERVERS, ensure_tls_loadgen
 
@@ -52,21 +52,8 @@ def run(spec_argv: list[str], loadgen: Path, size: int, seconds: float,
         srv.terminate()
         srv.wait(timeout=60)
     result = json.loads(lg.stdout.strip().splitlines()[-1])
-    total = next(int(ln.split()[1]) for ln in out.read_text().splitlines()
-                 if ln.startswith(("totals:", "summary:")))
+    total = total_instructions(out)
     return total, int(result["round_trips_total"])
-
-
-def functions(out: Path) -> dict[str, int]:
-    """Self cost per function, from callgrind_annotate."""
-    text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", str(out)],
-                          capture_output=True, text=True, check=True).stdout
-    costs = {}
-    for ln in text.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*)", ln)
-        if m and ":" in m.group(2) and "=>" not in ln:
-            costs[m.group(2).strip()] = int(m.group(1).replace(",", ""))
-    return costs
 
 
 def main(argv: list[str]) -> int:
