@@ -42,11 +42,12 @@ _DUMP_MODULES = frozenset({"gonet", "gonet._runtime.debug", "gonet._runtime.gtra
 
 #: Where gonet's runtime frames come from: dropped from a stack, as
 #: Go hides runtime frames. Every compiled module lives under one of these
-#: (tests/test_gtrace.py checks), so the plain build, where those modules do
+#: (tests/test_dump_frames.py checks), so the plain build, where those modules do
 #: have Python frames, shows the same stack as the compiled one, where they
 #: have none.
 RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py",
-                 "/gonet/http/_h1/", "/gonet/http/request.py", "/gonet/http/response.py",
+                 "/gonet/http/_h1/parse.py", "/gonet/http/_h1/serialize.py",
+                 "/gonet/http/request.py", "/gonet/http/response.py",
                  "/gonet/http/conn.py", "/gonet/http/wsgi.py",
                  "/gonet/tls/lock.py", "/gonet/tls/readbuf.py", "/gonet/tls/record.py",
                  "/gonet/tls/info.py", "/gonet/tls/conn.py")
