@@ -22,9 +22,10 @@ try:
 except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
     from ._h1 import _cython as cython
 
+# (a module, not the class: compiled, RequestHead is the C type cimported by request.pxd)
+from ._h1 import parse as _parse
+
 if TYPE_CHECKING:
-    # (a module, not the class: compiled, RequestHead is the C type cimported by request.pxd)
-    from ._h1 import parse as _parse
     from .conn import ServerConn
 
 if not cython.compiled:  # compiled, this is the C check of request.pxd
@@ -369,6 +370,10 @@ class Request:
 
     def __init__(self, head: _parse.RequestHead, body: Body, remote_addr: gonet.Addr | None,
                  scheme: str = "http", tls: bool = False) -> None:
+        # Checked here, not left to _fill_request: compiled, its C-typed parameter
+        # accepts None, and reading a field of None would crash the process.
+        if not isinstance(head, _parse.RequestHead):
+            raise TypeError(f"Request: head must be a RequestHead, not {type(head).__name__}")
         _fill_request(self, head, False)
         self.remote_addr = remote_addr
         self.body = body

@@ -214,6 +214,14 @@ class _Start:
         return data
 
 
+def _check_pair(w: object, r: object) -> None:
+    # Compiled, environ/_serve type w and r as C classes, which lets None through to a
+    # field read that would crash the process; both builds raise the same TypeError.
+    if not isinstance(w, ResponseWriter) or not isinstance(r, Request):
+        raise TypeError("WSGIHandler: expected (ResponseWriter, Request), got "
+                        f"({type(w).__name__}, {type(r).__name__})")
+
+
 class WSGIHandler:
     """WSGIHandler serves a WSGI application as a native handler: ``Server(WSGIHandler(app))``.
 
@@ -236,6 +244,7 @@ class WSGIHandler:
 
     def environ(self, w: ResponseWriter, r: Request) -> dict[str, Any]:
         """environ builds the PEP 3333 environ for ``r``."""
+        _check_pair(w, r)
         sc = w._sc
         env = sc.wsgi_base
         if env is None:
@@ -299,6 +308,7 @@ class WSGIHandler:
         }
 
     def __call__(self, w: ResponseWriter, r: Request) -> None:
+        _check_pair(w, r)
         self._serve(w, r)
 
     def _serve(self, w: ResponseWriter, r: Request) -> None:
