@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import redis.asyncio as aredis
 import uvloop
 
-from redis_common import KEY, VALUE, parse_args, report
+from redis_common import KEY, VALUE, Window, parse_args, report
 
 
 async def amain() -> None:
@@ -22,7 +21,7 @@ async def amain() -> None:
     await client.set(KEY, VALUE)
     state = {"measuring": False, "stop": False}
     counts = [0] * args.workers
-    cpu: list[float] = []
+    window = Window()
 
     async def worker(i: int) -> None:
         get = client.get
@@ -37,15 +36,13 @@ async def amain() -> None:
     tasks = [asyncio.create_task(worker(i)) for i in range(args.workers)]
     await asyncio.sleep(args.warmup)
     state["measuring"] = True
-    t0 = time.monotonic()
-    c0 = time.process_time()
+    window.start()
     await asyncio.sleep(args.seconds)
     state["stop"] = True
-    elapsed = time.monotonic() - t0
-    cpu.append(time.process_time() - c0)
+    window.stop()
     await asyncio.gather(*tasks)
     await client.aclose()
-    report("redis.asyncio on uvloop", sum(counts), elapsed, cpu=cpu[0])
+    report("redis.asyncio on uvloop", sum(counts), window)
 
 
 if __name__ == "__main__":

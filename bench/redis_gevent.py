@@ -8,7 +8,6 @@ monkey.patch_all()
 
 import os  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import gevent  # noqa: E402
 
@@ -16,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import redis  # noqa: E402
 
-from redis_common import KEY, VALUE, parse_args, report  # noqa: E402
+from redis_common import KEY, VALUE, Window, parse_args, report  # noqa: E402
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     client.set(KEY, VALUE)
     state = {"measuring": False, "stop": False}
     counts = [0] * args.workers
-    cpu: list[float] = []
+    window = Window()
 
     def worker(i: int) -> None:
         get = client.get
@@ -41,15 +40,13 @@ def main() -> None:
     gs = [gevent.spawn(worker, i) for i in range(args.workers)]
     gevent.sleep(args.warmup)
     state["measuring"] = True
-    t0 = time.monotonic()
-    c0 = time.process_time()
+    window.start()
     gevent.sleep(args.seconds)
     state["stop"] = True
-    elapsed = time.monotonic() - t0
-    cpu.append(time.process_time() - c0)
+    window.stop()
     gevent.joinall(gs, raise_error=True)
     client.connection_pool.disconnect()
-    report("gevent + redis-py", sum(counts), elapsed, cpu=cpu[0])
+    report("gevent + redis-py", sum(counts), window)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ gonet.patch()
 
 import redis  # noqa: E402
 
-from redis_common import KEY, VALUE, parse_args, report  # noqa: E402
+from redis_common import KEY, VALUE, Window, parse_args, report  # noqa: E402
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     client.set(KEY, VALUE)
     state = {"measuring": False, "stop": False}
     counts = [0] * args.workers
-    cpu: list[float] = []
+    window = Window()
 
     def worker(i: int) -> None:
         get = client.get
@@ -37,23 +37,20 @@ def main() -> None:
                 n += 1
         counts[i] = n
 
-    def run() -> float:
+    def run() -> None:
         gs = [gonet.go(worker, i) for i in range(args.workers)]
         time.sleep(args.warmup)
         state["measuring"] = True
-        t0 = time.monotonic()
-        c0 = time.process_time()
+        window.start()
         time.sleep(args.seconds)
         state["stop"] = True
-        elapsed = time.monotonic() - t0
-        cpu.append(time.process_time() - c0)
+        window.stop()
         for g in gs:
             g.join()
-        return elapsed
 
-    elapsed = gonet.run(run)
+    gonet.run(run)
     client.connection_pool.disconnect()
-    report("gonet.patch + redis-py", sum(counts), elapsed, cpu=cpu[0], compiled=gonet.COMPILED)
+    report("gonet.patch + redis-py", sum(counts), window, compiled=gonet.COMPILED)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,19 @@ whose run starts ``redis-server`` fresh and pinned to the server CPU, runs the
 client pinned to the load CPU for the window, and reports GETs/s, GETs per client
 CPU-second and the client's CPU share. A client whose script or modules are
 missing is skipped with the reason, like any server.
+
+Every client figure is over the measured window (the client reports its own user
+and system CPU there, ``redis_common.Window``); the client process's lifetime
+(start-up, warm-up, exit) is reported beside it as ``client process s``, since a
+share over the lifetime mixes the window with start-up I/O and exit. The server's
+cost is per GET over the whole run: its CPU time over the GETs it served
+(``INFO commandstats``), which shows how well a client's requests let redis-server
+batch its work (one wake-up per request costs it more than one per burst).
 """
 
+import re
 import shutil
+import socket
 import tempfile
 
 from measure import Runner, register_kind, run_client
@@ -34,8 +44,11 @@ REDIS_WORKLOADS = ("redis_get_w100",)
 REDIS_METRICS = (
     Metric("rps", "GETs/s", "si"),
     Metric("ops_per_cpu_s", "GETs per client CPU-s", "si"),
-    Metric("client_cpu", "client CPU %", "pct", ratio=False),
-    Metric("server_cpu", "redis-server CPU %", "pct", ratio=False),
+    Metric("user_us", "client user µs/GET", "f1"),
+    Metric("sys_us", "client sys µs/GET", "f1"),
+    Metric("client_cpu", "client CPU % (window)", "pct", ratio=False),
+    Metric("process_s", "client process s", "f2", ratio=False),
+    Metric("server_us", "redis-server µs/GET", "f1"),
 )
 
 
@@ -44,6 +57,27 @@ def _redis_server(tmp: str) -> ServerSpec:
     return ServerSpec("redis-server", "redis-server, no persistence", "cmd",
                       cmd=("redis-server", "--port", "{port}", "--bind", "127.0.0.1",
                            "--save", "", "--appendonly", "no", "--dir", tmp), warm="none")
+
+
+def _bulk_size(buf: bytes) -> int:
+    head = buf.partition(b"\r\n")[0]
+    if not head.startswith(b"$"):
+        raise BenchError(f"redis INFO: unexpected reply {head[:80]!r}")
+    return int(head[1:])
+
+
+def redis_commands(port: int) -> dict[str, int]:
+    """redis_commands reads the server's per-command call counts (``INFO commandstats``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"INFO commandstats\r\n")  # an inline command: no client library needed
+        buf = b""
+        while b"\r\n" not in buf or len(buf.partition(b"\r\n")[2]) < _bulk_size(buf):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise BenchError("redis INFO: connection closed")
+            buf += chunk
+        body = buf.partition(b"\r\n")[2]
+    return {m[0]: int(m[1]) for m in re.findall(r"cmdstat_([\w|]+):calls=(\d+)", body.decode())}
 
 
 def run_redis(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
@@ -57,16 +91,24 @@ def run_redis(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
 
         argv = [r.python, str(script), "--port", str(port), "--seconds", str(r.seconds),
                 "--warmup", str(r.warmup), "--workers", str(w.conns)]
-        cpu0, st0 = tree_cpu_ticks(pid), cpu_stat()
+        cpu0, st0, cmd0 = tree_cpu_ticks(pid), cpu_stat(), redis_commands(port)
         out = run_client(r, argv, LOAD_CPU, timeout=r.seconds + r.warmup + 120)
-        cpu1, st1 = tree_cpu_ticks(pid), cpu_stat()
+        cpu1, st1, cmd1 = tree_cpu_ticks(pid), cpu_stat(), redis_commands(port)
     wall = max(float(out["wall_s"]), 1e-9)
     client_s = float(out["client_user_s"]) + float(out["client_sys_s"])
     server_ticks = (cpu1[0] - cpu0[0]) + (cpu1[1] - cpu0[1])
+    # Every command the client sent (ours, INFO, excluded): the clients must do the same work.
+    cmds = {k: cmd1[k] - cmd0.get(k, 0) for k in cmd1 if k != "info" and cmd1[k] != cmd0.get(k, 0)}
+    gets = max(cmds.get("get", 0), 1)
+    ops, seconds = max(int(out["ops"]), 1), max(float(out["seconds"]), 1e-9)
     other0 = other_load(st0, st1, SERVER_CPU, server_ticks, wall)
     other1 = other_load(st0, st1, LOAD_CPU, client_s * CLK_TCK, wall)
     out.update(rps=float(out["ops_per_s"]), errors=int(out.get("errors", 0)),
-               client_cpu=client_s / wall * 100, server_cpu=server_ticks / CLK_TCK / wall * 100,
+               user_us=float(out["user_s"]) / ops * 1e6, sys_us=float(out["sys_s"]) / ops * 1e6,
+               client_cpu=float(out["cpu_s"]) / seconds * 100, process_s=wall,
+               process_cpu=client_s / wall * 100,
+               server_us=server_ticks / CLK_TCK / gets * 1e6,
+               server_cpu=server_ticks / CLK_TCK / wall * 100, commands=cmds,
                other_cpu=[round(other0, 1), round(other1, 1)] if r.pin else None,
                noisy=r.pin and max(other0, other1) > NOISE_PCT)
     return out

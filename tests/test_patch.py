@@ -93,13 +93,16 @@ def test_early_bound_module_reference_is_rebound() -> None:
 def test_unrebindable_copies_are_named_in_a_warning_and_check_raises() -> None:
     mod = types.ModuleType("gonet_test_early_cls")
     exec("import time\nclass Napper:\n    nap = time.sleep\n"
-         "def snooze(s, sleep=time.sleep):\n    sleep(s)\n", mod.__dict__)
+         "def snooze(s, sleep=time.sleep):\n    sleep(s)\n"
+         "def make():\n    nap = time.sleep\n    def doze():\n        nap(0)\n    return doze\n"
+         "doze = make()\n", mod.__dict__)
     sys.modules[mod.__name__] = mod
     try:
         with pytest.raises(EarlyBindingError) as info:
             gonet.patch(check=True)
         assert "gonet_test_early_cls.Napper.nap" in str(info.value)
-        assert "gonet_test_early_cls.snooze" in str(info.value)
+        assert "gonet_test_early_cls.snooze (default argument: time.sleep)" in str(info.value)
+        assert "gonet_test_early_cls.make.<locals>.doze (closure: time.sleep)" in str(info.value)
         assert time.sleep is _waiting._orig_sleep  # check=True changed nothing
         with pytest.warns(PatchWarning, match=r"gonet_test_early_cls\.Napper\.nap"):
             gonet.patch()

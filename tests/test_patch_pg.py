@@ -164,3 +164,40 @@ def test_shim_leaves_waits_alone_outside_goroutines(patched: None, pg: str) -> N
         assert time.monotonic() - t0 < 10
     gonet.unpatch()
     assert not hasattr(waiting.wait, "gonet_original")
+
+
+#: Run in a fresh interpreter: this one has imported psycopg already.
+LAZY = '''
+import sys
+import gonet
+hooks = list(sys.meta_path)
+gonet.patch(psycopg=False)
+assert sys.meta_path == hooks, "patch(psycopg=False) armed the import hook"
+gonet.unpatch()
+gonet.patch()
+assert "psycopg" not in sys.modules, "gonet.patch() imported psycopg"
+import psycopg
+from psycopg import connection, waiting
+assert hasattr(waiting.wait, "gonet_original") and hasattr(waiting.wait_conn, "gonet_original")
+assert type(psycopg.__spec__.loader).__module__ != "gonet._patch.psycopg_shim"
+assert sys.meta_path == hooks, "the import hook outlived the import"
+gonet.unpatch()
+assert not hasattr(waiting.wait, "gonet_original")
+gonet.patch()  # psycopg is imported now: installed at once, as before
+assert hasattr(waiting.wait, "gonet_original") and sys.meta_path == hooks
+gonet.unpatch()
+gonet.patch()
+gonet.unpatch()  # armed and disarmed without an import: nothing left behind
+assert sys.meta_path == hooks and not hasattr(waiting.wait, "gonet_original")
+print("ok")
+'''
+
+
+@pytest.mark.timeout(60)
+def test_patch_imports_psycopg_only_when_the_program_does() -> None:
+    # The shim goes in when the program imports psycopg, not at patch(): a program
+    # that never uses it (a redis client) does not load libpq at start-up.
+    proc = subprocess.run([sys.executable, "-c", LAZY], capture_output=True, text=True,
+                          timeout=50)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

@@ -15,14 +15,26 @@ yield from the same kind of generator.
 
 Version check: psycopg 3.1 or later (where the generators accept a
 ``Ready.NONE`` answer to a wait that timed out after ``interval``).
+
+Lazily: ``gonet.patch()`` does not import psycopg for a program that does not
+(importing it loads libpq and its bundled libraries: a sixth of a second of
+CPU, seconds of disk reads when cold, and their teardown at exit — a redis
+client paid all of it). If psycopg is not imported yet, :func:`install` puts a
+finder at the front of ``sys.meta_path`` that wraps the loader of the
+``psycopg`` package, so the shim goes in the moment the package has finished
+executing, before the importer sees the module — the same state as if
+psycopg had been imported before ``patch()``.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import select
 import sys
 import time
 import warnings
+from types import ModuleType
 from typing import Any
 
 from .._poll.rawconn import WAIT_OK, wait_fd
@@ -32,6 +44,8 @@ from .waiting import wait_events
 __all__ = ["install", "supported", "uninstall"]
 
 _saved: list[tuple[Any, str, Any]] = []
+#: The finder waiting for ``import psycopg`` (see the module docstring), or None.
+_hook: _ImportHook | None = None
 
 
 def supported(version: str) -> bool:
@@ -129,10 +143,80 @@ def _make(waiting: Any, orig_wait: Any, orig_wait_conn: Any) -> tuple[Any, Any]:
     return wait, wait_conn
 
 
+class _ImportHook(importlib.abc.MetaPathFinder):
+    """_ImportHook installs the shim when the ``psycopg`` package has just been imported."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        """find_spec finds ``psycopg`` with the other finders and wraps its loader."""
+        if fullname != "psycopg" or self is not _hook:
+            return None
+        spec = None
+        for finder in sys.meta_path:  # the rest, in the import system's own order
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _Loader(spec.loader)
+        return spec
+
+
+class _Loader(importlib.abc.Loader):
+    """_Loader runs psycopg's own loader, then installs the shim (once the package is whole)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        """create_module is the wrapped loader's."""
+        return self.inner.create_module(spec)  # type: ignore[no-any-return]
+
+    def exec_module(self, module: ModuleType) -> None:
+        """exec_module executes the package, then installs the shim if patch() still wants it."""
+        # importlib.reload and resource readers see psycopg's own loader.
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.inner
+        module.__loader__ = self.inner
+        self.inner.exec_module(module)
+        if _hook is not None:
+            _disarm()
+            _install_now()
+
+    def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...
+        return getattr(self.inner, name)
+
+
+def _disarm() -> None:
+    global _hook
+    if _hook is not None:
+        try:
+            sys.meta_path.remove(_hook)
+        except ValueError:
+            pass
+        _hook = None
+
+
 def install() -> bool:
-    """install replaces psycopg's wait functions if psycopg is installed; returns whether it did."""
-    if _saved:
+    """install replaces psycopg's wait functions now, or when psycopg is imported.
+
+    Returns False when psycopg is not installed or its version is not supported
+    (with a warning), True otherwise.
+    """
+    global _hook
+    if _saved or _hook is not None:
         return True
+    if "psycopg" not in sys.modules:
+        if importlib.machinery.PathFinder.find_spec("psycopg") is None:
+            return False
+        _hook = _ImportHook()
+        sys.meta_path.insert(0, _hook)
+        return True
+    return _install_now()
+
+
+def _install_now() -> bool:
+    """_install_now replaces the wait functions of the imported psycopg."""
     try:
         import psycopg
         from psycopg import waiting
@@ -155,7 +239,8 @@ def install() -> bool:
 
 
 def uninstall() -> None:
-    """uninstall puts psycopg's own wait functions back."""
+    """uninstall puts psycopg's own wait functions back (or stops waiting for its import)."""
+    _disarm()
     while _saved:
         mod, attr, orig = _saved.pop()
         setattr(mod, attr, orig)

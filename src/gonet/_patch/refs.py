@@ -75,68 +75,71 @@ def find(replacements: dict[int, tuple[Any, Any, str, frozenset[str]]],
     originals = [entry[0] for entry in replacements.values()]
     if not originals:
         return out
-    referrers = gc.get_referrers(*originals)
-    for r in referrers:
+    # Every gc.get_referrers call walks the whole heap (tens of milliseconds in a large
+    # program), so there are at most three: the copies; then, for the copies held by a
+    # class dict, a defaults tuple or a closure cell, what holds those; then the functions
+    # holding the closure tuples found.
+    class_dicts: list[tuple[dict[str, Any], str, Any, tuple[Any, Any, str, frozenset[str]]]] = []
+    defaults: list[tuple[Any, ...]] = []
+    cells: list[tuple[types.CellType, tuple[Any, Any, str, frozenset[str]]]] = []
+    for r in gc.get_referrers(*originals):
         if isinstance(r, dict):
             modname = _module_of(r)
             for key, value in list(r.items()):
                 entry = replacements.get(id(value))
                 if entry is None or entry[0] is not value or not isinstance(key, str):
                     continue
-                if modname is not None:
-                    if (modname, key) in skip or _exempt(modname):
-                        continue
-                    if key in entry[3]:
-                        out.rebind.append((r, key, entry[1]))
-                    else:
-                        out.remaining.append(f"{modname}.{key} (a copy of {entry[2]})")
+                if modname is None:
+                    class_dicts.append((r, key, value, entry))
+                elif (modname, key) in skip or _exempt(modname):
                     continue
-                owner = _class_owning(r, key, value)
-                if owner is not None:
-                    if _exempt(owner.__module__):
-                        continue
-                    out.remaining.append(
-                        f"{owner.__module__}.{owner.__qualname__}.{key} (class attribute: {entry[2]})")
+                elif key in entry[3]:
+                    out.rebind.append((r, key, entry[1]))
+                else:
+                    out.remaining.append(f"{modname}.{key} (a copy of {entry[2]})")
         elif isinstance(r, tuple):
-            for fn in _functions_with_defaults(r):
-                if _exempt(fn.__module__ or ""):
-                    continue
-                names = [entry[2] for v in r if (entry := replacements.get(id(v))) is not None
-                         and entry[0] is v]
-                out.remaining.append(f"{fn.__module__}.{fn.__qualname__} (default argument: "
-                                     f"{', '.join(names)})")
+            defaults.append(r)
         elif isinstance(r, types.CellType):
             entry = replacements.get(id(r.cell_contents))
-            for fn in _functions_with_cell(r):
-                if entry is None or _exempt(fn.__module__ or ""):
-                    continue
-                out.remaining.append(f"{fn.__module__}.{fn.__qualname__} (closure: {entry[2]})")
+            if entry is not None:
+                cells.append((r, entry))
         elif isinstance(r, type):
             for base in r.__bases__:
                 entry = replacements.get(id(base))
                 if entry is not None and entry[0] is base and not _exempt(r.__module__):
                     out.remaining.append(f"{r.__module__}.{r.__qualname__} (subclass of {entry[2]})")
+    held = [d for d, *_ in class_dicts] + defaults + [c for c, _ in cells]
+    holders = gc.get_referrers(*held) if held else []
+    for d, key, value, entry in class_dicts:
+        owner = _class_owning(holders, d, key, value)
+        if owner is not None and not _exempt(owner.__module__):
+            out.remaining.append(
+                f"{owner.__module__}.{owner.__qualname__}.{key} (class attribute: {entry[2]})")
+    for t in defaults:
+        for fn in holders:
+            if (isinstance(fn, types.FunctionType) and fn.__defaults__ is t
+                    and not _exempt(fn.__module__ or "")):
+                names = [entry[2] for v in t if (entry := replacements.get(id(v))) is not None
+                         and entry[0] is v]
+                out.remaining.append(f"{fn.__module__}.{fn.__qualname__} (default argument: "
+                                     f"{', '.join(names)})")
+    if cells:
+        closures = [t for t in holders if isinstance(t, tuple)
+                    and any(x is c for c, _ in cells for x in t)]
+        fns = [f for f in (gc.get_referrers(*closures) if closures else [])
+               if isinstance(f, types.FunctionType) and f.__closure__ is not None]
+        for c, entry in cells:
+            for fn in fns:
+                if any(x is c for x in fn.__closure__ or ()) and not _exempt(fn.__module__ or ""):
+                    out.remaining.append(f"{fn.__module__}.{fn.__qualname__} (closure: {entry[2]})")
     out.remaining.sort()
     return out
 
 
-def _class_owning(d: dict[str, Any], key: str, value: Any) -> type | None:
-    """The class whose ``__dict__`` is ``d`` (a type references its dict)."""
-    for r in gc.get_referrers(d):
-        if isinstance(r, type) and r.__dict__.get(key) is value and len(r.__dict__) == len(d):
+def _class_owning(holders: list[Any], d: dict[str, Any], key: str, value: Any) -> type | None:
+    """The class whose ``__dict__`` is ``d``, among ``d``'s referrers (a type references its dict)."""
+    for r in holders:
+        if isinstance(r, type) and r.__dict__.get(key) is value and len(r.__dict__) == len(d) \
+                and any(x is d for x in gc.get_referents(r)):
             return r
     return None
-
-
-def _functions_with_defaults(t: tuple[Any, ...]) -> list[types.FunctionType]:
-    return [f for f in gc.get_referrers(t)
-            if isinstance(f, types.FunctionType) and (f.__defaults__ is t)]
-
-
-def _functions_with_cell(c: types.CellType) -> list[types.FunctionType]:
-    out = []
-    for t in gc.get_referrers(c):
-        if isinstance(t, tuple):
-            out += [f for f in gc.get_referrers(t)
-                    if isinstance(f, types.FunctionType) and f.__closure__ is t]
-    return out
