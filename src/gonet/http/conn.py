@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import gonet
 
-from ._h1 import ProtocolError, parse_head, response_head
+from ._h1 import ProtocolError, response_head
+from ._h1.parse import RequestHead, parse_into
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
 from .response import DISCARD_MAX, HeadCache, ResponseWriter, _rewrite
 from .status import status_text
@@ -112,7 +113,9 @@ class ServerConn:
         rht = srv.read_header_timeout
         idle = srv.idle_timeout
         handler = srv.handler
-        limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
+        mrl = srv.max_request_line
+        mhb = srv.max_header_bytes
+        mhf = srv.max_header_fields
         policy = srv.trust_forwarded
         trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
         tls = self.tls
@@ -124,16 +127,19 @@ class ServerConn:
         # nothing but this loop held them (see the end of the loop).
         spare_req: Request | None = None
         spare_w: ResponseWriter | None = None
+        # One head for all of this connection's requests, refilled by parse_into: nothing
+        # but this loop holds it (the Request copies its fields).
+        head = RequestHead.__new__(RequestHead)
         while True:
             # --- read one request head ---------------------------------------------------
-            parsed = None
+            used = 0
             if self.buf:
                 try:
-                    parsed = parse_head(self.buf, *limits)
+                    used = parse_into(self.buf, head, mrl, mhb, mhf)
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            while parsed is None:
+            while not used:
                 if self.buf:
                     if not header_deadline and rht is not None:
                         self._set_read_deadline(_monotonic() + rht)
@@ -162,11 +168,10 @@ class ServerConn:
                 self.buf = self.buf + data if self.buf else data
                 data = b""
                 try:
-                    parsed = parse_head(self.buf, *limits)
+                    used = parse_into(self.buf, head, mrl, mhb, mhf)
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            head, used = parsed
             self.buf = self.buf[used:]
             self.state = ACTIVE
             header_deadline = False
@@ -225,6 +230,8 @@ class ServerConn:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
+            head.headers = None
+            head.index = None
             # Reuse the request and the writer (and their Headers) for the next request only
             # if no one else holds any of them: a handler may have kept r, w or their headers
             # (in a global, a goroutine ...), and what it sees must stay request N's.
@@ -235,7 +242,7 @@ class ServerConn:
                 _park_request(req)
                 spare_req = req
                 spare_w = w
-            del w, req, body, head, parsed, rh, wh
+            del w, req, body, rh, wh
 
     # --- helpers the body and the writer call ---------------------------------------------
 
