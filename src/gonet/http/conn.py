@@ -24,7 +24,8 @@ import gonet
 from ._h1 import ProtocolError, response_head
 from ._h1.parse import RequestHead, parse_into
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
-from .response import DISCARD_MAX, HeadCache, ResponseWriter, _rewrite
+from . import response as _response
+from .response import HeadCache, ResponseWriter
 from .status import status_text
 
 try:
@@ -34,6 +35,13 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 
 if TYPE_CHECKING:
     from .server import Server
+
+if not cython.compiled:
+    # Compiled, _rewrite is the C function conn.pxd cimports, and the names response.py
+    # defines are read at call time (_response.DISCARD_MAX): response.pxd cimports
+    # ServerConn, so importing response first runs this module while response is still
+    # being set up (only its types exist yet).
+    from .response import _rewrite
 
 if not cython.compiled:  # compiled, this is the C function of conn.pxd (Py_REFCNT)
 
@@ -81,6 +89,7 @@ class ServerConn:
         self.wsgi_base: dict[str, Any] | None = None
         #: head_cache: the last response's head up to its framing lines (ResponseWriter._send_head).
         self.head_cache = HeadCache()
+        self.head_cache.dates = srv.date
         #: tls: the conn is a TLS conn (gonet.tls.TLSConn: it has a handshake), not a plain one.
         #: Its fileno() is the socket under the encryption: never sendfile to it.
         self.tls = type(conn) is not gonet.Conn and hasattr(conn, "handshake")
@@ -197,7 +206,8 @@ class ServerConn:
             else:
                 w = ResponseWriter(self, req)
             self.writer = w
-            start = _monotonic() if srv.access_log is not None else 0.0
+            access_log = srv.access_log
+            start = _monotonic() if access_log is not None else 0.0
             try:
                 handler(w, req)
                 w._finish()
@@ -216,13 +226,14 @@ class ServerConn:
                     self.fail(500, "", log_it=False)
                 return
             srv.requests += 1
-            if srv.access_log is not None:
+            if access_log is not None:
                 srv.log_access(req, w, _monotonic() - start)
+            # (EMPTY_BODY is always done: asking is only needed for a body of this request's own)
             if self.close_after or self.broken:
-                if not body.done and not self.broken:
+                if body is not EMPTY_BODY and not body.done and not self.broken:
                     self.close_write_and_wait()
                 return
-            if not body.done and not self.discard_body(body):
+            if body is not EMPTY_BODY and not body.done and not self.discard_body(body):
                 self.close_write_and_wait()
                 return
             self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
@@ -343,7 +354,7 @@ class ServerConn:
             return False
         got = 0
         try:
-            while got <= DISCARD_MAX:
+            while got <= _response.DISCARD_MAX:
                 chunk = body.read1(65536)
                 if not chunk:
                     return True
