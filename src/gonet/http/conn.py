@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import gonet
 
+from . import response as _response
 from ._h1 import ProtocolError, response_head
 from ._h1.parse import RequestHead, parse_into
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
-from . import response as _response
 from .response import HeadCache, ResponseWriter
 from .status import status_text
 
@@ -61,6 +61,10 @@ NEW, ACTIVE, IDLE = 0, 1, 2
 
 _monotonic = gonet.monotonic
 _DEADLINE = gonet.DeadlineExceededError
+
+#: What the connection's RequestHead holds between requests (never changed: only serve reads it).
+_NO_FIELDS: list[tuple[str, str]] = []
+_NO_INDEX: dict[str, str] = {}
 
 #: Go's answer to a plain-HTTP request on a TLS port (net/http/server.go, conn.serve).
 _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
@@ -241,8 +245,8 @@ class ServerConn:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
-            head.headers = None
-            head.index = None
+            head.headers = _NO_FIELDS
+            head.index = _NO_INDEX
             # Reuse the request and the writer (and their Headers) for the next request only
             # if no one else holds any of them: a handler may have kept r, w or their headers
             # (in a global, a goroutine ...), and what it sees must stay request N's.

@@ -164,7 +164,8 @@ class ResponseWriter:
         drop = False
         for name, value in items:
             c = name[0]
-            if c in "cC" and len(name) == 14 and (name == "Content-Length" or name.lower() == "content-length"):
+            if c in "cC" and len(name) == 14 and (name == "Content-Length"
+                                                   or name.lower() == "content-length"):
                 n = _DECLARED.get(value)
                 if n is None:
                     v = value.strip()

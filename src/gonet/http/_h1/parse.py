@@ -135,7 +135,7 @@ def parse_into(buf: bytes, head: RequestHead, max_request_line: int, max_header_
         fast = _parse_fast(buf, max_request_line, max_header_bytes, max_header_fields)
         if fast is not None:
             _framing(head, fast[0], fast[1], fast[2], fast[3])
-            return fast[4]  # type: ignore[no-any-return]
+            return fast[4]
     start = 0
     while buf.startswith(_CRLF, start):
         start += 2
