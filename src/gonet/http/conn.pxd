@@ -2,9 +2,11 @@
 # Attributes are C struct fields (direct access from the class's own methods); they stay
 # untyped objects so that both builds accept exactly the same values.
 
+cimport cython
 from cpython.ref cimport Py_REFCNT
-from gonet.http.request cimport _park_request, _refill_request
-from gonet.http.response cimport _rewrite
+from gonet.http._h1.parse cimport RequestHead
+from gonet.http.request cimport Body, Request, _park_request, _refill_request
+from gonet.http.response cimport ResponseWriter, _rewrite
 
 
 cdef inline Py_ssize_t _refs(object o) noexcept:
@@ -27,3 +29,9 @@ cdef class ServerConn:
     cdef public object wdl
     cdef public object writer
     cdef public object wsgi_base
+
+    # The request loop reads the head, the request and the writer as the C types they are.
+    @cython.locals(head=RequestHead, req=Request, w=ResponseWriter, body=Body,
+                   spare_req=Request, spare_w=ResponseWriter, used=Py_ssize_t)
+    cpdef serve(self)
+    cpdef write(self, data)

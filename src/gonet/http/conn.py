@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import gonet
 
-from ._h1 import ProtocolError, parse_head, response_head
+from . import response as _response
+from ._h1 import ProtocolError, response_head
+from ._h1.parse import RequestHead, parse_into
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
-from .response import DISCARD_MAX, HeadCache, ResponseWriter, _rewrite
+from .response import HeadCache, ResponseWriter
 from .status import status_text
 
 try:
@@ -33,6 +35,13 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 
 if TYPE_CHECKING:
     from .server import Server
+
+if not cython.compiled:
+    # Compiled, _rewrite is the C function conn.pxd cimports, and the names response.py
+    # defines are read at call time (_response.DISCARD_MAX): response.pxd cimports
+    # ServerConn, so importing response first runs this module while response is still
+    # being set up (only its types exist yet).
+    from .response import _rewrite
 
 if not cython.compiled:  # compiled, this is the C function of conn.pxd (Py_REFCNT)
 
@@ -52,6 +61,10 @@ NEW, ACTIVE, IDLE = 0, 1, 2
 
 _monotonic = gonet.monotonic
 _DEADLINE = gonet.DeadlineExceededError
+
+#: What the connection's RequestHead holds between requests (never changed: only serve reads it).
+_NO_FIELDS: list[tuple[str, str]] = []
+_NO_INDEX: dict[str, str] = {}
 
 #: Go's answer to a plain-HTTP request on a TLS port (net/http/server.go, conn.serve).
 _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
@@ -80,6 +93,7 @@ class ServerConn:
         self.wsgi_base: dict[str, Any] | None = None
         #: head_cache: the last response's head up to its framing lines (ResponseWriter._send_head).
         self.head_cache = HeadCache()
+        self.head_cache.dates = srv.date
         #: tls: the conn is a TLS conn (gonet.tls.TLSConn: it has a handshake), not a plain one.
         #: Its fileno() is the socket under the encryption: never sendfile to it.
         self.tls = type(conn) is not gonet.Conn and hasattr(conn, "handshake")
@@ -112,7 +126,9 @@ class ServerConn:
         rht = srv.read_header_timeout
         idle = srv.idle_timeout
         handler = srv.handler
-        limits = (srv.max_request_line, srv.max_header_bytes, srv.max_header_fields)
+        mrl = srv.max_request_line
+        mhb = srv.max_header_bytes
+        mhf = srv.max_header_fields
         policy = srv.trust_forwarded
         trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
         tls = self.tls
@@ -124,16 +140,19 @@ class ServerConn:
         # nothing but this loop held them (see the end of the loop).
         spare_req: Request | None = None
         spare_w: ResponseWriter | None = None
+        # One head for all of this connection's requests, refilled by parse_into: nothing
+        # but this loop holds it (the Request copies its fields).
+        head = RequestHead.__new__(RequestHead)
         while True:
             # --- read one request head ---------------------------------------------------
-            parsed = None
+            used = 0
             if self.buf:
                 try:
-                    parsed = parse_head(self.buf, *limits)
+                    used = parse_into(self.buf, head, mrl, mhb, mhf)
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            while parsed is None:
+            while not used:
                 if self.buf:
                     if not header_deadline and rht is not None:
                         self._set_read_deadline(_monotonic() + rht)
@@ -162,11 +181,10 @@ class ServerConn:
                 self.buf = self.buf + data if self.buf else data
                 data = b""
                 try:
-                    parsed = parse_head(self.buf, *limits)
+                    used = parse_into(self.buf, head, mrl, mhb, mhf)
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            head, used = parsed
             self.buf = self.buf[used:]
             self.state = ACTIVE
             header_deadline = False
@@ -192,7 +210,8 @@ class ServerConn:
             else:
                 w = ResponseWriter(self, req)
             self.writer = w
-            start = _monotonic() if srv.access_log is not None else 0.0
+            access_log = srv.access_log
+            start = _monotonic() if access_log is not None else 0.0
             try:
                 handler(w, req)
                 w._finish()
@@ -211,13 +230,14 @@ class ServerConn:
                     self.fail(500, "", log_it=False)
                 return
             srv.requests += 1
-            if srv.access_log is not None:
+            if access_log is not None:
                 srv.log_access(req, w, _monotonic() - start)
+            # (EMPTY_BODY is always done: asking is only needed for a body of this request's own)
             if self.close_after or self.broken:
-                if not body.done and not self.broken:
+                if body is not EMPTY_BODY and not body.done and not self.broken:
                     self.close_write_and_wait()
                 return
-            if not body.done and not self.discard_body(body):
+            if body is not EMPTY_BODY and not body.done and not self.discard_body(body):
                 self.close_write_and_wait()
                 return
             self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
@@ -225,6 +245,8 @@ class ServerConn:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
+            head.headers = _NO_FIELDS
+            head.index = _NO_INDEX
             # Reuse the request and the writer (and their Headers) for the next request only
             # if no one else holds any of them: a handler may have kept r, w or their headers
             # (in a global, a goroutine ...), and what it sees must stay request N's.
@@ -235,7 +257,7 @@ class ServerConn:
                 _park_request(req)
                 spare_req = req
                 spare_w = w
-            del w, req, body, head, parsed, rh, wh
+            del w, req, body, rh, wh
 
     # --- helpers the body and the writer call ---------------------------------------------
 
@@ -336,7 +358,7 @@ class ServerConn:
             return False
         got = 0
         try:
-            while got <= DISCARD_MAX:
+            while got <= _response.DISCARD_MAX:
                 chunk = body.read1(65536)
                 if not chunk:
                     return True

@@ -11,6 +11,7 @@ cdef class Headers:
     cdef public object _items
     cpdef _lookup(self)
     cpdef add(self, name, value)
+    @cython.locals(kept=list, size=Py_ssize_t)
     cpdef set(self, name, value)
 
 

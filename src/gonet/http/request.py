@@ -106,11 +106,23 @@ class Headers:
             check_header(name, value)
         items = self._items
         if items:
-            lname = name.lower()
-            items = self._items = [(k, v) for k, v in items if k.lower() != lname]
-            items.append((name, value))
+            # Names are ASCII tokens (checked when set or parsed), so only a field of the same
+            # length can have the same name: the others are kept without lower-casing them.
+            size = len(name)
+            lname = ""
+            kept = []
+            for item in items:
+                k = item[0]
+                if len(k) == size:
+                    if not lname:
+                        lname = name.lower()
+                    if k.lower() == lname:
+                        continue
+                kept.append(item)
+            kept.append((name, value))
+            self._items = kept  # a new list: never one the writer shares
         else:
-            self._items = [(name, value)]  # a new list, as above: never one the writer shares
+            self._items = [(name, value)]  # a new list, as above
         self._index = None
 
     def pop(self, name: str, default: str | None = None) -> str | None:
@@ -435,6 +447,8 @@ def _fill_request(req: Request, head: _parse.RequestHead, reuse: bool) -> None:
     req.target = target
     if target[:1] != "/":
         raw_path, query = _split_target(target)
+    elif "?" not in target:
+        raw_path, query = target, ""  # (what partition gives, without its tuple)
     else:
         raw_path, _, query = target.partition("?")
     req.raw_path = raw_path

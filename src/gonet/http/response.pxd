@@ -6,11 +6,12 @@
 
 cimport cython
 from gonet.http.request cimport Headers, Request, trusted_headers
-from gonet.http._h1.serialize cimport response_head
+from gonet.http._h1.serialize cimport DateCache, response_head
 
 
 cdef class HeadCache:
     cdef public object date
+    cdef public object dates
     cdef public object items
     cdef public object minor
     cdef public object prefix
@@ -41,10 +42,14 @@ cdef class ResponseWriter:
     cpdef _reset(self, sc, Request req)
     cpdef write(self, data)
     cpdef _take_body(self)
-    @cython.locals(req=Request, hc=HeadCache)
+    @cython.locals(req=Request, hc=HeadCache, sc=ServerConn, dates=DateCache)
     cpdef _send_head(self, final)
     cpdef _finish(self)
 
 
 @cython.locals(h=Headers)
 cpdef _rewrite(ResponseWriter w, Request req)
+
+
+# After the declarations conn.pxd cimports from here (the two cimport each other).
+from gonet.http.conn cimport ServerConn

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._h1 import LAST_CHUNK
 from ._h1.serialize import response_head
-from .request import trusted_headers
+from .request import EMPTY_BODY, trusted_headers
 from .status import STATUS_TEXT as _STANDARD_REASON
 
 if TYPE_CHECKING:
+    from ._h1.serialize import DateCache
     from .conn import ServerConn
     from .request import Request
 
@@ -41,6 +42,8 @@ COALESCE_MAX = 262144
 DISCARD_MAX = 262144
 #: The head's last line for a body of n bytes on a kept-alive HTTP/1.1 connection, by n.
 _CL_TAILS: dict[int, bytes] = {}
+#: Content-Length values a handler declared, already checked, by value (bounded as _CL_TAILS).
+_DECLARED: dict[str, int] = {}
 
 
 class BodyNotAllowedError(RuntimeError):
@@ -67,9 +70,11 @@ class HeadCache:
     line are those it was built from.
     """
 
-    __slots__ = ("date", "items", "minor", "prefix", "reason", "server", "status")
+    __slots__ = ("date", "dates", "items", "minor", "prefix", "reason", "server", "status")
 
     def __init__(self) -> None:
+        #: dates: the server's DateCache (set by the connection), read without going through it.
+        self.dates: DateCache | None = None
         self.prefix = b""
         self.items: list[tuple[str, str]] | None = None
         self.date: str | None = None
@@ -159,11 +164,17 @@ class ResponseWriter:
         drop = False
         for name, value in items:
             c = name[0]
-            if c in "cC" and len(name) == 14 and name.lower() == "content-length":
-                v = value.strip()
-                if not v.isdigit() or not v.isascii():
-                    raise ValueError(f"invalid Content-Length {value!r}")
-                self._declared = int(v)
+            if c in "cC" and len(name) == 14 and (name == "Content-Length"
+                                                   or name.lower() == "content-length"):
+                n = _DECLARED.get(value)
+                if n is None:
+                    v = value.strip()
+                    if not v.isdigit() or not v.isascii():
+                        raise ValueError(f"invalid Content-Length {value!r}")
+                    n = int(v)
+                    if len(_DECLARED) < 4096:
+                        _DECLARED[value] = n
+                self._declared = n
             elif c in "cC" and len(name) == 10 and name.lower() == "connection":
                 if "close" in value.lower():
                     self._sc.close_after = True
@@ -278,10 +289,11 @@ class ResponseWriter:
         status = self.status or 200
         reason = self.reason
         items = self._sent_items
-        date = srv.date.get()
+        hc: HeadCache = sc.head_cache
+        dates = hc.dates
+        date = dates.get() if dates is not None else srv.date.get()
         # The head up to the framing lines, as bytes: the same as the last response's of this
         # connection when status, reason, header pairs and the (per-second) Date line are.
-        hc: HeadCache = sc.head_cache
         server = srv.server_line
         if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
                 and hc.server is server and hc.items == items):
@@ -309,7 +321,7 @@ class ResponseWriter:
             else:
                 sc.close_after = True  # HTTP/1.0 without a length: the close ends the body
         body = req.body
-        if not body.done and (body.continue_pending or req.content_length is None
+        if body is not EMPTY_BODY and not body.done and (body.continue_pending or req.content_length is None
                               or body._remaining > DISCARD_MAX):
             sc.close_after = True  # the client may still be sending a body we will not read
         if sc.close_after or req.close or srv.shutting_down:
@@ -325,6 +337,8 @@ class ResponseWriter:
                 end = f"Content-Length: {length}\r\n\r\n".encode("latin-1")
                 if len(_CL_TAILS) < 4096:
                     _CL_TAILS[length] = end
+        elif length < 0 and not tail and not conn_line:
+            end = b"\r\n"  # the handler declared the length: nothing to add
         else:
             if length >= 0:
                 tail = f"Content-Length: {length}\r\n"

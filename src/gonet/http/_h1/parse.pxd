@@ -30,8 +30,9 @@ cdef class RequestHead:
     cdef public object target
 
 
+cpdef parse_into(buf, head, max_request_line, max_header_bytes, max_header_fields)
 @cython.locals(index=dict)
-cpdef _framing(method, target, minor, list headers)
+cpdef _framing(RequestHead head, method, target, minor, list headers)
 
 
 cdef inline bint _tchar(unsigned char c) noexcept:

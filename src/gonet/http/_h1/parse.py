@@ -58,7 +58,7 @@ if not cython.compiled:  # compiled, these are the C scanners of parse.pxd
         """The compiled build's Host check (every character in 0x21-0x7e)."""
         return _HOST_RE.fullmatch(host) is not None
 
-__all__ = ["RequestHead", "parse_head"]
+__all__ = ["RequestHead", "parse_head", "parse_into"]
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _VALUE = r"[\t\x20-\x7e\x80-\xff]*"
@@ -113,12 +113,29 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
     505) for a head the server must refuse — as soon as the received bytes
     prove it (an over-long line is refused before its end arrives).
     """
+    head = RequestHead.__new__(RequestHead)
+    used = parse_into(buf, head, max_request_line, max_header_bytes, max_header_fields)
+    return (head, used) if used else None
+
+
+def parse_into(buf: bytes, head: RequestHead, max_request_line: int, max_header_bytes: int,
+               max_header_fields: int) -> int:
+    """parse_into is :func:`parse_head` refilling ``head``; returns ``consumed``, 0 if incomplete.
+
+    ``head`` is changed only when a whole head is accepted (a refused or
+    incomplete one leaves it as it was). A connection keeps one head and
+    refills it for each of its requests (conn.py): nothing but the
+    connection's loop ever holds it.
+    """
+    if type(head) is not RequestHead:  # compiled, _framing's C-typed head would let None through
+        raise TypeError(f"parse_into: head must be a RequestHead, not {type(head).__name__}")
     if cython.compiled:
         # The common case in C (parse.pxd): accepts only what the general path below accepts,
         # with the same pieces; anything else (incomplete, refused, unusual) goes that way.
         fast = _parse_fast(buf, max_request_line, max_header_bytes, max_header_fields)
         if fast is not None:
-            return _framing(fast[0], fast[1], fast[2], fast[3]), fast[4]
+            _framing(head, fast[0], fast[1], fast[2], fast[3])
+            return fast[4]
     start = 0
     while buf.startswith(_CRLF, start):
         start += 2
@@ -126,7 +143,7 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
     line_end = buf.find(_CRLF, start)
     if end < 0:
         _check_incomplete(buf, start, line_end, max_request_line, max_header_bytes)
-        return None
+        return 0
     if line_end - start > max_request_line:
         raise ProtocolError(414, "request line too long")
     if end + 2 - line_end - 2 > max_header_bytes:
@@ -151,8 +168,8 @@ def parse_head(buf: bytes, max_request_line: int = 8192, max_header_bytes: int =
             headers = [(k, v.rstrip(" \t")) for k, v in headers]
     else:
         headers = []
-    head = _framing(method, target, minor, headers)
-    return head, end + 4
+    _framing(head, method, target, minor, headers)
+    return end + 4
 
 
 def _check_incomplete(buf: bytes, start: int, line_end: int, max_request_line: int,
@@ -187,8 +204,12 @@ def _field_error(block: str) -> str:
     return "bare CR or LF in header"
 
 
-def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]]) -> RequestHead:
-    """Work out the body framing, Host, keep-alive and Expect from the headers."""
+def _framing(head: RequestHead, method: str, target: str, minor: int,
+             headers: list[tuple[str, str]]) -> None:
+    """Work out the body framing, Host, keep-alive and Expect from the headers; fill ``head``.
+
+    Every refusal is raised before the first field of ``head`` is set.
+    """
     index = {k.lower(): v for k, v in headers}
     if len(index) != len(headers):
         index = _join_repeated(headers)
@@ -251,8 +272,16 @@ def _framing(method: str, target: str, minor: int, headers: list[tuple[str, str]
         if expect.lower() != "100-continue":
             raise ProtocolError(417, "unsupported Expect")
         expect_continue = minor >= 1
-    return RequestHead(method, target, minor, headers, index, host, content_length, chunked,
-                       keep_alive, expect_continue)
+    head.method = method
+    head.target = target
+    head.minor = minor
+    head.headers = headers
+    head.index = index
+    head.host = host
+    head.content_length = content_length
+    head.chunked = chunked
+    head.keep_alive = keep_alive
+    head.expect_continue = expect_continue
 
 
 def _join_repeated(headers: list[tuple[str, str]]) -> dict[str, str]:
