@@ -18,18 +18,25 @@ cdef class TLSConn(ConnInfo):
     cdef public bint _closed
     cdef public object _cn_err
     cdef public bint _cn_sent
+    cdef object _conn_read_into
+    cdef object _conn_write
     cdef public object _context
     cdef public bint _go_eof
     cdef public object _hs_err
     cdef public object _hs_mu
     cdef public object _in
     cdef public ConnLock _in_lk
+    cdef object _in_write
     cdef public object _out
     cdef public ConnLock _out_lk
+    cdef object _out_read
     cdef public ReadBuffer _rb
     cdef public RecordTracker _rec
     cdef public object _rerr
     cdef public object _ssl
+    cdef object _ssl_pending
+    cdef object _ssl_read
+    cdef object _ssl_write
     cdef public unsigned long _tid
     cdef public object _werr
 
