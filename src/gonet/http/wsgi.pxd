@@ -5,19 +5,13 @@
 # always are (_check_pair makes sure of it first).
 
 cimport cython
-from cpython.ref cimport Py_REFCNT
-from gonet.http.conn cimport ServerConn
+from gonet.http.conn cimport ServerConn, _refs
 from gonet.http.request cimport Headers, Request
 from gonet.http.response cimport ResponseWriter
 
 
 # The caches (module globals, read by the per-request code as C dicts).
 cdef dict _ENV_KEYS, _SERVER_NAMES, _CHECKED, _STATUSES
-
-
-cdef inline Py_ssize_t _refs(object o) noexcept:
-    # wsgi.py's _refs: references to o (the caller's variable included; o is borrowed here).
-    return Py_REFCNT(o)
 
 
 cdef class _Start:

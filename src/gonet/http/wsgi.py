@@ -55,11 +55,8 @@ try:
 except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
     from ._h1 import _cython as cython
 
-if not cython.compiled:  # compiled, this is the C function of wsgi.pxd (Py_REFCNT)
-
-    def _refs(o: object) -> int:
-        """How many references hold ``o``, the caller's own variable included (not this call's)."""
-        return sys.getrefcount(o) - 2
+if not cython.compiled:  # compiled, wsgi.pxd cimports conn.pxd's C function (Py_REFCNT)
+    from .conn import _refs
 
 _ENV_KEYS: dict[str, str] = {}
 _SERVER_NAMES: dict[str, str] = {}
