@@ -89,8 +89,9 @@ class ServerConn:
         self.wdl = 0.0
         self.remote = conn.remote_addr
         self.writer: ResponseWriter | None = None
-        #: wsgi_base: the WSGI environ entries shared by this connection's requests.
-        self.wsgi_base: dict[str, Any] | None = None
+        #: wsgi_base: the WSGI adapter's state for this connection (wsgi._Start: the environ
+        #: entries its requests share, and their start_response).
+        self.wsgi_base: Any = None
         #: head_cache: the last response's head up to its framing lines (ResponseWriter._send_head).
         self.head_cache = HeadCache()
         self.head_cache.dates = srv.date

@@ -1,19 +1,36 @@
 # Cython declarations augmenting wsgi.py (pure-Python mode). See setup.py.
 # Attributes are C struct fields (direct access from the class's own methods); they stay
 # untyped objects so that both builds accept exactly the same values. WSGIHandler's
-# per-request methods read the writer and the request as the C types they always are.
+# per-request methods read the writer, the request and the connection as the C types they
+# always are (_check_pair makes sure of it first).
 
 cimport cython
-from gonet.http.request cimport Request
+from gonet.http.conn cimport ServerConn, _refs
+from gonet.http.request cimport Headers, Request
 from gonet.http.response cimport ResponseWriter
 
 
+# The caches (module globals, read by the per-request code as C dicts).
+cdef dict _ENV_KEYS, _SERVER_NAMES, _CHECKED, _STATUSES
+
+
 cdef class _Start:
+    cdef public object base
     cdef public object code
     cdef public object declared
+    cdef public object handler
     cdef public object headers
+    cdef public object host
     cdef public object reason
+    cdef public object server_name
     cdef public object w
+
+    cpdef begin(self)
+    cpdef fit(self, data)
+
+
+@cython.locals(rw=ResponseWriter)
+cdef _check_pair(w, r)
 
 
 cdef class WSGIHandler:
@@ -23,7 +40,11 @@ cdef class WSGIHandler:
     cdef public object script_name
     cdef public object url_scheme
 
-    @cython.locals(w=ResponseWriter, r=Request, env=dict, keys=dict)
+    @cython.locals(w=ResponseWriter, r=Request, sc=ServerConn, st=_Start)
     cpdef environ(self, w, r)
-    @cython.locals(w=ResponseWriter, st=_Start)
+    @cython.locals(base=dict, env=dict, keys=dict, h=Headers)
+    cpdef dict _environ(self, _Start st, ServerConn sc, Request r)
+    @cython.locals(w=ResponseWriter, sc=ServerConn, st=_Start, n=Py_ssize_t)
     cpdef _serve(self, w, r)
+    @cython.locals(w=ResponseWriter, st=_Start)
+    cpdef _send_iterable(self, st, w, result)

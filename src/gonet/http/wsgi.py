@@ -33,6 +33,7 @@ from typing import Any
 
 import gonet
 
+from .conn import ServerConn
 from .request import Request
 from .response import ResponseWriter
 from .server import Server, log
@@ -49,10 +50,19 @@ _BAD_VALUE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                         "te", "trailer", "trailers", "transfer-encoding", "upgrade"})
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from ._h1 import _cython as cython
+
+if not cython.compiled:  # compiled, wsgi.pxd cimports conn.pxd's C function (Py_REFCNT)
+    from .conn import _refs
+
 _ENV_KEYS: dict[str, str] = {}
 _SERVER_NAMES: dict[str, str] = {}
-#: (name, value) header pairs already checked by start_response (bounded: apps repeat theirs).
-_CHECKED: set[tuple[str, str]] = set()
+#: (name, value) header pairs already checked by start_response -> the Content-Length value
+#: for that header, -1 for any other (bounded: apps repeat theirs).
+_CHECKED: dict[tuple[str, str], int] = {}
 _CHECKED_MAX = 4096
 #: Status lines already checked by start_response -> (code, reason) (bounded as _CHECKED).
 _STATUSES: dict[str, tuple[int, str]] = {}
@@ -113,22 +123,40 @@ class FileWrapper:
 
 
 class _Start:
-    """The state of one response's ``start_response`` (PEP 3333)."""
+    """_Start is one connection's WSGI state; calling it is its current request's ``start_response``.
 
-    __slots__ = ("code", "declared", "headers", "reason", "w")
+    ``base`` holds the environ entries every request of the connection shares
+    (only copies of it reach the application) and ``handler`` the
+    :class:`WSGIHandler` that built it. ``w`` is the current request's writer
+    (``None`` between requests), ``code``, ``reason``, ``headers`` and
+    ``declared`` what ``start_response`` was given (PEP 3333). The connection
+    keeps its ``_Start`` for its next request only while nothing else holds it:
+    an application may keep ``start_response``, and a later call must never
+    reach a later request's response.
+    """
 
-    def __init__(self, w: ResponseWriter) -> None:
-        self.w = w
+    __slots__ = ("base", "code", "declared", "handler", "headers", "host", "reason", "server_name", "w")
+
+    def __init__(self, handler: WSGIHandler, base: dict[str, Any]) -> None:
+        self.handler = handler
+        self.base = base
+        #: host, server_name: the last Host header seen and the SERVER_NAME it gave.
+        self.host = ""
+        self.server_name = ""
+        self.w: ResponseWriter | None = None
         self.code = 0
         self.reason = ""
         self.headers: list[tuple[str, str]] | None = None
         self.declared: int | None = None
 
-    def start_response(self, status: str, headers: list[tuple[str, str]],
-                       exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
+    def __call__(self, status: str, headers: list[tuple[str, str]],
+                 exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
+        w = self.w
+        if w is None:
+            raise WSGIError("start_response called after its request ended")
         if exc_info is not None:
             try:
-                if self.w._head_sent:
+                if w._head_sent:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None  # no cycle through the frame (PEP 3333)
@@ -136,53 +164,18 @@ class _Start:
             raise WSGIError("start_response called a second time without exc_info")
         parsed = _STATUSES.get(status) if type(status) is str else None
         if parsed is None:
-            if type(status) is not str:
-                raise WSGIError(f"status must be a str, not {type(status).__name__}")
-            m = _STATUS_RE.fullmatch(status)
-            if m is None:
-                raise WSGIError(f"malformed status {status!r} (want e.g. '200 OK')")
+            parsed = _check_status(status)
         if type(headers) is not list:
             raise WSGIError(f"headers must be a list, not {type(headers).__name__}")
         declared = None
         checked = _CHECKED
         for item in headers:
-            if type(item) is tuple and item in checked:
-                if len(item[0]) == 14 and item[0].lower() == "content-length":
-                    declared = int(item[1].strip())
-                continue
-            if type(item) is not tuple or len(item) != 2:
-                raise WSGIError(f"header must be a (name, value) tuple, not {item!r}")
-            name, value = item
-            if type(name) is not str or type(value) is not str:
-                raise WSGIError(f"header name and value must be str: {item!r}")
-            if _NAME_RE.fullmatch(name) is None:
-                raise WSGIError(f"invalid header name {name!r}")
-            if _BAD_VALUE_RE.search(value) is not None:
-                raise WSGIError(f"invalid header value {value!r} for {name!r}")
-            lname = name.lower()
-            if lname in HOP_BY_HOP:
-                raise WSGIError(f"hop-by-hop header {name!r} is not allowed in a WSGI response")
-            if lname == "content-length":
-                v = value.strip()
-                if not v.isdigit() or not v.isascii():
-                    raise WSGIError(f"invalid Content-Length {value!r}")
-                declared = int(v)
-            try:
-                value.encode("latin-1")
-            except UnicodeEncodeError:
-                raise WSGIError(f"header value {value!r} for {name!r} is not latin-1") from None
-            if len(checked) < _CHECKED_MAX and type(name) is str and type(value) is str:
-                checked.add(item)
-        if parsed is None:
-            if not status.isascii():
-                try:
-                    status.encode("latin-1")
-                except UnicodeEncodeError:
-                    raise WSGIError("the status must be latin-1") from None
-            assert m is not None  # matched above (parsed is None only on that path)
-            parsed = (int(m.group(1)), m.group(2))
-            if len(_STATUSES) < _CHECKED_MAX:
-                _STATUSES[status] = parsed
+            # One look-up answers both "already checked?" and "is it Content-Length, of what?".
+            length = checked.get(item) if type(item) is tuple else None
+            if length is None:
+                length = _check_header(item)
+            if length >= 0:
+                declared = length
         self.code, self.reason = parsed
         self.headers = headers
         self.declared = declared
@@ -190,10 +183,12 @@ class _Start:
 
     def begin(self) -> None:
         """Hand status and headers to the writer (at the first non-empty block or the end)."""
+        w = self.w
+        if w is None:
+            raise WSGIError("write() called after its request ended")
         headers = self.headers
         if headers is None:
             raise WSGIError("the application sent a body (or returned) before calling start_response")
-        w = self.w
         if w.status is None:
             w._start_checked(self.code, self.reason, list(headers), self.declared)
 
@@ -202,24 +197,81 @@ class _Start:
         if type(data) is not bytes:
             raise WSGIError(f"write() takes bytes, not {type(data).__name__}")
         self.begin()
-        self.w.write(self.fit(data))
-        self.w.flush()
+        w = self.w
+        assert w is not None  # begin() checked
+        w.write(self.fit(data))
+        w.flush()
 
     def fit(self, data: bytes) -> bytes:
         """Cut ``data`` to what the declared Content-Length still allows."""
         declared = self.declared
-        if declared is not None and self.w.written + len(data) > declared:
+        w = self.w
+        assert w is not None  # only called while a response is under way
+        if declared is not None and w.written + len(data) > declared:
             log.warning("http: WSGI application wrote more than its Content-Length %d; cut", declared)
-            return data[:max(0, declared - self.w.written)]
+            return data[:max(0, declared - w.written)]
         return data
 
 
+def _check_status(status: object) -> tuple[int, str]:
+    """Check a status line start_response was given the first time; cache it; (code, reason)."""
+    if type(status) is not str:
+        raise WSGIError(f"status must be a str, not {type(status).__name__}")
+    m = _STATUS_RE.fullmatch(status)
+    if m is None:
+        raise WSGIError(f"malformed status {status!r} (want e.g. '200 OK')")
+    if not status.isascii():
+        try:
+            status.encode("latin-1")
+        except UnicodeEncodeError:
+            raise WSGIError("the status must be latin-1") from None
+    parsed = (int(m.group(1)), m.group(2))
+    if len(_STATUSES) < _CHECKED_MAX:
+        _STATUSES[status] = parsed
+    return parsed
+
+
+def _check_header(item: object) -> int:
+    """Check a header pair start_response was given the first time; cache it.
+
+    Returns its Content-Length value, or -1 if it is another header.
+    """
+    if type(item) is not tuple or len(item) != 2:
+        raise WSGIError(f"header must be a (name, value) tuple, not {item!r}")
+    name, value = item
+    if type(name) is not str or type(value) is not str:
+        raise WSGIError(f"header name and value must be str: {item!r}")
+    if _NAME_RE.fullmatch(name) is None:
+        raise WSGIError(f"invalid header name {name!r}")
+    if _BAD_VALUE_RE.search(value) is not None:
+        raise WSGIError(f"invalid header value {value!r} for {name!r}")
+    lname = name.lower()
+    if lname in HOP_BY_HOP:
+        raise WSGIError(f"hop-by-hop header {name!r} is not allowed in a WSGI response")
+    length = -1
+    if lname == "content-length":
+        v = value.strip()
+        if not v.isdigit() or not v.isascii():
+            raise WSGIError(f"invalid Content-Length {value!r}")
+        length = int(v)
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise WSGIError(f"header value {value!r} for {name!r} is not latin-1") from None
+    if len(_CHECKED) < _CHECKED_MAX:
+        _CHECKED[(name, value)] = length  # a plain tuple of two plain str: hashes as it compares
+    return length
+
+
 def _check_pair(w: object, r: object) -> None:
-    # Compiled, environ/_serve type w and r as C classes, which lets None through to a
-    # field read that would crash the process; both builds raise the same TypeError.
-    if not isinstance(w, ResponseWriter) or not isinstance(r, Request):
-        raise TypeError("WSGIHandler: expected (ResponseWriter, Request), got "
-                        f"({type(w).__name__}, {type(r).__name__})")
+    # Compiled, environ/_serve type w, r and w's connection as C classes, which lets None
+    # through to a field read that would crash the process; both builds raise the same TypeError.
+    if isinstance(w, ResponseWriter) and isinstance(r, Request):
+        rw = w
+        if isinstance(rw._sc, ServerConn):
+            return
+    raise TypeError("WSGIHandler: expected (ResponseWriter, Request) of a server connection, got "
+                    f"({type(w).__name__}, {type(r).__name__})")
 
 
 class WSGIHandler:
@@ -246,10 +298,15 @@ class WSGIHandler:
         """environ builds the PEP 3333 environ for ``r``."""
         _check_pair(w, r)
         sc = w._sc
-        env = sc.wsgi_base
-        if env is None:
-            env = sc.wsgi_base = self._conn_environ(sc.conn, r)
-        env = env.copy()
+        st = sc.wsgi_base
+        if st is None or st.handler is not self:
+            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
+        return self._environ(st, sc, r)
+
+    def _environ(self, st: _Start, sc: ServerConn, r: Request) -> dict[str, Any]:
+        """The environ of ``r``: a copy of the connection's ``st.base`` plus the request's entries."""
+        base = st.base
+        env = base.copy()
         path = r.path
         script = self.script_name
         if script and (path == script or path.startswith(script + "/")):
@@ -258,8 +315,12 @@ class WSGIHandler:
         env["PATH_INFO"] = path
         env["QUERY_STRING"] = r.query
         host = r.host
-        name = _SERVER_NAMES.get(host) if host else None
-        env["SERVER_NAME"] = name if name is not None else _server_name(host, env["SERVER_NAME"])
+        if host:
+            if host != st.host:  # a str compare, cheaper than hashing the new str for a look-up
+                name = _SERVER_NAMES.get(host)
+                st.server_name = name if name is not None else _server_name(host, base["SERVER_NAME"])
+                st.host = host
+            env["SERVER_NAME"] = st.server_name
         env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
         env["RAW_URI"] = r.target
         env["wsgi.input"] = r.body
@@ -270,7 +331,8 @@ class WSGIHandler:
             env["REMOTE_ADDR"] = peer.host
             env["REMOTE_PORT"] = str(peer.port) if peer.port else ""
         keys = _ENV_KEYS
-        for lname, value in r.headers._lookup().items():
+        h = r.headers
+        for lname, value in h._lookup().items():
             key = keys.get(lname)
             if key is None:
                 if "_" in lname:
@@ -312,17 +374,39 @@ class WSGIHandler:
         self._serve(w, r)
 
     def _serve(self, w: ResponseWriter, r: Request) -> None:
-        env = self.environ(w, r)
-        st = _Start(w)
-        result = self.app(env, st.start_response)
-        if type(result) is list and len(result) == 1:
-            # The common case, in as few steps as possible: one bytes block (lists have no close()).
-            block = result[0]
-            if type(block) is bytes and st.headers is not None and w.status is None:
-                w._start_checked(st.code, st.reason, list(st.headers), st.declared)
-                if block:
-                    w.write(block if st.declared is None else st.fit(block))
-                return
+        sc = w._sc
+        st = sc.wsgi_base
+        if st is None or st.handler is not self:
+            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
+        elif _refs(st) != 2:  # held by more than sc.wsgi_base and st: the app kept start_response
+            st = sc.wsgi_base = _Start(self, st.base)
+        env = self._environ(st, sc, r)
+        st.w = w
+        try:
+            result = self.app(env, st)
+            if type(result) is list or type(result) is tuple:
+                # The common case in as few steps as possible: at most one bytes block (lists
+                # and tuples have no close()). The writer may keep the app's header list
+                # instead of a copy: no code of the app runs before the head is built from it.
+                n = len(result)
+                headers = st.headers
+                if n <= 1 and headers is not None and w.status is None:
+                    block = result[0] if n else b""
+                    if type(block) is bytes:
+                        declared = st.declared
+                        w._start_checked(st.code, st.reason, headers, declared)
+                        if block:
+                            w.write(block if declared is None or len(block) <= declared else st.fit(block))
+                        return
+            self._send_iterable(st, w, result)
+        finally:
+            # Between requests the connection's _Start holds nothing of the last one (its
+            # writer is free for reuse; a kept start_response cannot reach it any more).
+            st.w = None
+            st.headers = None
+
+    def _send_iterable(self, st: _Start, w: ResponseWriter, result: Iterable[bytes]) -> None:
+        """Send any other result: a file (sendfile), a list or tuple, an iterable; close() it."""
         try:
             if type(result) is FileWrapper and (fd := result.fileno()) is not None:
                 st.begin()
@@ -334,13 +418,10 @@ class WSGIHandler:
                     count = min(count, st.declared - w.written)
                 w.sendfile(fd, offset, count)
                 return
+            single = False
             if type(result) is list or type(result) is tuple:
-                blocks: Iterable[bytes] = result
                 single = len(result) <= 1
-            else:
-                blocks = result
-                single = False
-            for block in blocks:
+            for block in result:
                 if type(block) is not bytes:
                     raise WSGIError(f"the application yielded {type(block).__name__}, not bytes")
                 if not block:
