@@ -20,6 +20,7 @@ netpoller, as Go does. See ``docs/spec.md`` for the contract and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TextIO
 
 # First: choose the compiled or the plain-Python hot modules (see _build.py).
@@ -75,6 +76,7 @@ __all__ = [
     "WaitGroup",
     "after",
     "blocking",
+    "clock",
     "current",
     "current_runtime",
     "dial",
@@ -130,6 +132,18 @@ def monotonic() -> float:
     Deadlines are absolute times on this clock.
     """
     return _getsched().clock.now()
+
+
+def clock() -> Callable[[], float]:
+    """clock returns the runtime's clock as a callable: each call returns what ``monotonic()`` would.
+
+    For a loop that reads the clock per operation (a server setting a deadline
+    per request): ``monotonic()`` finds this thread's runtime on every call,
+    the callable does not (for the real clock it is ``time.monotonic``
+    itself). Call it only on this runtime's thread. ``RuntimeError`` outside a
+    runtime.
+    """
+    return _getsched().clock.now  # type: ignore[no-any-return]
 
 
 def patch(*, socket: bool = True, ssl: bool = True, time: bool = True, select: bool = True,

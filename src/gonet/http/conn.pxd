@@ -20,6 +20,7 @@ cdef class ServerConn:
     cdef public object close_after
     cdef public object conn
     cdef public object head_cache
+    cdef public object now
     cdef public object rdl
     cdef public object remote
     cdef public object srv

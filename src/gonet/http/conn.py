@@ -59,7 +59,6 @@ LINGER = 0.5
 #: ServerConn states.
 NEW, ACTIVE, IDLE = 0, 1, 2
 
-_monotonic = gonet.monotonic
 _DEADLINE = gonet.DeadlineExceededError
 
 #: What the connection's RequestHead holds between requests (never changed: only serve reads it).
@@ -73,8 +72,8 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "head_cache", "rdl", "remote", "srv", "started",
-                 "state", "tls", "wdl", "writer", "wsgi_base")
+    __slots__ = ("broken", "buf", "close_after", "conn", "head_cache", "now", "rdl", "remote", "srv",
+                 "started", "state", "tls", "wdl", "writer", "wsgi_base")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -82,7 +81,9 @@ class ServerConn:
         self.buf = b""
         self.state = NEW
         #: started: when the connection was accepted (shutdown spares a NEW one for 5 s).
-        self.started = _monotonic()
+        #: now: the runtime's clock (gonet.clock(): read per request, without finding the runtime).
+        self.now = gonet.clock()
+        self.started = self.now()
         self.close_after = False
         self.broken = False
         self.rdl: float | None = None
@@ -135,7 +136,7 @@ class ServerConn:
         tls = self.tls
         scheme = "https" if tls else "http"
         if rht is not None:
-            self._set_read_deadline(_monotonic() + rht)
+            self._set_read_deadline(self.now() + rht)
         header_deadline = True
         # The last request's Request and ResponseWriter, kept for the next request when
         # nothing but this loop held them (see the end of the loop).
@@ -156,11 +157,11 @@ class ServerConn:
             while not used:
                 if self.buf:
                     if not header_deadline and rht is not None:
-                        self._set_read_deadline(_monotonic() + rht)
+                        self._set_read_deadline(self.now() + rht)
                         header_deadline = True
                 elif not header_deadline:
                     if idle is not None:
-                        now = _monotonic()
+                        now = self.now()
                         rdl = self.rdl
                         if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
                             self._set_read_deadline(now + idle * 1.25)
@@ -212,7 +213,7 @@ class ServerConn:
                 w = ResponseWriter(self, req)
             self.writer = w
             access_log = srv.access_log
-            start = _monotonic() if access_log is not None else 0.0
+            start = self.now() if access_log is not None else 0.0
             try:
                 handler(w, req)
                 w._finish()
@@ -232,7 +233,7 @@ class ServerConn:
                 return
             srv.requests += 1
             if access_log is not None:
-                srv.log_access(req, w, _monotonic() - start)
+                srv.log_access(req, w, self.now() - start)
             # (EMPTY_BODY is always done: asking is only needed for a body of this request's own)
             if self.close_after or self.broken:
                 if body is not EMPTY_BODY and not body.done and not self.broken:
@@ -268,7 +269,7 @@ class ServerConn:
         Raises ProtocolError 400 at EOF, 408 on timeout.
         """
         rt = self.srv.read_timeout
-        t = _monotonic() + rt if rt is not None else None
+        t = self.now() + rt if rt is not None else None
         if t != self.rdl:
             self._set_read_deadline(t)
         try:
@@ -296,7 +297,7 @@ class ServerConn:
         """write sends ``data`` under the write timeout; a failure marks the connection broken."""
         wt = self.srv.write_timeout
         if wt is not None:
-            now = _monotonic()
+            now = self.now()
             if self.wdl < now + wt:
                 self.wdl = now + wt * 1.25
                 self.conn.set_write_deadline(self.wdl)
@@ -387,7 +388,7 @@ class ServerConn:
         conn = self.conn
         try:
             conn.close_write()
-            conn.set_read_deadline(_monotonic() + LINGER)
+            conn.set_read_deadline(self.now() + LINGER)
             drained = 0
             while drained < (1 << 20):
                 data = conn.read(65536)
