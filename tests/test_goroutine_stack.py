@@ -25,7 +25,7 @@ from gonet._runtime import g as gmod
 
 def test_root_chunk_is_in_use_compiled_on_311() -> None:
     expect = 1008 if gonet.COMPILED and sys.version_info[:2] == (3, 11) else 0
-    assert gmod.ROOT_CHUNK_BYTES == expect
+    assert expect == gmod.ROOT_CHUNK_BYTES
 
 
 def _deep(depth: int, park: gonet.Chan[int] | None, tag: int) -> int:
