@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
 __all__ = [
+    "ROOT_CHUNK_BYTES",
     "Goroutine",
     "RunQueue",
     "Sched",
@@ -87,7 +88,6 @@ __all__ = [
     "fastrandn",
     "getsched",
     "goroutine_start",
-    "ROOT_CHUNK_BYTES",
 ]
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
