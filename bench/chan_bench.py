@@ -19,12 +19,14 @@ Workloads (the ones issue 7 names):
 * ``park``: start N goroutines that each park on one channel (seconds until all
   are parked), then close the channel and wait until all have run (wake-all
   seconds), and the RSS growth per parked goroutine;
-* ``floor`` (gonet only): what one parked goroutine is made of — the greenlet
-  object, its saved C stack (``greenlet._stack_saved``), the ``Goroutine``, the
-  heap traced by ``tracemalloc`` and the rest of the RSS growth, which is the
-  untraced part: CPython 3.11's per-thread-state data stack (each greenlet gets
-  its own 16 KiB chunk, mmap'd, of which the touched pages count) and malloc
-  overhead;
+* ``floor`` (gonet only): what one parked goroutine is made of — its
+  data-stack root chunk (compiled: ``g.ROOT_CHUNK_BYTES``, malloc'd), its saved
+  C stack (``greenlet._stack_saved``), the greenlet with its C++ state, the
+  ``Goroutine``, its ``Sudog``, the frame object greenlet makes of the top
+  frame, the heap traced by ``tracemalloc`` and the rest of the RSS growth,
+  which is the untraced part: malloc overhead and, plain, CPython 3.11's
+  per-greenlet 16 KiB data-stack chunk (mmap'd, of which the touched page
+  counts);
 * ``echo`` (gonet only, ``--worker`` only): N round trips of 64 B between a client
   and a server goroutine over loopback TCP in one process, the I/O path's
   counterpart of ``pingpong``, for callgrind: ``valgrind --tool=callgrind
@@ -173,10 +175,22 @@ def gonet_worker(workload: str, n: int) -> dict[str, Any]:
             out["rss_delta_kb"] = rss_kb() - before
             if workload == "floor":
                 out["traced_bytes"] = tracemalloc.get_traced_memory()[0] - traced0
-                tracemalloc.stop()
                 g = gs[-1]
                 out["goroutine_bytes"] = sys.getsizeof(g)
                 out["greenlet_bytes"] = sys.getsizeof(g.glet)
+                # The greenlet's C++ state (UserGreenlet, allocated through PyObject_Malloc)
+                # with its object: traced bytes of unstarted greenlets, as go() creates them.
+                import greenlet
+                t0 = tracemalloc.get_traced_memory()[0]
+                spare = [greenlet.greenlet(waiter) for _ in range(1000)]
+                out["greenlet_state_bytes"] = (tracemalloc.get_traced_memory()[0] - t0) / 1000
+                del spare
+                from gonet._runtime.chan import Sudog
+                from gonet._runtime.g import ROOT_CHUNK_BYTES
+                out["sudog_bytes"] = sys.getsizeof(Sudog())
+                out["root_chunk_bytes"] = ROOT_CHUNK_BYTES
+                # The frame object greenlet makes of the top Python frame when it switches away.
+                out["frame_object_bytes"] = sys.getsizeof(g.glet.gr_frame)
                 out["stack_saved_bytes"] = sum(x.glet._stack_saved for x in gs) / n
                 # The Python frames of one parked goroutine, as data-stack slots:
                 # (locals + cells + free vars + eval stack + 9 header words) x 8 bytes
@@ -191,6 +205,7 @@ def gonet_worker(workload: str, n: int) -> dict[str, Any]:
                     frames.append((c.co_name, slots * 8))
                     f = f.f_back
                 out["frames"] = frames
+                tracemalloc.stop()
             t = time.process_time()
             gate.close()
             for _ in range(n):
@@ -478,17 +493,28 @@ def print_table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list
         r = min(runs, key=lambda x: x["rss_delta_kb"])
         n = r["n"]
         print(f"\n{IMPL_TITLES[impl]}, one parked goroutine (N={n:,}):")
-        print(f"  RSS growth            {r['rss_delta_kb'] * 1024 / n:8.0f} B")
+        print(f"  RSS growth            {r['rss_delta_kb'] * 1024 / n:8.0f} B  (with tracemalloc "
+              "on: a little above the park row's)")
         print(f"  traced heap           {r['traced_bytes'] / n:8.0f} B  (tracemalloc: every "
-              "Python/PyMem allocation)")
-        print(f"    greenlet object     {r['greenlet_bytes']:8d} B  (sys.getsizeof)")
+              "Python/PyMem allocation, raw ones too)")
+        chunk = r.get("root_chunk_bytes", 0)
+        if chunk:
+            print(f"    data-stack root chunk {chunk:6d} B  (g.pxd: malloc'd, four to a page)")
         print(f"    saved C stack       {r['stack_saved_bytes']:8.0f} B  (greenlet._stack_saved)")
+        print(f"    greenlet + C++ state {r['greenlet_state_bytes']:7.0f} B  (object "
+              f"{r['greenlet_bytes']} B by sys.getsizeof)")
         print(f"    Goroutine object    {r['goroutine_bytes']:8d} B")
+        print(f"    Sudog               {r['sudog_bytes']:8d} B")
+        print(f"    top frame object    {r['frame_object_bytes']:8d} B  (made by greenlet's "
+              "switch)")
         fr = sum(b for _, b in r["frames"])
-        print(f"  Python frames         {fr:8d} B  in the data stack: "
+        where = "in the root chunk" if chunk else "in the data stack"
+        print(f"  Python frames         {fr:8d} B  {where}: "
               + ", ".join(f"{name} {b}" for name, b in r["frames"]))
+        rest = "tracemalloc's own records, malloc overhead" if chunk else \
+            "the greenlet's own 16 KiB data-stack chunk: one touched 4 KiB page; malloc overhead"
         print(f"  untraced rest         {r['rss_delta_kb'] * 1024 / n - r['traced_bytes'] / n:8.0f} B"
-              "  (the greenlet's own data-stack chunk pages, malloc overhead)")
+              f"  ({rest})")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "thread_ident"): "PyThread_get_thread_ident",
     ("_runtime/g.pxd", "greenlet_import"): "greenlet's C API table",
     ("_runtime/g.pxd", "install_chunk_cache"): "a C allocator hook",
+    ("_runtime/g.pxd", "goroutine_entry"): "a C function setting CPython's thread-state "
+                                           "data-stack fields (plain: the body itself)",
+    ("_runtime/g.pxd", "root_chunk_bytes"): "the C constant of the entry above (plain: 0)",
     ("_runtime/netpoll.pxd", "epoll_wait_into"): "epoll_wait(2) into a C struct array",
     ("_runtime/netpoll.pxd", "event_array"): "a C pointer to struct epoll_event",
     # The syscall helpers: recv(2)/send(2) on the raw descriptor. Their plain twins

@@ -72,7 +72,7 @@ def statistics(rt: Runtime) -> RuntimeStatistics:
         runnable=runnable,
         waiting=waiting,
         netpoll_fds=rt.netpoll.count,
-        netpoll_calls=rt.netpoll.backend.calls,
+        netpoll_calls=rt.netpoll.calls,
         io_waiters=rt.io_waiters,
         timers=rt.timers.live,
         blocking_pending=rt.pool.pending,

@@ -52,6 +52,10 @@ cdef extern from *:
     #define GONET_CHUNK_CACHE 1024
     #define GONET_CHUNK_BATCH 32
     #define GONET_UNMAP_BATCH 256
+    /* A goroutine's data-stack root chunk (gonet_gstart below): 1,024 bytes of
+       malloc heap with its header, four to a page; a multiple of 8 that no other
+       arena allocation has. */
+    #define GONET_ROOT_CHUNK_SIZE 1008
     #include <stdint.h>
     #include <stdlib.h>
     #include <sys/mman.h>
@@ -99,6 +103,10 @@ cdef extern from *:
     }
 
     static CYTHON_UNUSED void gonet_arena_free(void *ctx, void *ptr, size_t size) {
+        if (size == GONET_ROOT_CHUNK_SIZE) {  /* a goroutine's root chunk: gonet_gstart */
+            PyMem_RawFree(ptr);
+            return;
+        }
         if (size == GONET_CHUNK_SIZE && gonet_nchunks < GONET_CHUNK_CACHE) {
             gonet_chunks[gonet_nchunks++] = ptr;
             return;
@@ -129,6 +137,86 @@ cdef extern from *:
 
 cdef inline void install_chunk_cache():
     gonet_install_chunk_cache()
+
+
+# A goroutine's own small data-stack root chunk, in C because it sets CPython's
+# thread-state fields.
+#
+# The hook above made the 16 KiB chunks cheap to get, but each one still costs a
+# page of RSS: a goroutine's first frames touch the first page of its own chunk,
+# and two chunks 16 KiB apart never share a page (of a parked goroutine's 6.9 KB,
+# 4 KiB was that page). A goroutine's greenlet therefore starts in
+# gonet_gstart, a C function (a C call pushes no Python frame), which finds the
+# thread state's data stack empty — greenlet starts every greenlet with none
+# (TPythonState.cpp) — and gives it a GONET_ROOT_CHUNK_SIZE chunk from malloc
+# before the first Python frame (goexit_body) is pushed. malloc packs these
+# chunks four to a page. CPython treats it as any root chunk: frames that do not
+# fit go into a 16 KiB chunk it pushes on top (its `previous` is this one, and
+# popping it restores this chunk's limit from its `size`), and the root chunk
+# itself is never popped (the first slot is skipped, as push_chunk does for a
+# root). greenlet frees a finished greenlet's chunks through the arena allocator
+# with each chunk's size (PythonState::did_finish, CPython's clear_datastack
+# likewise): the hook above routes this size, which no other arena allocation
+# has (pymalloc's arenas are 1 MiB, data-stack chunks 16 KiB and up), back to
+# free(). Only while that hook is the arena allocator; and only on CPython 3.11,
+# whose _PyStackChunk and push_chunk this is checked against (3.12 and 3.13 are
+# not checked: they start greenlets with CPython's own 16 KiB chunk).
+cdef extern from *:
+    """
+    #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    #define GONET_ROOT_CHUNK 1
+    #else
+    #define GONET_ROOT_CHUNK 0
+    #endif
+
+    static CYTHON_UNUSED PyObject *gonet_gstart(PyObject *body, PyObject *unused) {
+    #if GONET_ROOT_CHUNK
+        PyThreadState *ts = PyThreadState_Get();
+        if (ts->datastack_chunk == NULL && gonet_nchunks >= 0) {
+            PyObjectArenaAllocator cur;
+            PyObject_GetArenaAllocator(&cur);
+            if (cur.free == gonet_arena_free) {
+                _PyStackChunk *c = (_PyStackChunk *)PyMem_RawMalloc(GONET_ROOT_CHUNK_SIZE);
+                if (c != NULL) {  /* else CPython allocates its own chunk, as before */
+                    c->previous = NULL;
+                    c->size = GONET_ROOT_CHUNK_SIZE;
+                    c->top = 0;
+                    ts->datastack_chunk = c;
+                    ts->datastack_top = &c->data[1];
+                    ts->datastack_limit = (PyObject **)((char *)c + GONET_ROOT_CHUNK_SIZE);
+                }
+            }
+        }
+    #endif
+        return PyObject_CallNoArgs(body);
+    }
+
+    static PyMethodDef gonet_gstart_def = {
+        "goroutine_start", gonet_gstart, METH_NOARGS,
+        "goroutine_start runs a goroutine's body on a small data-stack root chunk (g.pxd)."};
+
+    static CYTHON_UNUSED PyObject *gonet_goroutine_entry(PyObject *body) {
+        return PyCFunction_New(&gonet_gstart_def, body);
+    }
+
+    static CYTHON_UNUSED Py_ssize_t gonet_root_chunk_bytes(void) {
+        PyObjectArenaAllocator cur;
+        if (!GONET_ROOT_CHUNK || gonet_nchunks < 0)
+            return 0;
+        PyObject_GetArenaAllocator(&cur);
+        return cur.free == gonet_arena_free ? GONET_ROOT_CHUNK_SIZE : 0;
+    }
+    """
+    object gonet_goroutine_entry(object body)
+    Py_ssize_t gonet_root_chunk_bytes()
+
+
+cdef inline object goroutine_entry(object body):
+    return gonet_goroutine_entry(body)
+
+
+cdef inline Py_ssize_t root_chunk_bytes():
+    return gonet_root_chunk_bytes()
 
 
 cimport cython

@@ -63,6 +63,14 @@ if not cython.compiled:
     def install_chunk_cache() -> None:
         """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled build only)."""
 
+    def goroutine_entry(body: Callable[[], None]) -> Callable[[], None]:
+        """goroutine_entry is ``body`` itself (compiled: a C function with a small root chunk)."""
+        return body
+
+    def root_chunk_bytes() -> int:
+        """root_chunk_bytes is the size of a goroutine's data-stack root chunk (compiled only)."""
+        return 0
+
 greenlet_import()
 install_chunk_cache()  # once per process: see g.pxd
 
@@ -70,6 +78,7 @@ if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
 __all__ = [
+    "ROOT_CHUNK_BYTES",
     "Goroutine",
     "RunQueue",
     "Sched",
@@ -78,6 +87,7 @@ __all__ = [
     "execute",
     "fastrandn",
     "getsched",
+    "goroutine_start",
 ]
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
@@ -266,6 +276,22 @@ class Goroutine:
         if self._exc is not None:
             raise self._exc
         return self._result
+
+
+def goroutine_start(body: Callable[[], None]) -> Callable[[], None]:
+    """goroutine_start returns what every goroutine's greenlet runs: ``body`` (goexit's).
+
+    Compiled, a C function that gives the greenlet a small data-stack root
+    chunk (:data:`ROOT_CHUNK_BYTES`, see g.pxd) and then calls ``body``; plain,
+    ``body`` itself, and the greenlet gets CPython's own 16 KiB chunk.
+    Called once (proc.py), here because the chunk is this module's C state.
+    """
+    return goroutine_entry(body)
+
+
+#: The size of a goroutine's data-stack root chunk in this build (0: CPython's own,
+#: 16 KiB): what chan_bench.py's floor reports.
+ROOT_CHUNK_BYTES = root_chunk_bytes()
 
 
 def enter(s: Sched, g: Goroutine) -> None:

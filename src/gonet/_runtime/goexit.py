@@ -1,6 +1,8 @@
 """goexit: the first and last frame of every goroutine (Go's ``goexit0``).
 
-Every goroutine's greenlet starts in :func:`goexit_body`, which runs the
+Every goroutine's greenlet starts in :func:`goexit_body` (compiled, called
+from ``g.goroutine_start``'s C entry, which gives the greenlet a small
+data-stack root chunk first: no Python frame of its own), which runs the
 goroutine's function, records its outcome, wakes its joiners and tells the
 runtime it ended.
 

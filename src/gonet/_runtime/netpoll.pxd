@@ -61,6 +61,7 @@ cdef class Netpoll:
     cdef public Py_ssize_t count
     cdef public list fdtab
     cdef public long long _seq
+    cdef public long long calls
     cdef public int epfd
     cdef public int wakefd
     cdef public int sigfd

@@ -2,12 +2,12 @@
 
 The backend (:mod:`.netpoll_epoll`) is a leaf with this contract, the same in
 both builds: register each fd once, edge-triggered for both directions;
-unregister once before ``close(2)``; each wait is counted in ``calls``;
+unregister once before ``close(2)``;
 events on the backend's own descriptors (``wakefd``, ``sigfd``) go back to it
 through ``own_event(fd)``; ``wake()`` is thread-safe and idempotent. The plain
 build waits through ``backend.poll(timeout)``, the compiled one with C
 ``epoll_wait`` on ``backend.fileno()``; :meth:`Netpoll.poll` is the one loop
-that dispatches the events.
+that dispatches the events and counts them in ``Netpoll.calls``.
 
 pollDesc
 --------
@@ -172,7 +172,8 @@ class PollDesc:
 class Netpoll:
     """Netpoll is one runtime's poller: the epoll backend plus the fd → pollDesc map."""
 
-    __slots__ = ("_seq", "backend", "count", "epfd", "evbuf", "fdtab", "rt", "sigfd", "wakefd")
+    __slots__ = ("_seq", "backend", "calls", "count", "epfd", "evbuf", "fdtab", "rt", "sigfd",
+                 "wakefd")
 
     def __init__(self, rt: Sched) -> None:
         self.rt = rt
@@ -187,6 +188,10 @@ class Netpoll:
         self.sigfd = -1  # the signal wake-up socket, once installed (main thread only)
         self.evbuf = bytearray(MAX_EVENTS * EVENT_SIZE)
         self._seq = 0
+        #: How many times poll() waited (gonet.stats()'s netpoll_calls): a C field
+        #: compiled, so the count costs one increment per poll, not an attribute
+        #: round trip through the backend object.
+        self.calls = 0
 
     def install_signal_wakeup(self) -> None:
         """install_signal_wakeup makes signals wake a blocked poll (see the backend's method)."""
@@ -247,13 +252,12 @@ class Netpoll:
         sorts them. One loop for both builds: only where the events come from
         differs (compiled, C ``epoll_wait`` into ``evbuf``, no tuple per event).
         """
-        backend = self.backend
-        backend.calls += 1
+        self.calls += 1
         if cython.compiled:
             n = epoll_wait_into(self.epfd, self.evbuf, epoll_ms(timeout))  # type: ignore[name-defined]  # noqa: F821 (.pxd)
             evs = event_array(self.evbuf)  # type: ignore[name-defined]  # noqa: F821
         else:
-            events = backend.poll(timeout)
+            events = self.backend.poll(timeout)
             n = len(events)
         if n == 0:
             return 0
@@ -270,7 +274,7 @@ class Netpoll:
             else:
                 fd, ev = events[i]
             if fd == wakefd or fd == sigfd:  # noqa: SIM109 (two C int compares)
-                backend.own_event(fd)
+                self.backend.own_event(fd)
                 continue
             count += 1
             if fd >= ntab:

@@ -9,8 +9,7 @@ which :mod:`gonet._runtime.netpoll` relies on:
   plain build): ``timeout`` seconds, 0 to poll, negative to block, capped at
   :data:`MAX_WAIT`; returns the events raw, ``[(fd, events), ...]``. The
   compiled netpoller calls ``epoll_wait`` on ``fileno()`` itself, with the
-  same cap. ``calls`` counts the waits; the netpoller bumps it for each,
-  in both builds.
+  same cap (and counts the waits itself, ``Netpoll.calls``).
 * Events on the backend's own descriptors (``wakefd``, ``sigfd``) are handed
   back with ``own_event(fd)``, which consumes them.
 * ``wake()`` makes a blocked (or the next) ``poll`` return. It is safe from
@@ -93,8 +92,8 @@ MAX_WAIT = 1e6
 class EpollPoller:
     """EpollPoller owns one epoll instance and its eventfd wake-up descriptor."""
 
-    __slots__ = ("_ep", "_lock", "_old_wakeup", "_open", "_sigpair", "_wake_pending", "calls",
-                 "sigfd", "wakefd")
+    __slots__ = ("_ep", "_lock", "_old_wakeup", "_open", "_sigpair", "_wake_pending", "sigfd",
+                 "wakefd")
 
     def __init__(self) -> None:
         self._ep = select.epoll()  # close-on-exec, as Go's epollcreate1(EPOLL_CLOEXEC)
@@ -109,7 +108,6 @@ class EpollPoller:
         self._lock = _RLock()
         self._open = True
         self._wake_pending = False
-        self.calls = 0
         #: The read end of the signal wake-up socket (-1: none; see install_signal_wakeup).
         self.sigfd = -1
         self._sigpair: tuple[socket.socket, socket.socket] | None = None

@@ -50,6 +50,7 @@ from .g import (
     _tls,
     current_sched,
     getsched,
+    goroutine_start,
 )
 from .goexit import goexit_body
 from .gstatus import DEAD, RUNNABLE
@@ -69,6 +70,9 @@ if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
     from .g import enter, execute, greenlet_import
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
+
+#: What every goroutine's greenlet starts in (compiled: goexit_body on a small data-stack chunk).
+_GOROUTINE_START = goroutine_start(goexit_body)
 
 __all__ = ["Runtime", "blocking", "blocking_capped", "current", "go", "gosched", "run", "sleep"]
 
@@ -138,7 +142,7 @@ class Runtime(Sched):
             raise RuntimeError("gonet: go() called from the thread of another runtime")
         g = Goroutine(self, self.next_id, fn, args, kwargs)
         self.next_id += 1
-        g.glet = greenlet(goexit_body, self.hub)
+        g.glet = greenlet(_GOROUTINE_START, self.hub)
         g.status = RUNNABLE
         self.allgs[g.id] = g
         self.runq.append(g)
