@@ -143,7 +143,7 @@ def clock() -> Callable[[], float]:
     itself). Call it only on this runtime's thread. ``RuntimeError`` outside a
     runtime.
     """
-    return _getsched().clock.now  # type: ignore[no-any-return]
+    return _getsched().clock.now
 
 
 def patch(*, socket: bool = True, ssl: bool = True, time: bool = True, select: bool = True,
