@@ -127,6 +127,25 @@ def test_cached_header_checks_keep_content_length_and_refusals() -> None:
             assert status_of(exchange(st.address, b"GET /?bad HTTP/1.1\r\nHost: x\r\n\r\n")) == 500
 
 
+def test_a_cached_header_pair_does_not_let_a_str_subclass_through() -> None:
+    class Name(str):
+        pass
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        name = Name("X-Kind") if environ["QUERY_STRING"] == "sub" else "X-Kind"
+        start_response("200 OK", [(name, "a"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    def request(query: str) -> bytes:
+        return f"GET /?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+
+    with ServerThread(WSGIHandler(app)) as st:
+        # The plain pair first, so the second request's equal pair would hit the cache.
+        assert status_of(exchange(st.address, request("plain"))) == 200
+        assert status_of(exchange(st.address, request("sub"))) == 500
+        assert status_of(exchange(st.address, request("plain"))) == 200
+
+
 def test_start_response_and_write_after_their_request_are_errors() -> None:
     kept: list[Any] = []
 

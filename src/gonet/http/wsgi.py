@@ -172,7 +172,9 @@ class _Start:
         for item in headers:
             # One look-up answers both "already checked?" and "is it Content-Length, of what?".
             length = checked.get(item) if type(item) is tuple else None
-            if length is None:
+            # A hit compares by value: a str subclass equal to a checked pair must still be
+            # refused as it is on a cold cache (keys are pairs, so item has two fields here).
+            if length is None or type(item[0]) is not str or type(item[1]) is not str:
                 length = _check_header(item)
             if length >= 0:
                 declared = length
