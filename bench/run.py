@@ -4,7 +4,9 @@ Run ``python bench/run.py --help`` (or ``python -m gonet bench``, which loads th
 file by path and calls :func:`main`).  Each (workload, round, server) starts the
 server fresh, pinned to CPU 0, and drives it with the native load generator
 (``bench/loadgen.c``) pinned to CPU 1; rounds are interleaved across servers
-(A B C … A B C …).  The server's user/system CPU over the measured window comes
+(A B C, B C A, C A B …: each round starts one server later, so that no
+server always runs first, on a machine still settling, or always after the
+same neighbour).  The server's user/system CPU over the measured window comes
 from ``/proc/PID/stat``, its memory from ``/proc/PID/status``.  Results:
 ``bench/results/<name>.json``, a Markdown table and a PNG chart.
 """
@@ -27,6 +29,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
 # The siblings import by plain name whether this file runs as a script (its directory is
 # already sys.path[0]) or is loaded by path (``python -m gonet bench``).
@@ -128,6 +131,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if hasattr(m, "configure"):
             m.configure(args)
     return args
+
+
+T = TypeVar("T")
+
+
+def rotated(servers: list[T], rnd: int) -> list[T]:
+    """The servers of one round, starting ``rnd`` places later (round 0 as listed)."""
+    if not servers:
+        return servers
+    k = rnd % len(servers)
+    return servers[k:] + servers[:k]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"bench: warning: CPUs {SERVER_CPU}/{LOAD_CPU} are already {busy[0]:.0f}%/"
                 f"{busy[1]:.0f}% busy with other work; figures will be disturbed")
 
-    plan = [(w, rnd, s) for w in workloads for rnd in range(rounds) for s in servers
-            if s.runs(w)]
+    plan = [(w, rnd, s) for w in workloads for rnd in range(rounds)
+            for s in rotated([s for s in servers if s.runs(w)], rnd)]
     meta: Json = {
         "command": "python -m gonet bench " + " ".join(shlex.quote(a) for a in
                                                        (argv if argv is not None else
