@@ -1,7 +1,7 @@
 """echo_callgrind: user-space instructions per 64 B echo round trip, and idle memory per conn.
 
     python bench/echo_callgrind.py [--short 2] [--long 6] [--conns 50] [--size 64]
-                                   [--idle 4000] [--top 0]
+                                   [--idle 4000] [--top 0] [--keep DIR]
 
 The figure of bench/README.md's "User-space µs per round trip" callgrind notes,
 as ``tls_callgrind.py`` measures it for TLS: ``bench/servers/gonet_server.py``
@@ -11,7 +11,9 @@ instruction totals over the difference of the round trips served cancels
 start-up and connection set-up. ``--idle N`` also opens N idle connections to a
 server running without valgrind and reports the RSS growth per connection
 (``GONET_PURE_PYTHON=1`` in the environment measures the plain build). Needs
-valgrind for the instruction count.
+valgrind for the instruction count. ``--keep DIR`` keeps the two callgrind
+outputs there (``short.out``, ``long.out``) for ``callgrind_annotate`` or a
+function-level diff of two builds (``bench/callgrind_out.py``).
 """
 
 from __future__ import annotations
@@ -102,13 +104,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--idle", type=int, default=0, help="also measure RSS per idle conn (N conns)")
     p.add_argument("--top", type=int, default=0, help="show the N costliest functions per rt")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="keep the callgrind outputs in this directory (short.out, long.out)")
     args = p.parse_args(argv)
     loadgen = ensure_loadgen()
     if shutil.which("valgrind"):
-        tmp = Path(tempfile.mkdtemp(prefix="gonet-echo-cg-"))
+        tmp = args.keep or Path(tempfile.mkdtemp(prefix="gonet-echo-cg-"))
+        tmp.mkdir(parents=True, exist_ok=True)
         ir_s, rt_s = callgrind_run(loadgen, args.conns, args.size, args.short, tmp / "short.out")
         ir_l, rt_l = callgrind_run(loadgen, args.conns, args.size, args.long, tmp / "long.out")
         per = (ir_l - ir_s) / max(rt_l - rt_s, 1)
+        if args.keep is not None:  # what a function-level diff of two kept runs divides by
+            (tmp / "round_trips.json").write_text(json.dumps({"short": rt_s, "long": rt_l}))
         print(f"echo{args.size}_c{args.conns}: {per:,.0f} instructions per round trip "
               f"({rt_l - rt_s:,} round trips differenced)")
         if args.top:
@@ -116,7 +123,8 @@ def main(argv: list[str]) -> int:
             rows = sorted(((fl.get(k, 0) - fs.get(k, 0)) / max(rt_l - rt_s, 1), k) for k in fl)
             for cost, name in reversed(rows[-args.top:]):
                 print(f"  {cost:8,.0f}  {name[:110]}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
     else:
         print("valgrind not found: no instruction count")
     if args.idle:

@@ -9,8 +9,8 @@ out as named fields::
     closed   bool   close() has begun; no new reference or lock can be taken
     rlocked  bool   a reader holds the read lock   (one Read/Accept/RecvFrom at a time)
     wlocked  bool   a writer holds the write lock  (one Write/SendTo at a time)
-    rwait    queue  goroutines waiting for the read lock   (FIFO; None until first needed)
-    wwait    queue  goroutines waiting for the write lock  (FIFO; None until first needed)
+    rwait    queue  goroutines waiting for the read lock   (FIFO; None while nobody waits)
+    wwait    queue  goroutines waiting for the write lock  (FIFO; None while nobody waits)
 
 Transitions (each returns False where Go returns false/error):
 
@@ -20,7 +20,10 @@ Transitions (each returns False where Go returns false/error):
   waiter with False.
 * ``rwunlock(read)`` / ``decref``: refs-1 (and unlock or hand over); return
   True when the FD is closed and this was the last reference — the caller must
-  then destroy the FD (close the descriptor).
+  then destroy the FD (close the descriptor). The unlock that leaves a wait
+  queue empty drops it (``None``), so "somebody may wait" is one pointer test
+  of a C field and the next unlock is uncontended again (Go's fdMutex keeps a
+  waiter count in its state word for the same test).
 * ``incref_and_close``: not closed → closed, refs+1, and every lock waiter is
   woken to fail with ``ClosedError``.
 
@@ -62,7 +65,8 @@ class FdMutex:
         self.closed = False
         self.rlocked = False
         self.wlocked = False
-        # Created on first contention: most fds never have two readers or writers.
+        # Created on contention and dropped when it empties (rwunlock): most fds
+        # never have two readers or writers.
         self.rwait: WaitQueue | None = None
         self.wwait: WaitQueue | None = None
 
@@ -142,6 +146,8 @@ class FdMutex:
             if not (rwait is not None and rwait.waiters and rwait.wake_one(s, True)):
                 self.rlocked = False
                 self.refs -= 1
+            if rwait is not None and not rwait.waiters:
+                self.rwait = None  # contention is over: the next unlock is uncontended
         else:
             if not self.wlocked:
                 raise throw("inconsistent poll.fdMutex")
@@ -149,6 +155,8 @@ class FdMutex:
             if not (wwait is not None and wwait.waiters and wwait.wake_one(s, True)):
                 self.wlocked = False
                 self.refs -= 1
+            if wwait is not None and not wwait.waiters:
+                self.wwait = None
         return self.closed and self.refs == 0
 
 
@@ -158,7 +166,8 @@ class FdMutex:
 # functions, inlined into the compiled poll.FD's loops (and into the methods
 # above); the plain twins below are the same statements (tests/test_pxd_twins.py
 # compares them). False means "take the method" (contention, close, misuse):
-# with nobody waiting, an FD whose wait queue once existed takes the fast path again.
+# the method drops a wait queue once it is empty, so after contention the fast
+# path is taken again.
 
 if not cython.compiled:
 
@@ -182,11 +191,11 @@ if not cython.compiled:
         if mu.closed or mu.refs <= 0:
             return False
         if read:
-            if not mu.rlocked or (mu.rwait is not None and mu.rwait.waiters):
+            if not mu.rlocked or mu.rwait is not None:
                 return False
             mu.rlocked = False
         else:
-            if not mu.wlocked or (mu.wwait is not None and mu.wwait.waiters):
+            if not mu.wlocked or mu.wwait is not None:
                 return False
             mu.wlocked = False
         mu.refs -= 1

@@ -20,8 +20,12 @@ cdef extern from "sys/socket.h" nogil:
 
 cdef Py_ssize_t _MAX_RW  # assigned from MAX_RW in fd_unix.py
 cdef Py_ssize_t _SCRATCH_SIZE  # assigned from SCRATCH_SIZE
+cdef bytearray _SCRATCH  # assigned from SCRATCH
 
 
+# final: nothing subclasses FD, so its cpdef methods called from C (Conn.read,
+# Conn.write) are direct calls, without the check for a Python override.
+@cython.final
 cdef class FD:
     cdef object __weakref__
     cdef public object _acceptor
@@ -37,12 +41,12 @@ cdef class FD:
     cdef public object sock
     cdef public int sysfd
     cdef public object owner
-    @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int)
+    @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, data=bytes)
     cpdef bytes read(self, Py_ssize_t n)
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, got=Py_ssize_t, n=Py_ssize_t)
     cpdef Py_ssize_t read_into(self, object buf) except -1
     @cython.locals(rt=Sched, fdmu=FdMutex, pd=PollDesc, res=int, nn=Py_ssize_t, n=Py_ssize_t,
-                   total=Py_ssize_t, end=Py_ssize_t)
+                   total=Py_ssize_t, end=Py_ssize_t, b=bytes)
     cpdef Py_ssize_t write(self, object data) except -1
     cpdef object error(self, str op, object err, object written=*)
 
@@ -117,15 +121,23 @@ cdef inline Py_ssize_t recv_into_buf(FD fd, object mv) except -2:
 
 
 cdef inline Py_ssize_t send_buf(FD fd, object data, Py_ssize_t start, Py_ssize_t end) except -2:
-    # -1: EAGAIN; an error is raised formatted, with ``written`` = start (what write had written)
+    # -1: EAGAIN; an error is raised formatted, with ``written`` = start (what write had written).
+    # One call of _send_raw, not one per kind of buffer: a static function called
+    # once is inlined by the C compiler, one called twice was not (≈ 30
+    # instructions per write in a call, its prologue and epilogue).
     cdef Py_buffer view
-    if type(data) is bytes:  # the common case: no buffer to acquire and release
-        return _send_raw(fd, PyBytes_AS_STRING(data), start, end)
-    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    cdef const char *p
+    cdef bint acquired = type(data) is not bytes
+    if acquired:
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        p = <const char *>view.buf
+    else:  # the common case: no buffer to acquire and release
+        p = PyBytes_AS_STRING(data)
     try:
-        return _send_raw(fd, <const char *>view.buf, start, end)
+        return _send_raw(fd, p, start, end)
     finally:
-        PyBuffer_Release(&view)
+        if acquired:
+            PyBuffer_Release(&view)
 
 
 cdef inline Py_ssize_t _send_raw(FD fd, const char *p, Py_ssize_t start, Py_ssize_t end) except -2:

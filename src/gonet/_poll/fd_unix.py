@@ -74,9 +74,11 @@ MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 SCRATCH_SIZE = 65536  # recv_bytes serves reads up to this size
 SCRATCH = bytearray(SCRATCH_SIZE)
 
-# Compiled, C globals declared in fd_unix.pxd (compared without boxing), assigned here.
+# Compiled, C globals declared in fd_unix.pxd (compared without boxing; the
+# buffer read without a module-dictionary lookup per read), assigned here.
 _MAX_RW: int = MAX_RW
 _SCRATCH_SIZE: int = SCRATCH_SIZE
+_SCRATCH: bytearray = SCRATCH
 
 try:
     import cython
@@ -297,9 +299,9 @@ class FD:
             self.rdrained = False
             while True:
                 if n <= _SCRATCH_SIZE:
-                    data = recv_bytes(self, n, SCRATCH)
+                    data = recv_bytes(self, n, _SCRATCH)
                 else:
-                    data = _py.recv_bytes(self, n, SCRATCH)
+                    data = _py.recv_bytes(self, n, _SCRATCH)
                 if data is None:  # EAGAIN
                     res = wait_io(self.np, pd, False)
                     if res:
@@ -428,9 +430,13 @@ class FD:
             res = prepare(self.np, pd, True, False)  # Go's prepareWrite
             if res:
                 raise self.error("write", convert_err(res), 0)
-            if type(data) is not bytes and type(data) is not bytearray:
-                data = memoryview(data).cast("B")  # len() must count bytes, not items
-            total = len(data)
+            if type(data) is bytes:
+                b = data  # compiled, a bytes-typed local: len() reads the object's size field
+                total = len(b)
+            else:
+                if type(data) is not bytearray:
+                    data = memoryview(data).cast("B")  # len() must count bytes, not items
+                total = len(data)
             while True:
                 end = total if total - nn <= _MAX_RW else nn + _MAX_RW
                 n = send_buf(self, data, nn, end)

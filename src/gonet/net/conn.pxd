@@ -2,6 +2,9 @@
 from gonet._poll.fd_unix cimport FD
 
 
+cdef object _MAX_RW  # assigned from MAX_RW in conn.py
+
+
 cdef class Conn:
     cdef object __weakref__
     cdef public object _fd

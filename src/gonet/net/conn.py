@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Conn", "check_deadline"]
 
+#: Compiled, a C global declared in conn.pxd (an int object, compared with the
+#: caller's int): read without a module-dictionary lookup per read.
+_MAX_RW: int = MAX_RW
+
 
 def check_deadline(t: float | None) -> float | None:
     """check_deadline validates a deadline: an absolute ``time.monotonic()`` time or ``None``."""
@@ -71,7 +75,7 @@ class Conn:
         deadline has passed, and the errno's ``OSError`` subclass otherwise
         (``ConnectionResetError`` ...).
         """
-        if type(n) is not int or n < 0 or n > MAX_RW:
+        if type(n) is not int or n < 0 or n > _MAX_RW:
             n = check_size("read", n)  # TypeError / ValueError, the same in both builds
         return self._pfd.read(n)  # errors come formatted by the netFD (poll.FD.error)
 
