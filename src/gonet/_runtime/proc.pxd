@@ -28,3 +28,7 @@ cdef class Runtime(Sched):
     cdef public object sysmon
     @cython.locals(runq=RunQueue, netpoll=Netpoll, now=double)
     cpdef schedule(self)
+    @cython.locals(g=Goroutine)
+    cpdef tuple gostart(self)
+    @cython.locals(joiners=list, jg=Goroutine, seq="long long")
+    cpdef goexit0(self, Goroutine g, object result)

@@ -117,7 +117,10 @@ class Runtime(Sched):
         self.handle: Any = None
         #: True in a forked child for a runtime inherited from the parent (fork.py).
         self.abandoned = False
-        self.allgs: dict[int, Goroutine] = {}
+        #: The goroutines alive, in the order they were started. Keyed by the goroutine
+        #: itself (an object hashes by its address): an ``id`` key made an int object
+        #: per goroutine, created to insert it and again to remove it.
+        self.allgs: dict[Goroutine, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
         self.rounds = 0
@@ -144,7 +147,7 @@ class Runtime(Sched):
         self.next_id += 1
         g.glet = greenlet(_GOROUTINE_START, self.hub)
         g.status = RUNNABLE
-        self.allgs[g.id] = g
+        self.allgs[g] = g
         self.runq.append(g)
         return g
 
@@ -167,11 +170,45 @@ class Runtime(Sched):
             self.fatal_exc = e
         self.main_done = True
 
-    def goroutine_ended(self, g: Goroutine) -> None:
-        """goroutine_ended forgets ``g``; the main goroutine's end stops the loop."""
-        self.allgs.pop(g.id, None)
+    # gostart and goexit0 are goexit_body's two halves that need no Python frame:
+    # compiled, they read and write the goroutine's fields as C (goexit_body's own
+    # attribute accesses went through the generic lookup, ≈ 170 instructions each).
+
+    def gostart(self) -> tuple[Goroutine, Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]:
+        """gostart marks ``curg`` started and hands it its call: ``(g, fn, args, kwargs)``.
+
+        The goroutine keeps none of them (goexit_body holds them while it runs).
+        """
+        g = self.curg
+        assert g is not None
+        g.started = True
+        fn, args, kwargs = g.fn, g.args, g.kwargs
+        g.fn = None
+        g.args = ()
+        g.kwargs = None
+        assert fn is not None
+        return g, fn, args, kwargs
+
+    def goexit0(self, g: Goroutine, result: Any) -> None:
+        """goexit0 ends ``g`` (Go's ``goexit0``): dead, forgotten, its joiners woken.
+
+        ``result`` is what its function returned (None when it raised: goexit_body
+        has set ``_exc``). The main goroutine's end stops the loop.
+        """
+        g._result = result
+        g.status = DEAD
+        g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
+        # A goroutine readied and then killed (shutdown) never returned from gopark,
+        # which clears this: a sudog left here would hold g in a cycle (chan.Sudog).
+        g.wakeval = None
+        self.allgs.pop(g, None)
         if g is self.main:
             self.main_done = True
+        joiners = g._joiners
+        if joiners:
+            g._joiners = None
+            for jg, seq in joiners:
+                self.goready(jg, seq)
 
     # --- the scheduler loop -----------------------------------------------------------
 
@@ -282,7 +319,7 @@ class Runtime(Sched):
                         continue
                     if not g.glet:  # never started (or already finished): nothing to unwind
                         g.status = DEAD
-                        self.allgs.pop(g.id, None)
+                        self.allgs.pop(g, None)
                         continue
                     g.parkseq += 1  # every pending waker becomes stale
                     enter(self, g)
