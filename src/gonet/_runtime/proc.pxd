@@ -30,5 +30,5 @@ cdef class Runtime(Sched):
     cpdef schedule(self)
     @cython.locals(g=Goroutine)
     cpdef tuple gostart(self)
-    @cython.locals(joiners=list, jg=Goroutine, seq="long long")
+    @cython.locals(joiners=list, jg=Goroutine, seq="long long", nxt=Goroutine)
     cpdef goexit0(self, Goroutine g, object result)
