@@ -297,6 +297,7 @@ cdef class Sched:
     @cython.locals(g=Goroutine, nxt=Goroutine, runq=RunQueue)
     cpdef object gopark(self, str reason)
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
+    cpdef Goroutine new_goroutine(self, object fn, object args, object kwargs)
     cpdef tuple gostart(self)
     cpdef goexit0(self, Goroutine g, object result)
 

@@ -67,7 +67,7 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
-    from .g import enter, execute, greenlet_import
+    from .g import enter, execute, greenlet_import, thread_ident
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -141,7 +141,7 @@ class Runtime(Sched):
         """new_goroutine creates a goroutine and queues it (Go's ``newproc``)."""
         if self.stopping:
             raise RuntimeError("gonet: cannot start a goroutine: the runtime is shutting down")
-        if threading.get_ident() != self.thread_id:
+        if thread_ident() != self.thread_id:
             raise RuntimeError("gonet: go() called from the thread of another runtime")
         g = Goroutine(self, self.next_id, fn, args, kwargs)
         self.next_id += 1
