@@ -132,3 +132,21 @@ def test_goroutines_that_used_channels_are_freed() -> None:
             done.recv()
 
     assert _freed_after_run(body)
+
+
+def test_goroutine_that_never_started_is_freed_with_its_arguments() -> None:
+    # go()'s argument tuple is untracked (compiled); this one is in a cycle back to its
+    # goroutine, which never runs (main returns first): shutdown must let the call go.
+    class Box:
+        g: gonet.Goroutine | None = None
+
+    refs: list[weakref.ref[Box]] = []
+
+    def main() -> None:
+        box = Box()
+        box.g = gonet.go(lambda b: None, box)
+        refs.append(weakref.ref(box))
+
+    gonet.run(main)
+    gc.collect()
+    assert refs[0]() is None

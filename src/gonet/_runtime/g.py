@@ -270,7 +270,7 @@ class Goroutine:
             self._joiners.append((me, seq))
             timer = None
             if timeout is not None:
-                timer = s.timers.add(s.clock.now() + max(timeout, 0.0), _join_timeout, (me, seq))
+                timer = s.timers.add(s.clock.now() + max(timeout, 0.0), wake_token, (me, seq))
             try:
                 s.gopark(WAIT_JOIN)
             finally:
@@ -350,7 +350,8 @@ def fastrandn(s: Sched, n: int) -> int:
     return (r * n) >> 32
 
 
-def _join_timeout(arg: tuple[Goroutine, int]) -> None:
+def wake_token(arg: tuple[Goroutine, int]) -> None:
+    """wake_token is a timer callback: wakes ``g`` of ``arg = (g, parkseq)`` unless stale (join, sleep)."""
     g, seq = arg
     g.sched.goready(g, seq)
 

@@ -4,6 +4,10 @@ from gonet._runtime.g cimport (Goroutine, RunQueue, Sched, enter, execute, curre
                                thread_ident)
 from gonet._runtime.netpoll cimport Netpoll
 
+# go() untracks each new goroutine's argument tuple from the cyclic GC: see there.
+cdef extern from "Python.h":
+    void gc_untrack "PyObject_GC_UnTrack" (object obj)
+
 # Goroutine states: values assigned from gstatus.py at import.
 cdef int DEAD, RUNNABLE
 

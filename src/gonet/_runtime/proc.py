@@ -51,6 +51,7 @@ from .g import (
     current_sched,
     getsched,
     goroutine_start,
+    wake_token,
 )
 from .goexit import goexit_body
 from .gstatus import DEAD, RUNNABLE
@@ -68,6 +69,9 @@ except ImportError:  # plain Python without Cython installed
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
     from .g import enter, execute, greenlet_import, thread_ident
+
+    def gc_untrack(obj: Any) -> None:
+        """gc_untrack takes ``obj`` out of the cyclic GC's lists (compiled build only)."""
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -105,21 +109,17 @@ class Runtime(Sched):
         self.timers = TimerHeap()
         self.netpoll = Netpoll(self)
         self.name = f"gonet runtime {next(_runtime_ids)} (thread {threading.current_thread().name!r})"
-        #: Calls posted from other threads (and blocking() outcomes), run by the hub.
-        self.calls = CallQueue(self.name, self.netpoll.backend.wake)
+        self.calls = CallQueue(self.name, self.netpoll.backend.wake)  # other threads' calls
         self.posted = self.calls.items
         self.pool = WorkerPool(self.calls.post)
-        #: How many things outside the runtime's own goroutines may still wake it
-        #: (signal_notify, a handle given out by current_runtime(), a goroutine
-        #: parked on a lock another thread holds): while non-zero, an idle runtime
-        #: is waiting, not deadlocked.
+        #: How many things outside the runtime's goroutines may still wake it (signal_notify,
+        #: a current_runtime() handle, a goroutine parked on a lock another thread holds):
+        #: while non-zero, an idle runtime is waiting, not deadlocked.
         self.external_wakers = 0
         self.handle: Any = None
-        #: True in a forked child for a runtime inherited from the parent (fork.py).
-        self.abandoned = False
-        #: The goroutines alive, in the order they were started. Keyed by the goroutine
-        #: itself (an object hashes by its address): an ``id`` key made an int object
-        #: per goroutine, created to insert it and again to remove it.
+        self.abandoned = False  # in a forked child, a runtime inherited from the parent (fork.py)
+        #: The goroutines alive, in the order they were started, keyed by themselves (an
+        #: object hashes by its address; an ``id`` key made an int object per goroutine).
         self.allgs: dict[Goroutine, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
@@ -127,8 +127,7 @@ class Runtime(Sched):
         self.main: Goroutine | None = None
         self.main_done = False
         self.stopping = False
-        #: A KeyboardInterrupt/SystemExit raised in a goroutine: run() re-raises it.
-        self.fatal_exc: BaseException | None = None
+        self.fatal_exc: BaseException | None = None  # KeyboardInterrupt/SystemExit: run() re-raises
         #: The one random source of ``select`` (seeded by tests for reproducible choices).
         self.random = random.Random(seed)
         self.randstate = self.random.getrandbits(64) | 1  # g.fastrandn: never the all-zero state
@@ -328,9 +327,8 @@ class Runtime(Sched):
                 for g in alive:
                     if g.status == DEAD:
                         continue
-                    if not g.glet:  # never started (or already finished): nothing to unwind
+                    if not g.glet:  # never started: nothing to unwind (its call: the finally)
                         g.status = DEAD
-                        self.allgs.pop(g, None)
                         continue
                     g.parkseq += 1  # every pending waker becomes stale
                     enter(self, g)
@@ -344,6 +342,11 @@ class Runtime(Sched):
         finally:
             self.curg = None
             self.runq.clear()
+            # go() untracked the argument tuples from the cyclic GC: the goroutines that
+            # never started must let theirs go, or a cycle through one would never be freed.
+            for g in self.allgs:
+                if not g.started:
+                    g.fn, g.args, g.kwargs = None, (), None
             self.allgs.clear()
             self.pool.close()
             self.calls.close()
@@ -376,6 +379,7 @@ class Runtime(Sched):
                 self.handoffs = 0  # the hub picks each one: no direct hand-offs here
                 execute(self, g)
                 self.curg = None
+
 
 def _install_sigquit() -> Any:
     """Install the SIGQUIT dump (Go prints every goroutine on SIGQUIT); returns the old handler."""
@@ -417,7 +421,10 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Goroutine:
 
     New goroutines run in FIFO order. ``RuntimeError`` outside a runtime.
     """
-    return getsched().new_goroutine(fn, args, kwargs)
+    g = getsched().new_goroutine(fn, args, kwargs)
+    # Untracked (compiled): only g holds the fresh tuple, until gostart or shutdown drop it.
+    gc_untrack(args)
+    return g
 
 
 def current() -> Goroutine:
@@ -446,7 +453,7 @@ def sleep(seconds: float) -> None:
     if d is None:
         s.gopark(WAIT_SLEEP)
         return
-    timer = s.timers.add(s.clock.now() + d, _sleep_wake, (g, g.parkseq))
+    timer = s.timers.add(s.clock.now() + d, wake_token, (g, g.parkseq))
     try:
         s.gopark(WAIT_SLEEP)
     finally:
@@ -471,11 +478,6 @@ def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
         return blocking(fn, *args, **kwargs)
     finally:
         sem.release(s)
-
-
-def _sleep_wake(arg: tuple[Goroutine, int]) -> None:
-    g, seq = arg
-    g.sched.goready(g, seq)
 
 
 def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
