@@ -6,6 +6,11 @@ from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched, thread_
 cdef int WAITING
 
 
+# acquire_sudog untracks each new Sudog from the cyclic GC: see its docstring.
+cdef extern from "Python.h":
+    void gc_untrack "PyObject_GC_UnTrack" (object obj)
+
+
 cdef class Sudog:
     cdef public Goroutine g
     cdef public long long seq

@@ -219,6 +219,29 @@ cdef inline Py_ssize_t root_chunk_bytes():
     return gonet_root_chunk_bytes()
 
 
+# The runtime running on this thread (g.py's _tls.sched), as a C thread-local:
+# _ThreadState's setter keeps it, current_sched and getsched read it. Borrowed:
+# the threading.local's per-thread dict owns the reference, and both end with
+# the thread. Static, so each module that cimports this file has its own
+# (unused) copy: only g.c's is ever set or read.
+cdef extern from *:
+    """
+    static __thread PyObject *gonet_tls_sched CYTHON_UNUSED = NULL;
+
+    static CYTHON_UNUSED PyObject *gonet_cached_sched(void) {
+        PyObject *s = gonet_tls_sched != NULL ? gonet_tls_sched : Py_None;
+        Py_INCREF(s);
+        return s;
+    }
+
+    static CYTHON_UNUSED void gonet_cache_sched(PyObject *s) {
+        gonet_tls_sched = s == Py_None ? NULL : s;
+    }
+    """
+    object cached_sched "gonet_cached_sched" ()
+    void cache_sched "gonet_cache_sched" (object s)
+
+
 cimport cython
 
 # Goroutine states: values assigned from gstatus.py at import (see there).
@@ -274,6 +297,9 @@ cdef class Sched:
     @cython.locals(g=Goroutine, nxt=Goroutine, runq=RunQueue)
     cpdef object gopark(self, str reason)
     cpdef bint goready(self, Goroutine g, long long seq, object value=*) except -1
+    cpdef Goroutine new_goroutine(self, object fn, object args, object kwargs)
+    cpdef tuple gostart(self)
+    cpdef goexit0(self, Goroutine g, object result)
 
 
 cdef int enter(Sched s, Goroutine g) except -1

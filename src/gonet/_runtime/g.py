@@ -71,24 +71,21 @@ if not cython.compiled:
         """root_chunk_bytes is the size of a goroutine's data-stack root chunk (compiled only)."""
         return 0
 
+    def cached_sched() -> Any:
+        """cached_sched is this thread's runtime, read from ``_tls`` (compiled: a C thread-local)."""
+        return _tls._sched
+
+    def cache_sched(s: Any) -> None:
+        """cache_sched records ``s`` as this thread's runtime in the C thread-local (compiled only)."""
+
 greenlet_import()
 install_chunk_cache()  # once per process: see g.pxd
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
-__all__ = [
-    "ROOT_CHUNK_BYTES",
-    "Goroutine",
-    "RunQueue",
-    "Sched",
-    "current_sched",
-    "enter",
-    "execute",
-    "fastrandn",
-    "getsched",
-    "goroutine_start",
-]
+__all__ = ["ROOT_CHUNK_BYTES", "Goroutine", "RunQueue", "Sched", "current_sched", "enter", "execute",
+           "fastrandn", "getsched", "goroutine_start"]
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
 WAIT_IO = "IO wait"
@@ -106,11 +103,24 @@ WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
 class _ThreadState(threading.local):
-    """_ThreadState is the per-thread state: the runtime running on the thread, if any."""
+    """_ThreadState is the per-thread state: the runtime running on the thread, if any.
 
-    # A class attribute: a thread that never ran a runtime reads None without
-    # a getattr default (the channel ownership check reads it on every operation).
-    sched: Sched | None = None
+    Whoever sets ``sched`` (``run``, fork.py, the patched locks) goes through the
+    setter, which keeps the C thread-local copy (g.pxd) that :func:`current_sched`
+    and :func:`getsched` read: a ``threading.local`` lookup is ≈ 500 instructions.
+    """
+
+    _sched: Sched | None = None  # a class default: a thread that never ran a runtime reads None
+
+    @property
+    def sched(self) -> Sched | None:
+        """sched is the runtime running on this thread, or None."""
+        return self._sched
+
+    @sched.setter
+    def sched(self, s: Sched | None) -> None:
+        self._sched = s
+        cache_sched(s)
 
 
 _tls = _ThreadState()
@@ -118,22 +128,19 @@ _tls = _ThreadState()
 
 def current_sched() -> Sched | None:
     """current_sched returns the runtime running on this thread, or ``None``."""
-    return getattr(_tls, "sched", None)
+    return cached_sched()  # type: ignore[no-any-return]
 
 
 def getsched() -> Sched:
     """getsched returns this thread's runtime; ``RuntimeError`` outside ``gonet.run()``."""
-    s: Sched | None = getattr(_tls, "sched", None)
+    s: Sched | None = cached_sched()
     if s is None:
         raise RuntimeError("gonet: no runtime on this thread (call this inside gonet.run())")
     return s
 
 
 class RunQueue:
-    """RunQueue is the FIFO of runnable goroutines (Go's ``runq``): a ring buffer.
-
-    Both builds use this class (compiled, its methods are C calls).
-    """
+    """RunQueue is the FIFO of runnable goroutines (Go's ``runq``): a ring buffer, in both builds."""
 
     __slots__ = ("buf", "head", "n")
 
@@ -263,7 +270,7 @@ class Goroutine:
             self._joiners.append((me, seq))
             timer = None
             if timeout is not None:
-                timer = s.timers.add(s.clock.now() + max(timeout, 0.0), _join_timeout, (me, seq))
+                timer = s.timers.add(s.clock.now() + max(timeout, 0.0), wake_token, (me, seq))
             try:
                 s.gopark(WAIT_JOIN)
             finally:
@@ -321,8 +328,7 @@ def execute(s: Sched, g: Goroutine) -> None:
     switch_to(g.glet)
 
 
-#: fastrandn's arithmetic is on 64-bit words (compiled: C constants, g.pxd): 2**64 - 1,
-#: and xorshift64*'s multiplier.
+#: fastrandn's 64-bit words (compiled: C constants, g.pxd): 2**64 - 1, xorshift64*'s multiplier.
 _MASK64 = (1 << 64) - 1
 _MUL64 = 0x2545F4914F6CDD1D
 
@@ -344,7 +350,8 @@ def fastrandn(s: Sched, n: int) -> int:
     return (r * n) >> 32
 
 
-def _join_timeout(arg: tuple[Goroutine, int]) -> None:
+def wake_token(arg: tuple[Goroutine, int]) -> None:
+    """wake_token is a timer callback: wakes ``g`` of ``arg = (g, parkseq)`` unless stale (join, sleep)."""
     g, seq = arg
     g.sched.goready(g, seq)
 
@@ -465,7 +472,7 @@ class Sched:
     def new_goroutine(self, fn: Callable[..., Any], args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Goroutine:
         """new_goroutine creates a runnable goroutine at the back of the run queue."""
-        raise NotImplementedError  # provided by Runtime
+        raise NotImplementedError  # provided by Runtime, as gostart is
 
     def report_uncaught(self, g: Goroutine, e: BaseException) -> None:
         """report_uncaught prints an exception that escaped a goroutine, with its id.
@@ -481,8 +488,12 @@ class Sched:
         except Exception:  # printing must never kill the scheduler
             pass
 
-    def goroutine_ended(self, g: Goroutine) -> None:
-        """goroutine_ended is a hook for the runtime's bookkeeping."""
+    def gostart(self) -> tuple[Goroutine, Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]:
+        """gostart hands the goroutine just entered its call: ``(g, fn, args, kwargs)`` (hook)."""
+        raise NotImplementedError
+
+    def goexit0(self, g: Goroutine, result: Any) -> None:
+        """goexit0 is the runtime's bookkeeping when ``g`` has ended with ``result`` (hook)."""
 
     def fatal(self, e: BaseException) -> None:
         """fatal stops the runtime: ``run()`` shuts down and raises ``e`` (hook)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from .errors import GoroutineExit
 from .g import current_sched
-from .gstatus import DEAD
 
 __all__ = ["goexit_body"]
 
@@ -27,14 +26,10 @@ def goexit_body() -> None:
     """goexit_body runs the goroutine that its runtime has just made ``curg``."""
     s = current_sched()
     assert s is not None
-    g = s.curg
-    assert g is not None
-    g.started = True
-    fn, args, kwargs = g.fn, g.args, g.kwargs
-    g.fn = None
-    g.args = ()
-    g.kwargs = None
-    assert fn is not None
+    # The runtime's gostart and goexit0 (compiled: C) do the field work on the
+    # goroutine: they return before the goroutine's function runs or after it
+    # has ended, so they are never on the C stack of a parked goroutine.
+    g, fn, args, kwargs = s.gostart()
     # fn(*args) would make CPython start a second C-level evaluation loop (336
     # bytes of C stack, kept by every parked goroutine); a call with a fixed
     # number of arguments runs the Python function inside this one. Unpacked
@@ -49,17 +44,18 @@ def goexit_body() -> None:
         a0, a1, a2 = args
     if 1 <= n <= 3:
         args = ()
+    r = None
     try:
         if n == 0:
-            g._result = fn()
+            r = fn()
         elif n == 1:
-            g._result = fn(a0)
+            r = fn(a0)
         elif n == 2:
-            g._result = fn(a0, a1)
+            r = fn(a0, a1)
         elif n == 3:
-            g._result = fn(a0, a1, a2)
+            r = fn(a0, a1, a2)
         else:
-            g._result = fn(*args, **(kwargs or {}))
+            r = fn(*args, **(kwargs or {}))
     except GoroutineExit:
         pass
     except (KeyboardInterrupt, SystemExit) as e:
@@ -70,11 +66,4 @@ def goexit_body() -> None:
         g._exc = e
         s.report_uncaught(g, e)
     finally:
-        g.status = DEAD
-        g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
-        s.goroutine_ended(g)
-        joiners = g._joiners
-        if joiners:
-            g._joiners = None
-            for jg, seq in joiners:
-                s.goready(jg, seq)
+        s.goexit0(g, r)

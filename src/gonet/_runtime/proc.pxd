@@ -1,7 +1,12 @@
 # Cython declarations augmenting proc.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.g cimport Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import
+from gonet._runtime.g cimport (Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import,
+                               thread_ident)
 from gonet._runtime.netpoll cimport Netpoll
+
+# go() untracks each new goroutine's argument tuple from the cyclic GC: see there.
+cdef extern from "Python.h":
+    void gc_untrack "PyObject_GC_UnTrack" (object obj)
 
 # Goroutine states: values assigned from gstatus.py at import.
 cdef int DEAD, RUNNABLE
@@ -28,3 +33,9 @@ cdef class Runtime(Sched):
     cdef public object sysmon
     @cython.locals(runq=RunQueue, netpoll=Netpoll, now=double)
     cpdef schedule(self)
+    @cython.locals(g=Goroutine)
+    cpdef Goroutine new_goroutine(self, object fn, object args, object kwargs)
+    @cython.locals(g=Goroutine)
+    cpdef tuple gostart(self)
+    @cython.locals(joiners=list, jg=Goroutine, seq="long long", nxt=Goroutine)
+    cpdef goexit0(self, Goroutine g, object result)

@@ -51,6 +51,7 @@ from .g import (
     current_sched,
     getsched,
     goroutine_start,
+    wake_token,
 )
 from .goexit import goexit_body
 from .gstatus import DEAD, RUNNABLE
@@ -67,7 +68,10 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
-    from .g import enter, execute, greenlet_import
+    from .g import enter, execute, greenlet_import, thread_ident
+
+    def gc_untrack(obj: Any) -> None:
+        """gc_untrack takes ``obj`` out of the cyclic GC's lists (compiled build only)."""
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -105,27 +109,25 @@ class Runtime(Sched):
         self.timers = TimerHeap()
         self.netpoll = Netpoll(self)
         self.name = f"gonet runtime {next(_runtime_ids)} (thread {threading.current_thread().name!r})"
-        #: Calls posted from other threads (and blocking() outcomes), run by the hub.
-        self.calls = CallQueue(self.name, self.netpoll.backend.wake)
+        self.calls = CallQueue(self.name, self.netpoll.backend.wake)  # other threads' calls
         self.posted = self.calls.items
         self.pool = WorkerPool(self.calls.post)
-        #: How many things outside the runtime's own goroutines may still wake it
-        #: (signal_notify, a handle given out by current_runtime(), a goroutine
-        #: parked on a lock another thread holds): while non-zero, an idle runtime
-        #: is waiting, not deadlocked.
+        #: How many things outside the runtime's goroutines may still wake it (signal_notify,
+        #: a current_runtime() handle, a goroutine parked on a lock another thread holds):
+        #: while non-zero, an idle runtime is waiting, not deadlocked.
         self.external_wakers = 0
         self.handle: Any = None
-        #: True in a forked child for a runtime inherited from the parent (fork.py).
-        self.abandoned = False
-        self.allgs: dict[int, Goroutine] = {}
+        self.abandoned = False  # in a forked child, a runtime inherited from the parent (fork.py)
+        #: The goroutines alive, in the order they were started, keyed by themselves (an
+        #: object hashes by its address; an ``id`` key made an int object per goroutine).
+        self.allgs: dict[Goroutine, Goroutine] = {}
         self.next_id = 1
         self.lastpoll = 0.0
         self.rounds = 0
         self.main: Goroutine | None = None
         self.main_done = False
         self.stopping = False
-        #: A KeyboardInterrupt/SystemExit raised in a goroutine: run() re-raises it.
-        self.fatal_exc: BaseException | None = None
+        self.fatal_exc: BaseException | None = None  # KeyboardInterrupt/SystemExit: run() re-raises
         #: The one random source of ``select`` (seeded by tests for reproducible choices).
         self.random = random.Random(seed)
         self.randstate = self.random.getrandbits(64) | 1  # g.fastrandn: never the all-zero state
@@ -138,13 +140,13 @@ class Runtime(Sched):
         """new_goroutine creates a goroutine and queues it (Go's ``newproc``)."""
         if self.stopping:
             raise RuntimeError("gonet: cannot start a goroutine: the runtime is shutting down")
-        if threading.get_ident() != self.thread_id:
+        if thread_ident() != self.thread_id:
             raise RuntimeError("gonet: go() called from the thread of another runtime")
         g = Goroutine(self, self.next_id, fn, args, kwargs)
         self.next_id += 1
         g.glet = greenlet(_GOROUTINE_START, self.hub)
         g.status = RUNNABLE
-        self.allgs[g.id] = g
+        self.allgs[g] = g
         self.runq.append(g)
         return g
 
@@ -167,11 +169,56 @@ class Runtime(Sched):
             self.fatal_exc = e
         self.main_done = True
 
-    def goroutine_ended(self, g: Goroutine) -> None:
-        """goroutine_ended forgets ``g``; the main goroutine's end stops the loop."""
-        self.allgs.pop(g.id, None)
+    # goexit_body's two halves that need no Python frame: compiled, C field accesses
+    # (goexit_body's own went through the generic lookup, ≈ 170 instructions each).
+
+    def gostart(self) -> tuple[Goroutine, Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]:
+        """gostart marks ``curg`` started and hands it its call (which it keeps no more)."""
+        g = self.curg
+        assert g is not None
+        g.started = True
+        fn, args, kwargs = g.fn, g.args, g.kwargs
+        g.fn = None
+        g.args = ()
+        g.kwargs = None
+        assert fn is not None
+        return g, fn, args, kwargs
+
+    def goexit0(self, g: Goroutine, result: Any) -> None:
+        """goexit0 ends ``g`` (Go's ``goexit0``): dead, forgotten, its joiners woken.
+
+        ``result`` is what its function returned (None when it raised: goexit_body
+        has set ``_exc``). The main goroutine's end stops the loop.
+
+        Like gopark, the end hands the thread to the next runnable goroutine that
+        has started, within the same ``handoffs`` budget: the greenlet's end
+        switches to its parent, so the parent becomes that goroutine's greenlet
+        instead of the hub — one switch and one scheduler round less per
+        goroutine that ends. The goroutine lets go of its greenlet here (a dead
+        greenlet keeps its parent alive: a kept handle would keep a chain of them).
+        """
+        glet = g.glet
+        g.glet = None
+        g._result = result
+        g.status = DEAD
+        g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
+        # A goroutine readied and then killed (shutdown) never returned from gopark,
+        # which clears this: a sudog left here would hold g in a cycle (chan.Sudog).
+        g.wakeval = None
+        self.allgs.pop(g, None)
         if g is self.main:
             self.main_done = True
+        joiners = g._joiners
+        if joiners:
+            g._joiners = None
+            for jg, seq in joiners:
+                self.goready(jg, seq)
+        if self.handoffs > 0 and not self.main_done and not self.stopping:
+            nxt = self.runq.pop_started()
+            if nxt is not None:
+                self.handoffs -= 1
+                enter(self, nxt)
+                glet.parent = nxt.glet
 
     # --- the scheduler loop -----------------------------------------------------------
 
@@ -280,9 +327,8 @@ class Runtime(Sched):
                 for g in alive:
                     if g.status == DEAD:
                         continue
-                    if not g.glet:  # never started (or already finished): nothing to unwind
+                    if not g.glet:  # never started: nothing to unwind (its call: the finally)
                         g.status = DEAD
-                        self.allgs.pop(g.id, None)
                         continue
                     g.parkseq += 1  # every pending waker becomes stale
                     enter(self, g)
@@ -296,6 +342,11 @@ class Runtime(Sched):
         finally:
             self.curg = None
             self.runq.clear()
+            # go() untracked the argument tuples from the cyclic GC: the goroutines that
+            # never started must let theirs go, or a cycle through one would never be freed.
+            for g in self.allgs:
+                if not g.started:
+                    g.fn, g.args, g.kwargs = None, (), None
             self.allgs.clear()
             self.pool.close()
             self.calls.close()
@@ -328,6 +379,7 @@ class Runtime(Sched):
                 self.handoffs = 0  # the hub picks each one: no direct hand-offs here
                 execute(self, g)
                 self.curg = None
+
 
 def _install_sigquit() -> Any:
     """Install the SIGQUIT dump (Go prints every goroutine on SIGQUIT); returns the old handler."""
@@ -369,7 +421,10 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Goroutine:
 
     New goroutines run in FIFO order. ``RuntimeError`` outside a runtime.
     """
-    return getsched().new_goroutine(fn, args, kwargs)
+    g = getsched().new_goroutine(fn, args, kwargs)
+    # Untracked (compiled): only g holds the fresh tuple, until gostart or shutdown drop it.
+    gc_untrack(args)
+    return g
 
 
 def current() -> Goroutine:
@@ -398,7 +453,7 @@ def sleep(seconds: float) -> None:
     if d is None:
         s.gopark(WAIT_SLEEP)
         return
-    timer = s.timers.add(s.clock.now() + d, _sleep_wake, (g, g.parkseq))
+    timer = s.timers.add(s.clock.now() + d, wake_token, (g, g.parkseq))
     try:
         s.gopark(WAIT_SLEEP)
     finally:
@@ -423,11 +478,6 @@ def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
         return blocking(fn, *args, **kwargs)
     finally:
         sem.release(s)
-
-
-def _sleep_wake(arg: tuple[Goroutine, int]) -> None:
-    g, seq = arg
-    g.sched.goready(g, seq)
 
 
 def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
