@@ -1,7 +1,7 @@
 """No reference cycle through a channel sudog outlives its goroutine (chan.py's ``Sudog``).
 
-Compiled, sudogs are not tracked by the cyclic GC (``no_gc`` in chan.pxd: one
-tracked object less per parked goroutine), so a cycle through one would be a
+Compiled, sudogs are not tracked by the cyclic GC (``acquire_sudog`` untracks
+each new one: one tracked object less per parked goroutine), so a cycle through one would be a
 leak nobody could find. These tests end goroutines in each state in which a
 sudog references its goroutine, channel or value — parked in ``recv``, in
 ``send`` of a value that references the channel, in ``select``, and readied
@@ -33,7 +33,6 @@ def _freed_after_run(body: Callable[[gonet.Chan[Any], gonet.Chan[Any]], None]) -
     weak references leave it; shutdown kills whatever ``body`` left parked.
     """
     refs: list[weakref.ref[gonet.Chan[Any]]] = []
-    handles: list[gonet.Goroutine] = []
 
     def main() -> None:
         a: gonet.Chan[Any] = gonet.Chan()
@@ -42,7 +41,6 @@ def _freed_after_run(body: Callable[[gonet.Chan[Any], gonet.Chan[Any]], None]) -
         body(a, b)
 
     gonet.run(main)
-    del handles
     gc.collect()
     return all(r() is None for r in refs)
 

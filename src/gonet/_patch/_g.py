@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from greenlet import getcurrent
 
-from .._runtime.g import WAIT_SEMACQUIRE, Goroutine, _tls
+from .._runtime.g import WAIT_SEMACQUIRE, Goroutine, current_sched
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,12 +33,12 @@ if TYPE_CHECKING:
 __all__ = ["Waiters", "current_g", "current_runtime", "ready"]
 
 
-def current_g(_tls: Any = _tls, getcurrent: Any = getcurrent) -> Goroutine | None:
+def current_g(current_sched: Any = current_sched, getcurrent: Any = getcurrent) -> Goroutine | None:
     """current_g returns the running goroutine if the caller is one (on its runtime's thread).
 
     Called on every patched call: the globals it needs are bound as defaults.
     """
-    s = _tls.sched  # a class attribute default: no getattr() default needed
+    s = current_sched()  # compiled: a C thread-local read, cheaper than the threading.local
     if s is None:
         return None
     g = s.curg
@@ -61,7 +61,7 @@ def ready(g: Goroutine, seq: int) -> None:
     wake is posted to that runtime. A runtime that has ended drops it.
     """
     rt: Any = g.sched
-    here: Any = getattr(_tls, "sched", None)
+    here: Any = current_sched()
     if here is not None and here is rt:
         here.goready(g, seq)
         return

@@ -33,7 +33,7 @@ from typing import Any
 
 from greenlet import getcurrent
 
-from .._runtime.g import _tls
+from .._runtime.g import _tls, current_sched
 from .._runtime.proc import blocking
 from ._g import Waiters, current_g
 
@@ -129,12 +129,13 @@ def _try(inner: Any) -> Any:
     return attempt
 
 
-def _me(_tls: Any = _tls, getcurrent: Any = getcurrent, _get_ident: Any = _get_ident) -> Any:
+def _me(current_sched: Any = current_sched, getcurrent: Any = getcurrent,
+        _get_ident: Any = _get_ident) -> Any:
     """The owner identity of the caller: its goroutine, or its thread's id.
 
     :func:`._g.current_g` inlined (two calls per RLock acquire/release pair).
     """
-    s = _tls.sched
+    s = current_sched()
     if s is not None:
         g = s.curg
         if g is not None and g.glet is getcurrent():
@@ -157,7 +158,7 @@ class RLock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """acquire takes the lock, or increments the count if the caller already owns it."""
         # _me(), inlined: this and release() run on every ``with`` of a pool's lock.
-        s = _tls.sched
+        s = current_sched()
         me: Any = None
         if s is not None:
             g = s.curg
@@ -198,7 +199,7 @@ class RLock:
 
     def __exit__(self, *exc: object) -> None:
         # release(), inlined (with _me()): the other half of every ``with``.
-        s = _tls.sched
+        s = current_sched()
         me: Any = None
         if s is not None:
             g = s.curg
@@ -333,7 +334,7 @@ def thread_start(self: threading.Thread) -> None:
     and another goroutine of the thread could then block the thread on that
     lock. So the runtime is hidden from the hybrid primitives for this call.
     """
-    sched = getattr(_tls, "sched", None)
+    sched = current_sched()
     if sched is None:
         return _orig_start(self)
     _tls.sched = None

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent
 
 from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
-from .._runtime.g import _tls, current_sched
+from .._runtime.g import current_sched
 from ._g import current_g
 from .dns import resolve_address
 
@@ -146,7 +146,7 @@ def _fast_conn(sock: socket.socket) -> tuple[Goroutine, RawConn] | None:
     stream read and ``sendall`` of a registered socket: the calls every
     request/response client makes. None sends the caller down the full path.
     """
-    s: Any = _tls.sched
+    s: Any = current_sched()
     if s is None:
         return None
     g = s.curg

@@ -108,6 +108,7 @@ class _ThreadState(threading.local):
     Whoever sets ``sched`` (``run``, fork.py, the patched locks) goes through the
     setter, which keeps the C thread-local copy (g.pxd) that :func:`current_sched`
     and :func:`getsched` read: a ``threading.local`` lookup is ≈ 500 instructions.
+    Read it with :func:`current_sched`, not ``_tls.sched`` (a property call).
     """
 
     _sched: Sched | None = None  # a class default: a thread that never ran a runtime reads None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from .callin import owning_runtime
-from .g import WAIT_SYNC_MUTEX, WAIT_WAITGROUP, Sched, _tls, current_sched, getsched
+from .g import WAIT_SYNC_MUTEX, WAIT_WAITGROUP, Sched, current_sched, getsched
 from .sema import WaitQueue
 
 __all__ = ["Mutex", "WaitGroup"]
@@ -39,7 +39,7 @@ class Mutex:
 
     def lock(self) -> None:
         """lock acquires the mutex, parking until it is handed to this goroutine."""
-        if self._rt is not _tls.sched:
+        if self._rt is not current_sched():
             self._rt = owning_runtime(self._rt, "mutex", "lock")
         if not self._locked:
             self._locked = True
@@ -49,7 +49,7 @@ class Mutex:
 
     def try_lock(self) -> bool:
         """try_lock acquires the mutex if it is free; returns whether it did."""
-        if self._rt is not _tls.sched:
+        if self._rt is not current_sched():
             self._rt = owning_runtime(self._rt, "mutex", "try_lock")
         if self._locked:
             return False
@@ -62,7 +62,7 @@ class Mutex:
         Raises ``RuntimeError`` if the mutex is not locked (Go: ``fatal error:
         sync: unlock of unlocked mutex``).
         """
-        if self._rt is not _tls.sched:
+        if self._rt is not current_sched():
             self._rt = owning_runtime(self._rt, "mutex", "unlock")
         if not self._locked:
             raise RuntimeError("sync: unlock of unlocked mutex")
@@ -107,7 +107,7 @@ class WaitGroup:
         """
         if not isinstance(n, int):
             raise TypeError(f"gonet: WaitGroup.add takes an int, not {n!r}")
-        if self._rt is not _tls.sched:
+        if self._rt is not current_sched():
             self._rt = owning_runtime(self._rt, "wait group", "add")
         c = self._count + n
         if c < 0:
@@ -122,7 +122,7 @@ class WaitGroup:
 
     def wait(self) -> None:
         """wait parks until the counter is zero."""
-        if self._rt is not _tls.sched:
+        if self._rt is not current_sched():
             self._rt = owning_runtime(self._rt, "wait group", "wait")
         if self._count == 0:
             return
