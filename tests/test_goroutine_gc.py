@@ -1,4 +1,4 @@
-"""No reference cycle through a channel sudog outlives its goroutine (chan.py's ``Sudog``).
+"""No reference cycle through a channel sudog or a goroutine outlives its goroutine.
 
 Compiled, sudogs are not tracked by the cyclic GC (``acquire_sudog`` untracks
 each new one: one tracked object less per parked goroutine), so a cycle through one would be a
@@ -9,6 +9,11 @@ sudog references its goroutine, channel or value — parked in ``recv``, in
 that the channel is freed once the program drops it. The plain build runs
 them too: its sudogs are tracked, so they must pass there in any case, and
 the two builds behave alike.
+
+Goroutines and their greenlets are untracked too while the runtime holds them
+(``gctrack``): the last tests check that they are tracked again once they end,
+so a cycle through a finished goroutine's result or exception, or through one
+killed at shutdown, is freed.
 """
 
 from __future__ import annotations
@@ -143,6 +148,80 @@ def test_goroutine_that_never_started_is_freed_with_its_arguments() -> None:
     def main() -> None:
         box = Box()
         box.g = gonet.go(lambda b: None, box)
+        refs.append(weakref.ref(box))
+
+    gonet.run(main)
+    gc.collect()
+    assert refs[0]() is None
+
+
+class _Box:
+    """A weak-referenceable object to put in a cycle."""
+
+    g: gonet.Goroutine | None = None
+
+
+class _Raised(Exception):
+    """An exception that carries a reference to its goroutine (through its argument)."""
+
+
+def test_goroutine_untracked_while_alive_and_tracked_after() -> None:
+    seen: list[bool] = []
+
+    def main() -> None:
+        g = _go_and_park(gonet.Chan[None]().recv)
+        seen.append(gc.is_tracked(g))
+        done = gonet.go(lambda: None)
+        done.join()
+        seen.append(gc.is_tracked(done))
+
+    gonet.run(main)
+    # Compiled: out of the GC while alive (gctrack); plain Python cannot untrack.
+    assert seen == [not gonet.COMPILED, True]
+
+
+def test_cycle_through_a_finished_goroutines_result_is_freed() -> None:
+    refs: list[weakref.ref[_Box]] = []
+
+    def main() -> None:
+        box = _Box()
+        box.g = gonet.go(lambda: box)
+        assert box.g.join() is box  # box.g._result is box: a cycle
+        refs.append(weakref.ref(box))
+
+    gonet.run(main)
+    gc.collect()
+    assert refs[0]() is None
+
+
+def test_cycle_through_a_goroutines_exception_is_freed() -> None:
+    refs: list[weakref.ref[_Box]] = []
+
+    def raiser(box: _Box) -> None:
+        raise _Raised(box)
+
+    def main() -> None:
+        box = _Box()
+        box.g = gonet.go(raiser, box)
+        with pytest.raises(_Raised):
+            box.g.join()
+        refs.append(weakref.ref(box))
+
+    gonet.run(main)
+    gc.collect()
+    assert refs[0]() is None
+
+
+def test_cycle_through_a_goroutine_killed_at_shutdown_is_freed() -> None:
+    refs: list[weakref.ref[_Box]] = []
+
+    def parked(box: _Box, c: gonet.Chan[None]) -> None:
+        box.g = gonet.current()
+        c.recv()
+
+    def main() -> None:
+        box = _Box()
+        _go_and_park(parked, box, gonet.Chan())
         refs.append(weakref.ref(box))
 
     gonet.run(main)

@@ -31,6 +31,10 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "goroutine_entry"): "a C function setting CPython's thread-state "
                                            "data-stack fields (plain: the body itself)",
     ("_runtime/g.pxd", "root_chunk_bytes"): "the C constant of the entry above (plain: 0)",
+    # Plain Python cannot take an object out of the cyclic GC: the twins do nothing, and
+    # tests/test_goroutine_gc.py checks what the untracking must not break, in both builds.
+    ("_runtime/gctrack.pxd", "untrack"): "PyObject_GC_UnTrack",
+    ("_runtime/gctrack.pxd", "retrack"): "PyObject_GC_Track",
     ("_runtime/netpoll.pxd", "epoll_wait_into"): "epoll_wait(2) into a C struct array",
     ("_runtime/netpoll.pxd", "event_array"): "a C pointer to struct epoll_event",
     # The syscall helpers: recv(2)/send(2) on the raw descriptor. Their plain twins

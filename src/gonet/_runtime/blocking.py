@@ -25,10 +25,14 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .g import WAIT_SYSCALL, getsched
+from .sema import Sema
+
 if TYPE_CHECKING:
     from .g import Goroutine
+    from .proc import Runtime
 
-__all__ = ["DEFAULT_MAX_WORKERS", "WorkerPool", "set_max_blocking"]
+__all__ = ["DEFAULT_MAX_WORKERS", "WorkerPool", "blocking", "blocking_capped", "set_max_blocking"]
 
 # Go creates as many threads as there are blocked syscalls (up to 10,000); a
 # bounded pool keeps a burst of slow calls from creating hundreds of threads.
@@ -157,3 +161,43 @@ class WorkerPool:
             n = len(self._threads)
         for _ in range(n):
             self._jobs.put(None)
+
+
+def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
+                    **kwargs: Any) -> Any:
+    """blocking_capped is :func:`blocking` with at most ``cap`` calls of ``group`` running at once.
+
+    Per runtime. Callers beyond the cap park (wait reason ``semacquire``)
+    until one of the group's calls returns, so a group of calls that may get
+    stuck (DNS lookups) cannot take every worker thread of the pool.
+    """
+    s = getsched()
+    rt: Runtime = s  # type: ignore[assignment]
+    sem = rt.pool.caps.get(group)
+    if sem is None:
+        sem = rt.pool.caps[group] = Sema(cap)
+    sem.acquire(s)
+    try:
+        return blocking(fn, *args, **kwargs)
+    finally:
+        sem.release(s)
+
+
+def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """blocking runs ``fn(*args, **kwargs)`` on a worker thread while this goroutine parks.
+
+    For calls that would block the OS thread: file I/O, ``getaddrinfo``, C
+    library calls. Returns the result or re-raises the exception; the other
+    goroutines keep running meanwhile (Go's entersyscall/handoff).
+    """
+    s = getsched()
+    g = s.checkg()
+    rt: Runtime = s  # type: ignore[assignment]
+    rt.pool.submit(g, g.parkseq, fn, args, kwargs)
+    ok, value = s.gopark(WAIT_SYSCALL)
+    if ok:
+        return value
+    try:
+        raise value
+    finally:
+        value = None

@@ -7,8 +7,7 @@ cdef int WAITING
 
 
 # acquire_sudog untracks each new Sudog from the cyclic GC: see its docstring.
-cdef extern from "Python.h":
-    void gc_untrack "PyObject_GC_UnTrack" (object obj)
+from gonet._runtime.gctrack cimport untrack
 
 
 cdef class Sudog:

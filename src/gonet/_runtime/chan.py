@@ -38,11 +38,9 @@ try:
 except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
-if not cython.compiled:  # compiled, g.pxd's C helper and chan.pxd's PyObject_GC_UnTrack
+if not cython.compiled:  # compiled, g.pxd's and gctrack.pxd's C helpers
     from .g import thread_ident
-
-    def gc_untrack(obj: Any) -> None:
-        """gc_untrack takes ``obj`` out of the cyclic GC's lists (compiled build only)."""
+    from .gctrack import untrack
 
 __all__ = ["Chan", "ChanClosedError", "Sudog", "WaitQ", "after"]
 
@@ -129,7 +127,7 @@ def acquire_sudog(g: Goroutine, c: _Chan, elem: Any, index: int, is_send: bool) 
     sg: Sudog | None = g.sudog
     if sg is None:
         sg = Sudog()
-        gc_untrack(sg)  # see Sudog's docstring
+        untrack(sg)  # see Sudog's docstring
     else:
         g.sudog = sg.next
         sg.next = None

@@ -4,9 +4,9 @@ from gonet._runtime.g cimport (Goroutine, RunQueue, Sched, enter, execute, curre
                                thread_ident)
 from gonet._runtime.netpoll cimport Netpoll
 
-# go() untracks each new goroutine's argument tuple from the cyclic GC: see there.
-cdef extern from "Python.h":
-    void gc_untrack "PyObject_GC_UnTrack" (object obj)
+# Goroutines, their greenlets and go()'s argument tuples are kept out of the cyclic GC
+# while the runtime holds them: see gctrack.py.
+from gonet._runtime.gctrack cimport retrack, untrack
 
 # Goroutine states: values assigned from gstatus.py at import.
 cdef int DEAD, RUNNABLE

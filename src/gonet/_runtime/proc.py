@@ -39,12 +39,11 @@ from typing import Any
 from greenlet import getcurrent, greenlet
 
 from . import fork
-from .blocking import WorkerPool
+from .blocking import WorkerPool, blocking, blocking_capped
 from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
 from .g import (
     WAIT_SLEEP,
-    WAIT_SYSCALL,
     Goroutine,
     Sched,
     _tls,
@@ -58,7 +57,6 @@ from .gstatus import DEAD, RUNNABLE
 from .gtrace import dump_all, format_goroutines
 from .netpoll import Netpoll
 from .rlimit import raise_nofile_limit, restore_nofile_limit
-from .sema import Sema
 from .signals import forget_runtime
 from .timers import Clock, MonotonicClock, TimerHeap, check_duration
 
@@ -67,11 +65,9 @@ try:
 except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
-if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API)
+if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API) and gctrack.pxd
     from .g import enter, execute, greenlet_import, thread_ident
-
-    def gc_untrack(obj: Any) -> None:
-        """gc_untrack takes ``obj`` out of the cyclic GC's lists (compiled build only)."""
+    from .gctrack import retrack, untrack
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
 
@@ -144,9 +140,11 @@ class Runtime(Sched):
             raise RuntimeError("gonet: go() called from the thread of another runtime")
         g = Goroutine(self, self.next_id, fn, args, kwargs)
         self.next_id += 1
-        g.glet = greenlet(_GOROUTINE_START, self.hub)
+        g.glet = glet = greenlet(_GOROUTINE_START, self.hub)
         g.status = RUNNABLE
         self.allgs[g] = g
+        untrack(g)  # until it leaves allgs: see gctrack
+        untrack(glet)
         self.runq.append(g)
         return g
 
@@ -201,6 +199,8 @@ class Runtime(Sched):
         g.glet = None
         g._result = result
         g.status = DEAD
+        retrack(g)  # new_goroutine untracked both (gctrack)
+        retrack(glet)
         g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
         # A goroutine readied and then killed (shutdown) never returned from gopark,
         # which clears this: a sudog left here would hold g in a cycle (chan.Sudog).
@@ -347,6 +347,9 @@ class Runtime(Sched):
             for g in self.allgs:
                 if not g.started:
                     g.fn, g.args, g.kwargs = None, (), None
+                retrack(g)  # the ones goexit0 never saw leave allgs here (gctrack)
+                if g.glet is not None:
+                    retrack(g.glet)
             self.allgs.clear()
             self.pool.close()
             self.calls.close()
@@ -423,7 +426,7 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Goroutine:
     """
     g = getsched().new_goroutine(fn, args, kwargs)
     # Untracked (compiled): only g holds the fresh tuple, until gostart or shutdown drop it.
-    gc_untrack(args)
+    untrack(args)
     return g
 
 
@@ -458,43 +461,3 @@ def sleep(seconds: float) -> None:
         s.gopark(WAIT_SLEEP)
     finally:
         s.timers.cancel(timer)
-
-
-def blocking_capped(group: str, cap: int, fn: Callable[..., Any], /, *args: Any,
-                    **kwargs: Any) -> Any:
-    """blocking_capped is :func:`blocking` with at most ``cap`` calls of ``group`` running at once.
-
-    Per runtime. Callers beyond the cap park (wait reason ``semacquire``)
-    until one of the group's calls returns, so a group of calls that may get
-    stuck (DNS lookups) cannot take every worker thread of the pool.
-    """
-    s = getsched()
-    rt: Runtime = s  # type: ignore[assignment]
-    sem = rt.pool.caps.get(group)
-    if sem is None:
-        sem = rt.pool.caps[group] = Sema(cap)
-    sem.acquire(s)
-    try:
-        return blocking(fn, *args, **kwargs)
-    finally:
-        sem.release(s)
-
-
-def blocking(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """blocking runs ``fn(*args, **kwargs)`` on a worker thread while this goroutine parks.
-
-    For calls that would block the OS thread: file I/O, ``getaddrinfo``, C
-    library calls. Returns the result or re-raises the exception; the other
-    goroutines keep running meanwhile (Go's entersyscall/handoff).
-    """
-    s = getsched()
-    g = s.checkg()
-    rt: Runtime = s  # type: ignore[assignment]
-    rt.pool.submit(g, g.parkseq, fn, args, kwargs)
-    ok, value = s.gopark(WAIT_SYSCALL)
-    if ok:
-        return value
-    try:
-        raise value
-    finally:
-        value = None
