@@ -13,11 +13,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from patchpeers import patched
 
 import gonet
 from gonet._runtime.g import current_sched
 from gonet.testing import wait_all_blocked
+from patchpeers import patched
 
 __all__ = ["patched"]
 
