@@ -94,7 +94,11 @@ class MonotonicClock:
 
 
 class Timer:
-    """Timer is one pending callback ``fn(arg)`` at clock time ``when``."""
+    """Timer is one pending callback ``fn(arg)`` at clock time ``when``.
+
+    A timer belongs to the one heap it was first armed on: a re-arm may reuse
+    the entry it left there (see the module docstring).
+    """
 
     __slots__ = ("arg", "armed", "fn", "key", "seq", "when")
 
