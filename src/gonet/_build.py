@@ -51,6 +51,8 @@ COMPILED_MODULES = (
     "gonet._poll.fd_mutex",
     "gonet._poll.fd_unix",
     "gonet.net.conn",
+    # gonet.patch(): the hybrid locks every pooled client takes per request.
+    "gonet._patch.locks",
     # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
     "gonet.http._h1.parse",
     "gonet.http._h1.serialize",

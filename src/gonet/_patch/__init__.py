@@ -26,7 +26,7 @@ import time as _time_mod
 import warnings
 from typing import Any
 
-from . import connecting, dns, locks, psycopg_shim, refs, sockets, tls, waiting
+from . import connecting, dns, locks, psycopg_shim, refs, sockets, threads, tls, waiting
 from .refs import EarlyBindingError
 
 __all__ = ["PARTS", "EarlyBindingError", "PatchWarning", "patch", "patched", "unpatch"]
@@ -64,8 +64,8 @@ def _entries(part: str) -> list[tuple[Any, str, Any]]:
             (_thread, "allocate_lock", locks.Lock),
             (_thread, "allocate", locks.Lock),
             (_thread, "RLock", locks.RLock),
-            (_threading_mod.Thread, "join", locks.thread_join),
-            (_threading_mod.Thread, "start", locks.thread_start),
+            (_threading_mod.Thread, "join", threads.thread_join),
+            (_threading_mod.Thread, "start", threads.thread_start),
         ]
     if part == "queue":
         return [(_queue_mod, "SimpleQueue", locks.SimpleQueue)]

@@ -20,31 +20,41 @@ contended are replaced, each by a class that wraps the C original:
 ``Condition``, ``Event``, ``Semaphore``, ``Barrier`` and ``queue.Queue`` are
 built from ``threading.Lock``/``_allocate_lock``/``RLock`` when they are
 created, so those created after ``gonet.patch()`` are hybrid with no code of
-their own. ``Thread.join()`` from a goroutine runs through ``gonet.blocking()``.
+their own (``Thread.join``/``start``: :mod:`.threads`).
+
+Compiled (locks.pxd): a ``with`` on a pool's lock is the commonest patched
+call of a request/response client (redis-py takes its pool's RLock twice per
+command), so Lock and RLock are C classes in the compiled build.
 """
 
 from __future__ import annotations
 
 import _queue
 import _thread
-import threading
 import types
 from typing import Any
 
 from greenlet import getcurrent
 
-from .._runtime.g import _tls, current_sched
-from .._runtime.proc import blocking
+from .._runtime.g import current_sched
 from ._g import Waiters, current_g
 
-__all__ = ["Lock", "RLock", "SimpleQueue", "thread_join", "thread_start"]
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from .._runtime import _cython as cython
+
+if not cython.compiled:  # compiled, the C helpers of g.pxd (locks.pxd cimports them)
+    from .._runtime.g import current_glet, greenlet_import
+
+greenlet_import()  # each compiled module needs its own copy of the C API table
+
+__all__ = ["Lock", "RLock", "SimpleQueue"]
 
 _allocate = _thread.allocate_lock
 _CSimpleQueue = _queue.SimpleQueue
 _Empty = _queue.Empty
 _get_ident = _thread.get_ident
-_orig_join = threading.Thread.join
-_orig_start = threading.Thread.start
 
 
 def _check_acquire_args(blocking: bool, timeout: float) -> None:
@@ -162,7 +172,7 @@ class RLock:
         me: Any = None
         if s is not None:
             g = s.curg
-            if g is not None and g.glet is getcurrent():
+            if g is not None and g.glet is current_glet():
                 me = g
         if me is None:
             me = _get_ident()
@@ -203,7 +213,7 @@ class RLock:
         me: Any = None
         if s is not None:
             g = s.curg
-            if g is not None and g.glet is getcurrent():
+            if g is not None and g.glet is current_glet():
                 me = g
         if me is None:
             me = _get_ident()
@@ -313,32 +323,3 @@ class SimpleQueue:
     def qsize(self) -> int:
         """qsize is the approximate number of items."""
         return self._q.qsize()
-
-
-def thread_join(self: threading.Thread, timeout: float | None = None) -> None:
-    """thread_join is ``Thread.join``; a goroutine waits through ``gonet.blocking()``."""
-    started = self._started.is_set()  # type: ignore[attr-defined]
-    if current_g() is None or (started and not self.is_alive()):
-        return _orig_join(self, timeout)
-    if self is threading.current_thread():
-        raise RuntimeError("cannot join current thread")
-    return blocking(_orig_join, self, timeout)  # type: ignore[no-any-return]
-
-
-def thread_start(self: threading.Thread) -> None:
-    """thread_start is ``Thread.start``; it blocks even a goroutine, as briefly as the original.
-
-    ``start`` waits only for the new OS thread to say it runs. Letting a
-    goroutine park there would let it park while holding whatever lock its
-    caller holds around ``start()`` (gonet's own ``blocking()`` pool does),
-    and another goroutine of the thread could then block the thread on that
-    lock. So the runtime is hidden from the hybrid primitives for this call.
-    """
-    sched = current_sched()
-    if sched is None:
-        return _orig_start(self)
-    _tls.sched = None
-    try:
-        return _orig_start(self)
-    finally:
-        _tls.sched = sched

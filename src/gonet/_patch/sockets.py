@@ -361,7 +361,12 @@ def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
             return _sendall(self, data, flags)
     else:
         g, rc = found
-    target = self if timeout is None else _twin(rc, self)
+    if timeout is None:
+        target: Any = self
+    else:
+        target = rc.shadow  # _twin(), inlined once the twin exists
+        if target is None:
+            target = _twin(rc, self)
     sent = 0
     if type(data) is bytes:  # the common case: often one send does it all
         try:

@@ -140,7 +140,12 @@ class _Poll:
 
     def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
         """poll waits up to ``timeout`` milliseconds (None or negative: forever)."""
-        if timeout == 0 or current_g() is None:  # the common "is it readable now?" first
+        # The common "is it readable now?" first, always with the syscall. The
+        # netpoller cannot answer it: a short read (``rdrained``) proves the
+        # receive queue was empty *then*, and no READY latched proves nothing
+        # arrived before the last epoll_wait — data or a FIN may have come
+        # since, queued on the epoll ready list where only a syscall sees it.
+        if timeout == 0 or current_g() is None:
             return self._inner.poll(timeout)
         res = self._inner.poll(0)
         if res:

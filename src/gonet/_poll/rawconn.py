@@ -111,15 +111,7 @@ class RawConn:
         try:
             if deadline is None:
                 return rt.netpoll.wait(pd, write)
-            if deadline <= rt.clock.now():
-                return WAIT_TIMEOUT
-            np = rt.netpoll
-            np.set_deadline(pd, deadline, not write, write)
-            try:
-                return np.wait(pd, write)
-            finally:
-                if not np.is_closing(pd):
-                    np.set_deadline(pd, None, not write, write)
+            return rt.netpoll.wait_until(pd, write, deadline)
         finally:
             sema.release(rt)
 

@@ -68,6 +68,7 @@ cdef class Netpoll:
     cdef public bytearray evbuf
     cpdef int wait(self, PollDesc pd, bint write) except -1
     cpdef double_wait(self)
+    cpdef int wait_until(self, PollDesc pd, bint write, double deadline) except -1
     @cython.locals(ms=int, n=int, i=int, fd=int, ev=uint32_t, count=int, ntab=Py_ssize_t,
                    fdtab=list, runq=RunQueue, pd=object, wakefd=int, sigfd=int,
                    evs=epoll_events)

@@ -295,6 +295,44 @@ class Netpoll:
         """
         return wait_io(self, pd, write)
 
+    def wait_until(self, pd: PollDesc, write: bool, deadline: float) -> int:
+        """wait_until is :meth:`wait` bounded by ``deadline`` for this one wait (a socket timeout).
+
+        The same as ``set_deadline(pd, deadline)`` on that side, :meth:`wait`,
+        then clearing the deadline again unless ``pd`` was closed meanwhile —
+        in one call, with the clock read once. ``POLL_ERR_TIMEOUT`` at once if
+        ``deadline`` has passed. The side's deadline must be unset on entry
+        (nobody else sets deadlines on a borrowed descriptor's pollDesc).
+        """
+        if deadline != deadline:
+            raise ValueError("gonet: deadline must be a time, not NaN")
+        if pd.closing:
+            return POLL_ERR_CLOSING
+        rt = self.rt
+        if deadline <= rt.clock.now():
+            return POLL_ERR_TIMEOUT
+        timers = rt.timers
+        if write:
+            pd.wd = deadline
+            t = pd.wt
+            if t is None:
+                t = pd.wt = Timer(_write_deadline, pd)
+        else:
+            pd.rd = deadline
+            t = pd.rt
+            if t is None:
+                t = pd.rt = Timer(_read_deadline, pd)
+        timers.arm(t, deadline)
+        try:
+            return wait_io(self, pd, write)
+        finally:
+            if not pd.closing:
+                if write:
+                    pd.wd = 0.0
+                else:
+                    pd.rd = 0.0
+                timers.cancel(t)
+
     def double_wait(self) -> None:
         """double_wait reports a second goroutine waiting on one side of a pollDesc."""
         raise throw("runtime: double wait")

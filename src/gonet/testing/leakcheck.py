@@ -64,7 +64,7 @@ def check_runtime_leaks(grace: float = 2.0) -> None:
         problems.append(f"{len(pds)} descriptor(s) still registered with the netpoller: "
                         + ", ".join(repr(pd.user or pd) for pd in pds))
     if timers:
-        pending = sorted(t.when for _, seq, t in rt.timers.heap if t.seq == seq)
+        pending = rt.timers.pending()
         problems.append(f"{timers} timer(s) still pending (fire at clock times {pending[:5]}): "
                         "a gonet.after() or deadline nobody waits for any more?")
     if rt.io_waiters:
