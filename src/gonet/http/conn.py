@@ -23,7 +23,7 @@ import gonet
 
 from . import response as _response
 from ._h1 import ProtocolError, response_head
-from ._h1.parse import RequestHead, parse_into
+from ._h1.parse import RequestHead
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
 from .response import HeadCache, ResponseWriter
 from .status import status_text
@@ -41,6 +41,7 @@ if not cython.compiled:
     # defines are read at call time (_response.DISCARD_MAX): response.pxd cimports
     # ServerConn, so importing response first runs this module while response is still
     # being set up (only its types exist yet).
+    from ._h1.parse import parse_into
     from .response import _rewrite
 
 if not cython.compiled:  # compiled, this is the C function of conn.pxd (Py_REFCNT)
@@ -72,8 +73,9 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "head_cache", "now", "rdl", "remote", "srv",
-                 "started", "state", "tls", "wdl", "writer", "wsgi_base")
+    __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body",
+                 "now", "rdl", "remote", "server_line", "srv", "started", "state", "tls", "wdl", "writer",
+                 "wsgi_base", "wt")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -88,6 +90,13 @@ class ServerConn:
         self.broken = False
         self.rdl: float | None = None
         self.wdl = 0.0
+        # The server's settings read per request, copied once (a Server's settings are fixed
+        # once it serves, as Go's): wt is the write timeout in seconds, -1.0 for none.
+        wt = srv.write_timeout
+        self.wt = float(wt) if wt is not None else -1.0
+        self.max_body = srv.max_body_bytes
+        self.access_log = srv.access_log
+        self.server_line = srv.server_line
         self.remote = conn.remote_addr
         self.writer: ResponseWriter | None = None
         #: wsgi_base: the WSGI adapter's state for this connection (wsgi._Start: the environ
@@ -192,7 +201,7 @@ class ServerConn:
             header_deadline = False
             # --- run the handler ---------------------------------------------------------
             cl = head.content_length
-            if cl and srv.max_body_bytes is not None and cl > srv.max_body_bytes:
+            if cl and self.max_body is not None and cl > self.max_body:
                 self.fail(413, "request body too large")
                 return
             self.close_after = srv.shutting_down or not head.keep_alive
@@ -212,7 +221,7 @@ class ServerConn:
             else:
                 w = ResponseWriter(self, req)
             self.writer = w
-            access_log = srv.access_log
+            access_log = self.access_log
             start = self.now() if access_log is not None else 0.0
             try:
                 handler(w, req)
@@ -295,8 +304,8 @@ class ServerConn:
 
     def write(self, data: bytes) -> None:
         """write sends ``data`` under the write timeout; a failure marks the connection broken."""
-        wt = self.srv.write_timeout
-        if wt is not None:
+        wt = self.wt
+        if wt >= 0.0:
             now = self.now()
             if self.wdl < now + wt:
                 self.wdl = now + wt * 1.25

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from ._h1 import LAST_CHUNK
 from ._h1.serialize import response_head
 from .request import EMPTY_BODY, trusted_headers
-from .status import STATUS_TEXT as _STANDARD_REASON
 
 if TYPE_CHECKING:
     from ._h1.serialize import DateCache
@@ -185,11 +184,14 @@ class ResponseWriter:
         self._sent_items = items
         self.headers._items = list(items)  # the handler's later changes go to a copy
 
-    def _start_checked(self, status: int, reason: str, items: list[tuple[str, str]],
+    def _start_checked(self, status: int, reason: str | None, items: list[tuple[str, str]],
                        declared: int | None) -> None:
-        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed)."""
+        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed).
+
+        ``reason`` is ``None`` for the standard reason phrase of ``status``.
+        """
         self.status = status
-        self.reason = reason if reason != _STANDARD_REASON.get(status) else None
+        self.reason = reason
         self._no_body = status < 200 or status == 204 or status == 304
         self._declared = declared
         self._sent_items = self.headers._items = items
@@ -294,7 +296,7 @@ class ResponseWriter:
         date = dates.get() if dates is not None else srv.date.get()
         # The head up to the framing lines, as bytes: the same as the last response's of this
         # connection when status, reason, header pairs and the (per-second) Date line are.
-        server = srv.server_line
+        server = sc.server_line
         if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
                 and hc.server is server and hc.items == items):
             prefix = hc.prefix

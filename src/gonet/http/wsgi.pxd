@@ -21,12 +21,21 @@ cdef class _Start:
     cdef public object handler
     cdef public object headers
     cdef public object host
+    cdef public object items
+    cdef public object items_declared
     cdef public object reason
     cdef public object server_name
+    cdef public object status
     cdef public object w
 
     cpdef begin(self)
     cpdef fit(self, data)
+
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t)
+cdef bint _same_items(list headers, list last)
+@cython.locals(checked=dict)
+cdef _check_headers(list headers)
 
 
 @cython.locals(rw=ResponseWriter)

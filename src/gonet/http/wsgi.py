@@ -37,6 +37,7 @@ from .conn import ServerConn
 from .request import Request
 from .response import ResponseWriter
 from .server import Server, log
+from .status import STATUS_TEXT
 
 __all__ = ["FileWrapper", "WSGIError", "WSGIHandler", "run_wsgi", "serve_wsgi"]
 
@@ -64,8 +65,9 @@ _SERVER_NAMES: dict[str, str] = {}
 #: for that header, -1 for any other (bounded: apps repeat theirs).
 _CHECKED: dict[tuple[str, str], int] = {}
 _CHECKED_MAX = 4096
-#: Status lines already checked by start_response -> (code, reason) (bounded as _CHECKED).
-_STATUSES: dict[str, tuple[int, str]] = {}
+#: Status lines already checked by start_response -> (code, reason), the reason None when it
+#: is the code's standard phrase (bounded as _CHECKED).
+_STATUSES: dict[str, tuple[int, str | None]] = {}
 
 
 def _server_name(host: str, default: str) -> str:
@@ -129,13 +131,16 @@ class _Start:
     (only copies of it reach the application) and ``handler`` the
     :class:`WSGIHandler` that built it. ``w`` is the current request's writer
     (``None`` between requests), ``code``, ``reason``, ``headers`` and
-    ``declared`` what ``start_response`` was given (PEP 3333). The connection
+    ``declared`` what ``start_response`` was given (PEP 3333); ``status`` and
+    ``items`` the status str and the header pairs the last call checked (held,
+    so a later call passing the same objects needs no look-up). The connection
     keeps its ``_Start`` for its next request only while nothing else holds it:
     an application may keep ``start_response``, and a later call must never
     reach a later request's response.
     """
 
-    __slots__ = ("base", "code", "declared", "handler", "headers", "host", "reason", "server_name", "w")
+    __slots__ = ("base", "code", "declared", "handler", "headers", "host", "items", "items_declared",
+                 "reason", "server_name", "status", "w")
 
     def __init__(self, handler: WSGIHandler, base: dict[str, Any]) -> None:
         self.handler = handler
@@ -145,9 +150,12 @@ class _Start:
         self.server_name = ""
         self.w: ResponseWriter | None = None
         self.code = 0
-        self.reason = ""
+        self.reason: str | None = None
         self.headers: list[tuple[str, str]] | None = None
         self.declared: int | None = None
+        self.status: str | None = None
+        self.items: list[tuple[str, str]] = []
+        self.items_declared: int | None = None
 
     def __call__(self, status: str, headers: list[tuple[str, str]],
                  exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
@@ -162,23 +170,22 @@ class _Start:
                 exc_info = None  # no cycle through the frame (PEP 3333)
         elif self.headers is not None:
             raise WSGIError("start_response called a second time without exc_info")
-        parsed = _STATUSES.get(status) if type(status) is str else None
-        if parsed is None:
-            parsed = _check_status(status)
+        if status is not self.status:  # (the same str object as last time: checked, code and reason set)
+            parsed = _STATUSES.get(status) if type(status) is str else None
+            if parsed is None:
+                parsed = _check_status(status)
+            self.code, self.reason = parsed
+            self.status = status
         if type(headers) is not list:
             raise WSGIError(f"headers must be a list, not {type(headers).__name__}")
-        declared = None
-        checked = _CHECKED
-        for item in headers:
-            # One look-up answers both "already checked?" and "is it Content-Length, of what?".
-            length = checked.get(item) if type(item) is tuple else None
-            # A hit compares by value: a str subclass equal to a checked pair must still be
-            # refused as it is on a cold cache (keys are pairs, so item has two fields here).
-            if length is None or type(item[0]) is not str or type(item[1]) is not str:
-                length = _check_header(item)
-            if length >= 0:
-                declared = length
-        self.code, self.reason = parsed
+        # The same pair objects as the last call (an app returning its constant pairs, in a
+        # fresh list or not): checked then, and pairs of plain str cannot have changed since.
+        if _same_items(headers, self.items):
+            declared = self.items_declared
+        else:
+            declared = _check_headers(headers)
+            self.items = list(headers)
+            self.items_declared = declared
         self.headers = headers
         self.declared = declared
         return self.write
@@ -215,7 +222,34 @@ class _Start:
         return data
 
 
-def _check_status(status: object) -> tuple[int, str]:
+def _same_items(headers: list[tuple[str, str]], last: list[tuple[str, str]]) -> bool:
+    """Whether ``headers`` holds the very objects of ``last``, in order."""
+    n = len(headers)
+    if n != len(last):
+        return False
+    for i in range(n):
+        if headers[i] is not last[i]:
+            return False
+    return True
+
+
+def _check_headers(headers: list[tuple[str, str]]) -> int | None:
+    """Check the header pairs start_response was given; the Content-Length they declare, if any."""
+    declared = None
+    checked = _CHECKED
+    for item in headers:
+        # One look-up answers both "already checked?" and "is it Content-Length, of what?".
+        length = checked.get(item) if type(item) is tuple else None
+        # A hit compares by value: a str subclass equal to a checked pair must still be
+        # refused as it is on a cold cache (keys are pairs, so item has two fields here).
+        if length is None or type(item[0]) is not str or type(item[1]) is not str:
+            length = _check_header(item)
+        if length >= 0:
+            declared = length
+    return declared
+
+
+def _check_status(status: object) -> tuple[int, str | None]:
     """Check a status line start_response was given the first time; cache it; (code, reason)."""
     if type(status) is not str:
         raise WSGIError(f"status must be a str, not {type(status).__name__}")
@@ -227,7 +261,9 @@ def _check_status(status: object) -> tuple[int, str]:
             status.encode("latin-1")
         except UnicodeEncodeError:
             raise WSGIError("the status must be latin-1") from None
-    parsed = (int(m.group(1)), m.group(2))
+    code = int(m.group(1))
+    reason = m.group(2)
+    parsed = (code, reason if reason != STATUS_TEXT.get(code) else None)
     if len(_STATUSES) < _CHECKED_MAX:
         _STATUSES[status] = parsed
     return parsed
