@@ -37,7 +37,7 @@ cdef class ServerConn:
 
     # The request loop reads the head, the request and the writer as the C types they are.
     @cython.locals(head=RequestHead, req=Request, w=ResponseWriter, body=Body,
-                   spare_req=Request, spare_w=ResponseWriter, used=Py_ssize_t)
+                   spare_req=Request, spare_w=ResponseWriter, used=Py_ssize_t, index=dict)
     cpdef serve(self)
     @cython.locals(wt=double, now=double)
     cpdef write(self, data)

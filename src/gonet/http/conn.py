@@ -196,7 +196,8 @@ class ServerConn:
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            self.buf = self.buf[used:]
+            # (the whole buffer is the usual case: no slice)
+            self.buf = self.buf[used:] if used < len(self.buf) else b""
             self.state = ACTIVE
             header_deadline = False
             # --- run the handler ---------------------------------------------------------
@@ -212,7 +213,8 @@ class ServerConn:
                 _refill_request(req, head, body, self.remote, scheme, tls)
             else:
                 req = Request(head, body, self.remote, scheme, tls)
-            if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
+            index = head.index
+            if trusted_peer and ("x-forwarded-for" in index or "x-forwarded-proto" in index):
                 policy(req)  # type: ignore[misc]
             if spare_w is not None:
                 w = spare_w
@@ -268,7 +270,7 @@ class ServerConn:
                 _park_request(req)
                 spare_req = req
                 spare_w = w
-            del w, req, body, rh, wh
+            del w, req, body, rh, wh, index
 
     # --- helpers the body and the writer call ---------------------------------------------
 

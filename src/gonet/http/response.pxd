@@ -26,7 +26,7 @@ cdef class ResponseWriter:
     cdef public object _head
     cdef public object _head_sent
     cdef public object _no_body
-    cdef public object _pending
+    cdef public list _pending
     cdef public object _pending_len
     cdef public Request _req
     cdef public object _sc
@@ -38,6 +38,7 @@ cdef class ResponseWriter:
 
     @cython.locals(name=str, value=str, c=Py_UCS4)
     cpdef _start(self, status, items)
+    @cython.locals(h=Headers)
     cpdef _start_checked(self, status, reason, items, declared)
     cpdef _reset(self, sc, Request req)
     cpdef write(self, data)
@@ -45,6 +46,10 @@ cdef class ResponseWriter:
     @cython.locals(req=Request, hc=HeadCache, sc=ServerConn, dates=DateCache)
     cpdef _send_head(self, final)
     cpdef _finish(self)
+
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t)
+cdef bint _same_pairs(object last, list items) except -1
 
 
 @cython.locals(h=Headers)

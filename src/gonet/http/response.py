@@ -83,6 +83,19 @@ class HeadCache:
         self.server: str | None = None
 
 
+def _same_pairs(last: list[tuple[str, str]] | None, items: list[tuple[str, str]]) -> bool:
+    """Whether ``items`` equals ``last``: the same pair objects (the common case) or equal pairs."""
+    if last is None:
+        return False
+    n = len(items)
+    if n != len(last):
+        return False
+    for i in range(n):
+        if items[i] is not last[i]:
+            return last == items
+    return True
+
+
 def _rewrite(w: ResponseWriter, req: Request) -> None:
     """Start ``w`` over for the next request of its connection (conn.py's reuse).
 
@@ -111,6 +124,9 @@ class ResponseWriter:
 
     def __init__(self, sc: ServerConn, req: Request) -> None:
         self.headers = trusted_headers([], None)
+        #: _pending: the body bytes not sent yet; one list for the writer's whole life (it never
+        #: leaves the writer), emptied rather than replaced.
+        self._pending: list[bytes] = []
         self._reset(sc, req)
 
     def _reset(self, sc: ServerConn, req: Request) -> None:
@@ -130,7 +146,7 @@ class ResponseWriter:
         self._no_body = False
         self._chunked = False
         self._declared: int | None = None
-        self._pending: list[bytes] = []
+        self._pending.clear()
         self._pending_len = 0
 
     @property
@@ -194,7 +210,8 @@ class ResponseWriter:
         self.reason = reason
         self._no_body = status < 200 or status == 204 or status == 304
         self._declared = declared
-        self._sent_items = self.headers._items = items
+        h = self.headers
+        self._sent_items = h._items = items
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """write appends ``data`` to the body and returns its length.
@@ -277,7 +294,7 @@ class ResponseWriter:
     def _take_body(self) -> bytes:
         pending = self._pending
         body = pending[0] if len(pending) == 1 else b"".join(pending)
-        self._pending = []
+        pending.clear()
         self._pending_len = 0
         if self._chunked:
             return b"%x\r\n%b\r\n" % (len(body), body)
@@ -298,7 +315,7 @@ class ResponseWriter:
         # connection when status, reason, header pairs and the (per-second) Date line are.
         server = sc.server_line
         if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
-                and hc.server is server and hc.items == items):
+                and hc.server is server and _same_pairs(hc.items, items)):
             prefix = hc.prefix
         else:
             prefix = response_head(minor, status, items, date + server, reason)[:-2]

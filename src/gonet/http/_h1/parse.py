@@ -49,8 +49,8 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 
 if not cython.compiled:  # compiled, these are the C scanners of parse.pxd
 
-    def _parse_fast(buf: bytes, max_request_line: int, max_header_bytes: int,
-                    max_header_fields: int) -> tuple[str, str, int, list[tuple[str, str]], int] | None:
+    def _parse_fast(buf: bytes, max_request_line: int, max_header_bytes: int, max_header_fields: int,
+                    ) -> tuple[str, str, int, list[tuple[str, str]], int, dict[str, str]] | None:
         """The compiled build's scanner for the common head; plain Python uses the regular expressions."""
         return None
 
@@ -134,7 +134,7 @@ def parse_into(buf: bytes, head: RequestHead, max_request_line: int, max_header_
         # with the same pieces; anything else (incomplete, refused, unusual) goes that way.
         fast = _parse_fast(buf, max_request_line, max_header_bytes, max_header_fields)
         if fast is not None:
-            _framing(head, fast[0], fast[1], fast[2], fast[3])
+            _framing(head, fast[0], fast[1], fast[2], fast[3], fast[5])
             return fast[4]
     start = 0
     while buf.startswith(_CRLF, start):
@@ -205,12 +205,14 @@ def _field_error(block: str) -> str:
 
 
 def _framing(head: RequestHead, method: str, target: str, minor: int,
-             headers: list[tuple[str, str]]) -> None:
+             headers: list[tuple[str, str]], index: dict[str, str] | None = None) -> None:
     """Work out the body framing, Host, keep-alive and Expect from the headers; fill ``head``.
 
-    Every refusal is raised before the first field of ``head`` is set.
+    ``index``: lower-cased name -> value for ``headers`` (the last value of a repeated name),
+    if the caller has it. Every refusal is raised before the first field of ``head`` is set.
     """
-    index = {k.lower(): v for k, v in headers}
+    if index is None:
+        index = {k.lower(): v for k, v in headers}
     if len(index) != len(headers):
         index = _join_repeated(headers)
         repeated = True
