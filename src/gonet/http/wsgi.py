@@ -38,6 +38,7 @@ from .request import Request
 from .response import ResponseWriter
 from .server import Server, log
 from .status import STATUS_TEXT
+from .wsgienv import Environ
 
 __all__ = ["FileWrapper", "WSGIError", "WSGIHandler", "run_wsgi", "serve_wsgi"]
 
@@ -59,8 +60,6 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 if not cython.compiled:  # compiled, wsgi.pxd cimports conn.pxd's C function (Py_REFCNT)
     from .conn import _refs
 
-_ENV_KEYS: dict[str, str] = {}
-_SERVER_NAMES: dict[str, str] = {}
 #: (name, value) header pairs already checked by start_response -> the Content-Length value
 #: for that header, -1 for any other (bounded: apps repeat theirs).
 _CHECKED: dict[tuple[str, str], int] = {}
@@ -68,21 +67,6 @@ _CHECKED_MAX = 4096
 #: Status lines already checked by start_response -> (code, reason), the reason None when it
 #: is the code's standard phrase (bounded as _CHECKED).
 _STATUSES: dict[str, tuple[int, str | None]] = {}
-
-
-def _server_name(host: str, default: str) -> str:
-    """SERVER_NAME from the Host header (without the port), else the local address."""
-    if not host:
-        return default
-    name = _SERVER_NAMES.get(host)
-    if name is None:
-        if host.startswith("["):
-            name = host[1:host.find("]")] if "]" in host else host
-        else:
-            name = host.rsplit(":", 1)[0] if ":" in host else host
-        if len(_SERVER_NAMES) < 1024:
-            _SERVER_NAMES[host] = name
-    return name
 
 
 class WSGIError(RuntimeError):
@@ -127,9 +111,9 @@ class FileWrapper:
 class _Start:
     """_Start is one connection's WSGI state; calling it is its current request's ``start_response``.
 
-    ``base`` holds the environ entries every request of the connection shares
-    (only copies of it reach the application) and ``handler`` the
-    :class:`WSGIHandler` that built it. ``w`` is the current request's writer
+    ``env`` builds the environ of each request of the connection
+    (:class:`~gonet.http.wsgienv.Environ`) and ``handler`` is the
+    :class:`WSGIHandler` that made it. ``w`` is the current request's writer
     (``None`` between requests), ``code``, ``reason``, ``headers`` and
     ``declared`` what ``start_response`` was given (PEP 3333); ``status`` and
     ``items`` the status str and the header pairs the last call checked (held,
@@ -139,15 +123,12 @@ class _Start:
     reach a later request's response.
     """
 
-    __slots__ = ("base", "code", "declared", "handler", "headers", "host", "items", "items_declared",
-                 "reason", "server_name", "status", "w")
+    __slots__ = ("code", "declared", "env", "handler", "headers", "items", "items_declared",
+                 "reason", "status", "w")
 
-    def __init__(self, handler: WSGIHandler, base: dict[str, Any]) -> None:
+    def __init__(self, handler: WSGIHandler, env: Environ) -> None:
         self.handler = handler
-        self.base = base
-        #: host, server_name: the last Host header seen and the SERVER_NAME it gave.
-        self.host = ""
-        self.server_name = ""
+        self.env = env
         self.w: ResponseWriter | None = None
         self.code = 0
         self.reason: str | None = None
@@ -338,54 +319,8 @@ class WSGIHandler:
         sc = w._sc
         st = sc.wsgi_base
         if st is None or st.handler is not self:
-            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
-        return self._environ(st, sc, r)
-
-    def _environ(self, st: _Start, sc: ServerConn, r: Request) -> dict[str, Any]:
-        """The environ of ``r``: a copy of the connection's ``st.base`` plus the request's entries."""
-        base = st.base
-        env = base.copy()
-        path = r.path
-        script = self.script_name
-        if script and (path == script or path.startswith(script + "/")):
-            path = path[len(script):]
-        env["REQUEST_METHOD"] = r.method
-        env["PATH_INFO"] = path
-        env["QUERY_STRING"] = r.query
-        host = r.host
-        if host:
-            if host != st.host:  # a str compare, cheaper than hashing the new str for a look-up
-                name = _SERVER_NAMES.get(host)
-                st.server_name = name if name is not None else _server_name(host, base["SERVER_NAME"])
-                st.host = host
-            env["SERVER_NAME"] = st.server_name
-        env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
-        env["RAW_URI"] = r.target
-        env["wsgi.input"] = r.body
-        if r.scheme == "https":
-            env["wsgi.url_scheme"] = "https"
-        peer = r.remote_addr
-        if peer is not sc.remote and peer is not None:  # a trusted X-Forwarded-For
-            env["REMOTE_ADDR"] = peer.host
-            env["REMOTE_PORT"] = str(peer.port) if peer.port else ""
-        keys = _ENV_KEYS
-        h = r.headers
-        for lname, value in h._lookup().items():
-            key = keys.get(lname)
-            if key is None:
-                if "_" in lname:
-                    continue  # "X_Foo" would alias "X-Foo" (nginx and gunicorn drop these too)
-                key = "HTTP_" + lname.upper().replace("-", "_")
-                if key == "HTTP_CONTENT_TYPE":
-                    key = "CONTENT_TYPE"
-                elif key == "HTTP_CONTENT_LENGTH":
-                    key = "CONTENT_LENGTH"
-                if len(keys) < 1024:
-                    keys[lname] = key
-            env[key] = value
-        if r.content_length is None:
-            env.pop("CONTENT_LENGTH", None)  # chunked: read wsgi.input to its end
-        return env
+            st = sc.wsgi_base = _Start(self, Environ(self._conn_environ(sc.conn, r)))
+        return st.env.build(sc, r)
 
     def _conn_environ(self, conn: gonet.Conn, r: Request) -> dict[str, Any]:
         """The environ entries that stay the same for every request of one connection."""
@@ -415,10 +350,10 @@ class WSGIHandler:
         sc = w._sc
         st = sc.wsgi_base
         if st is None or st.handler is not self:
-            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
+            st = sc.wsgi_base = _Start(self, Environ(self._conn_environ(sc.conn, r)))
         elif _refs(st) != 2:  # held by more than sc.wsgi_base and st: the app kept start_response
-            st = sc.wsgi_base = _Start(self, st.base)
-        env = self._environ(st, sc, r)
+            st = sc.wsgi_base = _Start(self, st.env)
+        env = st.env.build(sc, r)
         st.w = w
         try:
             result = self.app(env, st)
