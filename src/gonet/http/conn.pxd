@@ -25,6 +25,7 @@ cdef class ServerConn:
     cdef public object now
     cdef public object rdl
     cdef public object remote
+    cdef public long long requests
     cdef public object server_line
     cdef public object srv
     cdef public object started

@@ -74,8 +74,8 @@ class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
     __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body",
-                 "now", "rdl", "remote", "server_line", "srv", "started", "state", "tls", "wdl", "writer",
-                 "wsgi_base", "wt")
+                 "now", "rdl", "remote", "requests", "server_line", "srv", "started", "state", "tls", "wdl",
+                 "writer", "wsgi_base", "wt")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -88,6 +88,8 @@ class ServerConn:
         self.started = self.now()
         self.close_after = False
         self.broken = False
+        #: requests: how many this connection has answered (Server.requests adds them up).
+        self.requests = 0
         self.rdl: float | None = None
         self.wdl = 0.0
         # The server's settings read per request, copied once (a Server's settings are fixed
@@ -242,7 +244,7 @@ class ServerConn:
                 if not w._head_sent:
                     self.fail(500, "", log_it=False)
                 return
-            srv.requests += 1
+            self.requests += 1
             if access_log is not None:
                 srv.log_access(req, w, self.now() - start)
             # (EMPTY_BODY is always done: asking is only needed for a body of this request's own)

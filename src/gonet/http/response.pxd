@@ -12,6 +12,8 @@ from gonet.http._h1.serialize cimport DateCache, response_head
 cdef class HeadCache:
     cdef public object date
     cdef public object dates
+    cdef public object end
+    cdef public object head
     cdef public object items
     cdef public object minor
     cdef public object prefix

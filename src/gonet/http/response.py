@@ -66,15 +66,19 @@ class HeadCache:
     is reused while status, reason, protocol minor, the header pairs (compared
     by value), the ``Date`` line (the same str object within a second,
     :class:`~gonet.http._h1.serialize.DateCache`) and the server's ``Server``
-    line are those it was built from.
+    line are those it was built from. ``head`` is ``prefix`` joined with the
+    framing lines ``end`` (kept while both are the same objects: one bytes per
+    response instead of a join).
     """
 
-    __slots__ = ("date", "dates", "items", "minor", "prefix", "reason", "server", "status")
+    __slots__ = ("date", "dates", "end", "head", "items", "minor", "prefix", "reason", "server", "status")
 
     def __init__(self) -> None:
         #: dates: the server's DateCache (set by the connection), read without going through it.
         self.dates: DateCache | None = None
         self.prefix = b""
+        self.end: bytes | None = None
+        self.head = b""
         self.items: list[tuple[str, str]] | None = None
         self.date: str | None = None
         self.status = 0
@@ -146,7 +150,8 @@ class ResponseWriter:
         self._no_body = False
         self._chunked = False
         self._declared: int | None = None
-        self._pending.clear()
+        if self._pending:  # (emptied after every send: not after an error)
+            del self._pending[:]
         self._pending_len = 0
 
     @property
@@ -294,7 +299,7 @@ class ResponseWriter:
     def _take_body(self) -> bytes:
         pending = self._pending
         body = pending[0] if len(pending) == 1 else b"".join(pending)
-        pending.clear()
+        del pending[:]
         self._pending_len = 0
         if self._chunked:
             return b"%x\r\n%b\r\n" % (len(body), body)
@@ -320,6 +325,7 @@ class ResponseWriter:
         else:
             prefix = response_head(minor, status, items, date + server, reason)[:-2]
             hc.prefix = prefix
+            hc.end = None  # (hc.head was built from the old prefix)
             hc.items = list(items)
             hc.date = date
             hc.status = status
@@ -363,14 +369,20 @@ class ResponseWriter:
                 tail = f"Content-Length: {length}\r\n"
             end = (tail + conn_line + "\r\n").encode("latin-1")
         self._head_sent = True
+        if end is hc.end:
+            head = hc.head
+        else:
+            head = prefix + end
+            hc.head = head
+            hc.end = end
         if self._pending and not self._head:
             if self._pending_len <= COALESCE_MAX:
-                sc.write(b"".join((prefix, end, self._take_body())))
+                sc.write(head + self._take_body())
             else:
-                sc.write(prefix + end)
+                sc.write(head)
                 sc.write(self._take_body())
         else:
-            sc.write(prefix + end)
+            sc.write(head)
 
     def _finish(self) -> None:
         """Complete the response after the handler returned."""

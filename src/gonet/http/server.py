@@ -106,7 +106,8 @@ class Server:
         self.error_log = error_log if error_log is not None else log
         self.server_line = f"Server: {server_name}\r\n" if server_name else ""
         self.date = DateCache()
-        self.requests = 0
+        #: _requests_closed: the requests answered on connections already closed.
+        self._requests_closed = 0
         self.shutting_down = False
         self.closed = False
         self._listeners: set[gonet.Listener] = set()
@@ -176,10 +177,16 @@ class Server:
             self.error_log.exception("http: connection from %s failed", sc.remote)
         finally:
             self._conns.discard(sc)
+            self._requests_closed += sc.requests
             conn.close()
             slots = self._slots
             if slots is not None:
                 slots.recv()
+
+    @property
+    def requests(self) -> int:
+        """requests is how many requests the server has answered (each connection counts its own)."""
+        return self._requests_closed + sum(sc.requests for sc in self._conns)
 
     # --- stopping ------------------------------------------------------------------------
 

@@ -9,12 +9,7 @@
 
 cimport cython
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-from libc.string cimport memcmp
-
-
-cdef extern from "string.h":
-    # GNU memmem (Python.h defines _GNU_SOURCE on Linux).
-    const void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
+from libc.string cimport memchr, memcmp
 
 
 cdef class RequestHead:
@@ -31,7 +26,7 @@ cdef class RequestHead:
 
 
 cpdef parse_into(buf, head, max_request_line, max_header_bytes, max_header_fields)
-@cython.locals(index=dict)
+@cython.locals(only_host=bint)
 cpdef _framing(RequestHead head, method, target, minor, list headers, dict index=*)
 
 
@@ -46,31 +41,28 @@ cdef inline bint _tchar(unsigned char c) noexcept:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline object _scan_request_line(bytes buf, Py_ssize_t start, Py_ssize_t line_end):
-    # (method, target, minor) for "token SP [\x21-\x7e]+ SP HTTP/1.0|1.1", else None.
-    cdef const unsigned char* p = buf
-    cdef Py_ssize_t i = start
-    cdef Py_ssize_t m_end, t_start, t_end
+cdef inline int _scan_request_line(const unsigned char* p, Py_ssize_t line_end, Py_ssize_t* m_end, Py_ssize_t* t_end) noexcept:
+    # The minor version of "token SP [\x21-\x7e]+ SP HTTP/1.0|1.1" at p[:line_end], setting
+    # m_end (the method's end; the target starts at m_end + 1) and t_end; -1 for anything else.
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t t_start
     while i < line_end and _tchar(p[i]):
         i += 1
-    if i == start or i >= line_end or p[i] != 32:
-        return None
-    m_end = i
+    if i == 0 or i >= line_end or p[i] != 32:
+        return -1
+    m_end[0] = i
     i += 1
     t_start = i
     while i < line_end and 0x21 <= p[i] <= 0x7e:
         i += 1
     if i == t_start or line_end - i != 9 or memcmp(p + i, b" HTTP/1.", 8) != 0:
-        return None
-    t_end = i
+        return -1
+    t_end[0] = i
     if p[line_end - 1] == 49:  # '1'
-        minor = 1
-    elif p[line_end - 1] == 48:  # '0'
-        minor = 0
-    else:
-        return None
-    return (_method_str(p + start, m_end - start),
-            PyUnicode_DecodeLatin1(<const char*>p + t_start, t_end - t_start, NULL), minor)
+        return 1
+    if p[line_end - 1] == 48:  # '0'
+        return 0
+    return -1
 
 
 cdef inline object _method_str(const unsigned char* p, Py_ssize_t n):
@@ -137,8 +129,7 @@ cdef inline object _known_name(const unsigned char* p, Py_ssize_t n):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline object _scan_fields(bytes buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t max_fields,
-                                dict index):
+cdef inline object _scan_fields(bytes buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t max_fields, dict index):
     # The (name, value) pairs of buf[pos:end + 2], where buf[end:end + 4] is CRLF CRLF and each
     # line is "token:OWS value OWS CRLF" (value: HTAB, 0x20-0x7e, 0x80-0xff), OWS stripped;
     # None for anything else or more than max_fields fields. Every scan stops at the CR at
@@ -212,29 +203,50 @@ cdef inline bint _host_chars_ok(str host):
     return True
 
 
-cdef inline object _parse_fast(bytes buf, Py_ssize_t max_request_line, Py_ssize_t max_header_bytes,
-                               Py_ssize_t max_header_fields):
-    # parse_head's common case: a complete head with no empty lines before it, within the
-    # limits, that the scanners accept -> (method, target, minor, fields, consumed, index); else
-    # None (parse.py then takes the general path, which gives every verdict).
+cdef inline Py_ssize_t _find_head_end(const char* p, Py_ssize_t n) noexcept:
+    # Where the first CRLF CRLF of p[:n] starts, -1 if there is none.
+    cdef const char* q = p
+    cdef const char* stop = p + n - 3
+    while q < stop:
+        q = <const char*>memchr(q, 13, stop - q)
+        if q == NULL:
+            return -1
+        if q[1] == 10 and q[2] == 13 and q[3] == 10:
+            return q - p
+        q += 1
+    return -1
+
+
+cdef inline Py_ssize_t _parse_fast(bytes buf, RequestHead head, Py_ssize_t max_request_line,
+                                   Py_ssize_t max_header_bytes, Py_ssize_t max_header_fields) except -1:
+    # parse_into's common case: a complete head with no empty lines before it, within the
+    # limits, that the scanners accept -> head filled (by _framing, which may refuse it) and
+    # the bytes consumed; else 0 (parse.py then takes the general path, which gives every
+    # verdict).
     cdef const char* p = buf
     cdef Py_ssize_t n = len(buf)
-    cdef const char* e
-    cdef Py_ssize_t end, line_end
+    cdef Py_ssize_t end, line_end, m_end, t_end
+    cdef int minor
+    cdef const char* cr
     if n < 4 or p[0] == 13:
-        return None
-    e = <const char*>memmem(p, n, b"\r\n\r\n", 4)
-    if e == NULL:
-        return None
-    end = e - p
-    line_end = <const char*>memmem(p, end + 2, b"\r\n", 2) - p
+        return 0
+    end = _find_head_end(p, n)
+    if end < 0:
+        return 0
+    # The first CR ends the request line; one without its LF is for the general path.
+    cr = <const char*>memchr(p, 13, end + 1)
+    line_end = cr - p
+    if p[line_end + 1] != 10:
+        return 0
     if line_end > max_request_line or end - line_end > max_header_bytes:
-        return None
-    rl = _scan_request_line(buf, 0, line_end)
-    if rl is None:
-        return None
+        return 0
+    minor = _scan_request_line(<const unsigned char*>p, line_end, &m_end, &t_end)
+    if minor < 0:
+        return 0
     index = {}
     fields = [] if line_end == end else _scan_fields(buf, line_end + 2, end, max_header_fields, index)
     if fields is None:
-        return None
-    return rl[0], rl[1], rl[2], fields, end + 4, index
+        return 0
+    _framing(head, _method_str(<const unsigned char*>p, m_end),
+             PyUnicode_DecodeLatin1(p + m_end + 1, t_end - m_end - 1, NULL), minor, fields, index)
+    return end + 4
