@@ -27,11 +27,13 @@ cdef class ServerConn:
     cdef public object remote
     cdef public long long requests
     cdef public object server_line
+    cdef public bint shutting_down
     cdef public object srv
     cdef public object started
     cdef public object state
     cdef public object tls
     cdef public double wdl
+    cdef public object write_conn
     cdef public object writer
     cdef public object wsgi_base
     cdef public double wt

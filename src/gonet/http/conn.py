@@ -74,8 +74,8 @@ class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
     __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body",
-                 "now", "rdl", "remote", "requests", "server_line", "srv", "started", "state", "tls", "wdl",
-                 "writer", "wsgi_base", "wt")
+                 "now", "rdl", "remote", "requests", "server_line", "shutting_down", "srv", "started", "state",
+                 "tls", "wdl", "write_conn", "writer", "wsgi_base", "wt")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -99,6 +99,10 @@ class ServerConn:
         self.max_body = srv.max_body_bytes
         self.access_log = srv.access_log
         self.server_line = srv.server_line
+        #: shutting_down: the server's, kept up to date by it (Server.shutting_down's setter).
+        self.shutting_down = srv.shutting_down
+        #: write_conn: conn.write, looked up once.
+        self.write_conn = conn.write
         self.remote = conn.remote_addr
         self.writer: ResponseWriter | None = None
         #: wsgi_base: the WSGI adapter's state for this connection (wsgi._Start: the environ
@@ -136,6 +140,7 @@ class ServerConn:
         """serve answers requests until the connection closes, times out or must not be reused."""
         srv = self.srv
         conn = self.conn
+        read = conn.read  # (looked up once)
         rht = srv.read_header_timeout
         idle = srv.idle_timeout
         handler = srv.handler
@@ -179,7 +184,7 @@ class ServerConn:
                     elif self.rdl is not None:
                         self._set_read_deadline(None)  # no idle timeout: wait for ever
                 try:
-                    data = conn.read(65536)
+                    data = read(65536)
                 except _DEADLINE:
                     if self.buf:
                         self.fail(408, "timeout reading request headers")
@@ -207,7 +212,7 @@ class ServerConn:
             if cl and self.max_body is not None and cl > self.max_body:
                 self.fail(413, "request body too large")
                 return
-            self.close_after = srv.shutting_down or not head.keep_alive
+            self.close_after = self.shutting_down or not head.keep_alive
             body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
             if spare_req is not None:
                 req = spare_req
@@ -256,7 +261,7 @@ class ServerConn:
                 self.close_write_and_wait()
                 return
             self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
-            if srv.shutting_down:
+            if self.shutting_down:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
@@ -315,7 +320,7 @@ class ServerConn:
                 self.wdl = now + wt * 1.25
                 self.conn.set_write_deadline(self.wdl)
         try:
-            self.conn.write(data)
+            self.write_conn(data)
         except OSError:
             self.broken = True
             self.close_after = True

@@ -9,6 +9,10 @@ from gonet.http.request cimport Headers, Request, trusted_headers
 from gonet.http._h1.serialize cimport DateCache, response_head
 
 
+# The caches (module globals, read per request as C dicts).
+cdef dict _CL_TAILS, _DECLARED
+
+
 cdef class HeadCache:
     cdef public object date
     cdef public object dates
@@ -38,7 +42,7 @@ cdef class ResponseWriter:
     cdef public object status
     cdef public object written
 
-    @cython.locals(name=str, value=str, c=Py_UCS4)
+    @cython.locals(name=str, value=str, c=Py_UCS4, h=Headers)
     cpdef _start(self, status, items)
     @cython.locals(h=Headers)
     cpdef _start_checked(self, status, reason, items, declared)

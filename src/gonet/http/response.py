@@ -203,7 +203,8 @@ class ResponseWriter:
         if drop:
             items = [(k, v) for k, v in items if k.lower() != "transfer-encoding"]
         self._sent_items = items
-        self.headers._items = list(items)  # the handler's later changes go to a copy
+        h = self.headers
+        h._items = list(items)  # the handler's later changes go to a copy
 
     def _start_checked(self, status: int, reason: str | None, items: list[tuple[str, str]],
                        declared: int | None) -> None:
@@ -349,7 +350,7 @@ class ResponseWriter:
         if body is not EMPTY_BODY and not body.done and (body.continue_pending or req.content_length is None
                               or body._remaining > DISCARD_MAX):
             sc.close_after = True  # the client may still be sending a body we will not read
-        if sc.close_after or req.close or srv.shutting_down:
+        if sc.close_after or req.close or sc.shutting_down:
             sc.close_after = True
             conn_line = "Connection: close\r\n"
         elif minor == 0:

@@ -108,7 +108,7 @@ class Server:
         self.date = DateCache()
         #: _requests_closed: the requests answered on connections already closed.
         self._requests_closed = 0
-        self.shutting_down = False
+        self._shutting_down = False
         self.closed = False
         self._listeners: set[gonet.Listener] = set()
         self._conns: set[ServerConn] = set()
@@ -182,6 +182,18 @@ class Server:
             slots = self._slots
             if slots is not None:
                 slots.recv()
+
+    @property
+    def shutting_down(self) -> bool:
+        """shutting_down tells whether :meth:`shutdown` or :meth:`close` has begun."""
+        return self._shutting_down
+
+    @shutting_down.setter
+    def shutting_down(self, value: bool) -> None:
+        # Each connection reads its own copy per request (a C field, compiled): set them all.
+        self._shutting_down = value
+        for sc in self._conns:
+            sc.shutting_down = value
 
     @property
     def requests(self) -> int:
