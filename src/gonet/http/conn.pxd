@@ -23,7 +23,7 @@ cdef class ServerConn:
     cdef public object head_cache
     cdef public object max_body
     cdef public object now
-    cdef public object rdl
+    cdef public double rdl
     cdef public object remote
     cdef public long long requests
     cdef public object server_line
@@ -40,7 +40,8 @@ cdef class ServerConn:
 
     # The request loop reads the head, the request and the writer as the C types they are.
     @cython.locals(head=RequestHead, req=Request, w=ResponseWriter, body=Body,
-                   spare_req=Request, spare_w=ResponseWriter, used=Py_ssize_t, index=dict)
+                   spare_req=Request, spare_w=ResponseWriter, used=Py_ssize_t, index=dict,
+                   rht=double, idle=double, now=double, rdl=double)
     cpdef serve(self)
     @cython.locals(wt=double, now=double)
     cpdef write(self, data)

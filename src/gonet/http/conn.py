@@ -90,7 +90,8 @@ class ServerConn:
         self.broken = False
         #: requests: how many this connection has answered (Server.requests adds them up).
         self.requests = 0
-        self.rdl: float | None = None
+        #: rdl, wdl: the read and write deadlines set on the conn (runtime clock; rdl -1.0: none).
+        self.rdl = -1.0
         self.wdl = 0.0
         # The server's settings read per request, copied once (a Server's settings are fixed
         # once it serves, as Go's): wt is the write timeout in seconds, -1.0 for none.
@@ -118,7 +119,7 @@ class ServerConn:
     # --- deadlines -----------------------------------------------------------------------
 
     def _set_read_deadline(self, t: float | None) -> None:
-        self.rdl = t
+        self.rdl = t if t is not None else -1.0
         self.conn.set_read_deadline(t)
 
     # --- the request loop ----------------------------------------------------------------
@@ -141,8 +142,9 @@ class ServerConn:
         srv = self.srv
         conn = self.conn
         read = conn.read  # (looked up once)
-        rht = srv.read_header_timeout
-        idle = srv.idle_timeout
+        # The timeouts in seconds, -1.0 for none (C doubles, compiled).
+        rht = float(srv.read_header_timeout) if srv.read_header_timeout is not None else -1.0
+        idle = float(srv.idle_timeout) if srv.idle_timeout is not None else -1.0
         handler = srv.handler
         mrl = srv.max_request_line
         mhb = srv.max_header_bytes
@@ -151,7 +153,7 @@ class ServerConn:
         trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
         tls = self.tls
         scheme = "https" if tls else "http"
-        if rht is not None:
+        if rht >= 0.0:
             self._set_read_deadline(self.now() + rht)
         header_deadline = True
         # The last request's Request and ResponseWriter, kept for the next request when
@@ -172,16 +174,16 @@ class ServerConn:
                     return
             while not used:
                 if self.buf:
-                    if not header_deadline and rht is not None:
+                    if not header_deadline and rht >= 0.0:
                         self._set_read_deadline(self.now() + rht)
                         header_deadline = True
                 elif not header_deadline:
-                    if idle is not None:
+                    if idle >= 0.0:
                         now = self.now()
                         rdl = self.rdl
-                        if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
+                        if rdl < 0.0 or not now + idle <= rdl <= now + idle * 1.25:
                             self._set_read_deadline(now + idle * 1.25)
-                    elif self.rdl is not None:
+                    elif self.rdl >= 0.0:
                         self._set_read_deadline(None)  # no idle timeout: wait for ever
                 try:
                     data = read(65536)
@@ -288,7 +290,7 @@ class ServerConn:
         """
         rt = self.srv.read_timeout
         t = self.now() + rt if rt is not None else None
-        if t != self.rdl:
+        if (t if t is not None else -1.0) != self.rdl:
             self._set_read_deadline(t)
         try:
             data = self.conn.read(65536)
