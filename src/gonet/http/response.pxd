@@ -68,7 +68,7 @@ cdef class ResponseWriter:
     cpdef _finish(self)
 
 
-@cython.locals(n=Py_ssize_t, i=Py_ssize_t)
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, a=object, b=object)
 cdef bint _same_pairs(object last, list items) except -1
 
 

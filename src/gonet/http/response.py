@@ -100,14 +100,21 @@ if not cython.compiled:  # compiled, this is the C copy of response.pxd
 
 
 def _same_pairs(last: list[tuple[str, str]] | None, items: list[tuple[str, str]]) -> bool:
-    """Whether ``items`` equals ``last``: the same pair objects (the common case) or equal pairs."""
+    """Whether ``items`` equals ``last``: pairs that are, or hold, the same objects (the common
+    case: a handler setting its constant strs), else compared by value."""
     if last is None:
         return False
     n = len(items)
     if n != len(last):
         return False
     for i in range(n):
-        if items[i] is not last[i]:
+        a = items[i]
+        b = last[i]
+        if a is b:
+            continue
+        # (same objects are equal; anything else, or any doubt, is compared by value)
+        if (type(a) is not tuple or type(b) is not tuple or len(a) != 2 or len(b) != 2
+                or a[0] is not b[0] or a[1] is not b[1]):
             return last == items
     return True
 
@@ -311,11 +318,8 @@ class ResponseWriter:
 
     def _take_body(self) -> bytes:
         pending = self._pending
-        if len(pending) == 1:
-            body = pending.pop()
-        else:
-            body = b"".join(pending)
-            del pending[:]
+        body = pending[0] if len(pending) == 1 else b"".join(pending)
+        del pending[:]
         self._pending_len = 0
         if self._chunked:
             return b"%x\r\n%b\r\n" % (len(body), body)
