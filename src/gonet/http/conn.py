@@ -73,8 +73,8 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body",
-                 "now", "rdl", "remote", "requests", "server_line", "shutting_down", "srv", "started", "state",
+    __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body", "now",
+                 "rdl", "remote", "requests", "server_line", "shutting_down", "srv", "started", "state",
                  "tls", "wdl", "write_conn", "writer", "wsgi_base", "wt")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:

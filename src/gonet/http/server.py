@@ -198,7 +198,8 @@ class Server:
     @property
     def requests(self) -> int:
         """requests is how many requests the server has answered (each connection counts its own)."""
-        return self._requests_closed + sum(sc.requests for sc in self._conns)
+        # (a tuple first: other threads may read this while the server's thread changes the set)
+        return self._requests_closed + sum([sc.requests for sc in tuple(self._conns)])
 
     # --- stopping ------------------------------------------------------------------------
 

@@ -208,10 +208,7 @@ def _same_items(headers: list[tuple[str, str]], last: list[tuple[str, str]]) -> 
     n = len(headers)
     if n != len(last):
         return False
-    for i in range(n):
-        if headers[i] is not last[i]:
-            return False
-    return True
+    return all(headers[i] is last[i] for i in range(n))
 
 
 def _check_headers(headers: list[tuple[str, str]]) -> int | None:
@@ -320,7 +317,8 @@ class WSGIHandler:
         st = sc.wsgi_base
         if st is None or st.handler is not self:
             st = sc.wsgi_base = _Start(self, Environ(self._conn_environ(sc.conn, r)))
-        return st.env.build(sc, r)
+        env: dict[str, Any] = st.env.build(sc, r)
+        return env
 
     def _conn_environ(self, conn: gonet.Conn, r: Request) -> dict[str, Any]:
         """The environ entries that stay the same for every request of one connection."""

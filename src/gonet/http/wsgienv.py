@@ -78,24 +78,24 @@ class Environ:
         index = h._lookup()
         peer = r.remote_addr
         tmpl = self.tmpl
-        if tmpl is not None and (peer is sc.remote or peer is None) and r.content_length is not None:
-            if index == self.index:
-                env = tmpl.copy()
-                if r.method != self.method:
-                    env["REQUEST_METHOD"] = r.method
-                if r.path != self.path:
-                    env["PATH_INFO"] = self._path_info(r.path)
-                if r.query != self.query:
-                    env["QUERY_STRING"] = r.query
-                if r.target != self.target:
-                    env["RAW_URI"] = r.target
-                if r.proto_minor != self.minor:
-                    env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
-                if r.body is not self.body:
-                    env["wsgi.input"] = r.body
-                if r.scheme != self.scheme:
-                    env["wsgi.url_scheme"] = "https" if r.scheme == "https" else self.base["wsgi.url_scheme"]
-                return env
+        if (tmpl is not None and (peer is sc.remote or peer is None) and r.content_length is not None
+                and index == self.index):
+            env = tmpl.copy()
+            if r.method != self.method:
+                env["REQUEST_METHOD"] = r.method
+            if r.path != self.path:
+                env["PATH_INFO"] = self._path_info(r.path)
+            if r.query != self.query:
+                env["QUERY_STRING"] = r.query
+            if r.target != self.target:
+                env["RAW_URI"] = r.target
+            if r.proto_minor != self.minor:
+                env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
+            if r.body is not self.body:
+                env["wsgi.input"] = r.body
+            if r.scheme != self.scheme:
+                env["wsgi.url_scheme"] = "https" if r.scheme == "https" else self.base["wsgi.url_scheme"]
+            return env
         env = self._fresh(sc, r, index)
         if tmpl is None and (peer is sc.remote or peer is None) and r.content_length is not None:
             # The first plain request: its environ becomes the template (a copy: the app may
