@@ -67,6 +67,20 @@ COMMON = [
     b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
     b"GET / HTTP/1.1\r\nhost: x\r\nCONNECTION: Close\r\n\r\nGET / HTTP/1.1\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",  # the shortest
+    # The names and methods the scanner gives as constant strs, in every spelling.
+    b"HEAD / HTTP/1.1\r\nHOST: x\r\nuser-agent: u\r\nUser-agent: v\r\nACCEPT: a\r\n"
+    b"accept-encoding: gzip\r\nAccept-Encoding: br\r\nAccept: b\r\nUser-Agent: w\r\n\r\n",
+    b"POST /f HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-type: t\r\nconnection: close\r\n"
+    b"expect: 100-continue\r\n\r\nhi",
+    b"POST /f HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-length: 2\r\nExpect: 100-Continue\r\n"
+    b"Connection: keep-alive\r\nContent-Type: t\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nExpect: nothing\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-" + b"Long" * 20 + b": v\r\nx-" + b"long" * 20 + b": w\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nHost-X: y\r\nHosts: z\r\n\r\n",
+    b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n",  # a bare CR in the request line
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\r\n\r\n",
+    b"DELETE / HTTP/1.1\r\nhost: x\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\n",  # incomplete
     b"GET / HTTP/1.1\r\nHo",
 ]
@@ -95,7 +109,8 @@ def test_limits_match_the_general_path(limits: dict[str, int]) -> None:
 # Bytes the scanners treat specially, to make near-miss heads likely.
 _PIECES = [b"GET", b"POST", b" ", b"/", b"?q", b"HTTP/1.1", b"HTTP/1.0", b"HTTP/1.", b"\r\n",
            b"\r", b"\n", b":", b" ", b"\t", b"Host", b"x", b"Content-Length", b"5", b"-1",
-           b"Transfer-Encoding", b"chunked", b"\x00", b"\x7f", b"\x80", b"\xff", b"(", b"@", b"a"]
+           b"Transfer-Encoding", b"chunked", b"\x00", b"\x7f", b"\x80", b"\xff", b"(", b"@", b"a",
+           b"HEAD", b"host", b"HOST", b"Connection", b"close", b"expect"]
 
 
 @settings(max_examples=400, deadline=None)

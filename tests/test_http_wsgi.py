@@ -161,3 +161,50 @@ def test_start_response_and_write_after_their_request_are_errors() -> None:
         start_response("200 OK", [])
     with pytest.raises(WSGIError, match="after its request ended"):
         write(b"late")
+
+
+def _environ_recorder(seen: list[dict[str, Any]]) -> Any:
+    """A WSGI app recording what each request's environ holds, then changing its own copy."""
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        rec = {k: v for k, v in environ.items() if k not in ("wsgi.input", "wsgi.errors", "REMOTE_PORT")}
+        rec["body"] = environ["wsgi.input"].read()
+        seen.append(rec)
+        environ["X_MUTATED"] = True  # an app may change its environ: never the next request's
+        del environ["PATH_INFO"]
+        environ["HTTP_HOST"] = "changed"
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+    return app
+
+
+def test_each_environ_on_a_kept_alive_connection_is_what_a_fresh_one_would_be() -> None:
+    # The first request's environ is the connection's template: later ones equal to it in
+    # their headers copy it and overwrite what differs, the others are built afresh.
+    reqs = [b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"HEAD /p?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /sub/other%20x?z HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.1\r\nHost: y:81\r\nUser-Agent: t\r\n\r\n",
+            b"POST /p?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.1.2.3\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /p?q=1 HTTP/1.0\r\nHost: x\r\n\r\n"]  # same headers, HTTP/1.0: and the close
+    end = b"GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for script in ("", "/sub"):
+        seen: list[dict[str, Any]] = []
+        with ServerThread(WSGIHandler(_environ_recorder(seen), script_name=script)) as st:
+            with connect(st.address) as s:
+                s.sendall(b"".join(reqs))
+                read_to_eof(s)
+            kept = seen[:]
+            seen.clear()
+            for raw in reqs:  # each as the first request of a connection of its own
+                with connect(st.address) as s:
+                    s.sendall(raw + end)
+                    read_to_eof(s)
+        assert len(kept) == len(reqs)
+        assert kept == seen[::2], script
+        assert kept[2]["REQUEST_METHOD"] == "HEAD" and kept[3]["QUERY_STRING"] == "z"
+        assert kept[-1]["SERVER_PROTOCOL"] == "HTTP/1.0" and kept[-2] == kept[0]

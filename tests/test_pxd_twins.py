@@ -53,7 +53,16 @@ C_ONLY: dict[tuple[str, str], str] = {
     # requests, the limits, hypothesis near-misses).
     ("http/_h1/parse.pxd", "_tchar"): "a byte-table test over a C unsigned char",
     ("http/_h1/parse.pxd", "_scan_request_line"): "a C pointer scan of the request line",
-    ("http/_h1/parse.pxd", "_scan_fields"): "a C pointer scan of the header block (memmem)",
+    ("http/_h1/parse.pxd", "_scan_fields"): "a C pointer scan of the header block, building "
+                                            "its index",
+    ("http/_h1/parse.pxd", "_find_head_end"): "a memchr(3) scan for the end of the head",
+    ("http/_h1/parse.pxd", "_method_str"): "constant strs for the common methods (memcmp)",
+    ("http/_h1/parse.pxd", "_known_name"): "constant strs for the common header names (memcmp)",
+    ("http/response.pxd", "_join2"): "one PyBytes allocation and two memcpy (plain: a + b; "
+                                      "every test of a response covers both)",
+    ("http/_h1/serialize.pxd", "_same_second"): "time(2): a quick same-second check; the plain "
+                                                "build always asks time.time() "
+                                                "(tests/test_http_parser.py's DateCache test)",
     ("http/_h1/parse.pxd", "_host_chars_ok"): "a C scan of the Host value",
     ("http/conn.pxd", "_refs"): "Py_REFCNT (the plain twin is sys.getrefcount minus its "
                                  "own two references; tests/test_http_fastpath.py's "

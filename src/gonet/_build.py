@@ -59,6 +59,7 @@ COMPILED_MODULES = (
     "gonet.http.request",
     "gonet.http.response",
     "gonet.http.conn",
+    "gonet.http.wsgienv",
     "gonet.http.wsgi",
     "gonet.tls.lock", "gonet.tls.readbuf", "gonet.tls.record", "gonet.tls.info", "gonet.tls.conn",
 )

@@ -48,7 +48,7 @@ _DUMP_MODULES = frozenset({"gonet", "gonet._runtime.debug", "gonet._runtime.gtra
 RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py",
                  "/gonet/http/_h1/parse.py", "/gonet/http/_h1/serialize.py",
                  "/gonet/http/request.py", "/gonet/http/response.py",
-                 "/gonet/http/conn.py", "/gonet/http/wsgi.py",
+                 "/gonet/http/conn.py", "/gonet/http/wsgi.py", "/gonet/http/wsgienv.py",
                  "/gonet/tls/lock.py", "/gonet/tls/readbuf.py", "/gonet/tls/record.py",
                  "/gonet/tls/info.py", "/gonet/tls/conn.py", "/gonet/_patch/locks.py")
 

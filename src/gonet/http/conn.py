@@ -23,7 +23,7 @@ import gonet
 
 from . import response as _response
 from ._h1 import ProtocolError, response_head
-from ._h1.parse import RequestHead, parse_into
+from ._h1.parse import RequestHead
 from .request import EMPTY_BODY, Body, Request, _park_request, _refill_request
 from .response import HeadCache, ResponseWriter
 from .status import status_text
@@ -41,6 +41,7 @@ if not cython.compiled:
     # defines are read at call time (_response.DISCARD_MAX): response.pxd cimports
     # ServerConn, so importing response first runs this module while response is still
     # being set up (only its types exist yet).
+    from ._h1.parse import parse_into
     from .response import _rewrite
 
 if not cython.compiled:  # compiled, this is the C function of conn.pxd (Py_REFCNT)
@@ -72,8 +73,9 @@ _PLAIN_HTTP_ON_TLS = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP reque
 class ServerConn:
     """ServerConn is one accepted connection and its request loop (Go's ``http.conn``)."""
 
-    __slots__ = ("broken", "buf", "close_after", "conn", "head_cache", "now", "rdl", "remote", "srv",
-                 "started", "state", "tls", "wdl", "writer", "wsgi_base")
+    __slots__ = ("access_log", "broken", "buf", "close_after", "conn", "head_cache", "max_body", "now",
+                 "rdl", "remote", "requests", "server_line", "shutting_down", "srv", "started", "state",
+                 "tls", "wdl", "write_conn", "writer", "wsgi_base", "wt")
 
     def __init__(self, srv: Server, conn: gonet.Conn) -> None:
         self.srv = srv
@@ -86,8 +88,22 @@ class ServerConn:
         self.started = self.now()
         self.close_after = False
         self.broken = False
-        self.rdl: float | None = None
+        #: requests: how many this connection has answered (Server.requests adds them up).
+        self.requests = 0
+        #: rdl, wdl: the read and write deadlines set on the conn (runtime clock; rdl -1.0: none).
+        self.rdl = -1.0
         self.wdl = 0.0
+        # The server's settings read per request, copied once (a Server's settings are fixed
+        # once it serves, as Go's): wt is the write timeout in seconds, -1.0 for none.
+        wt = srv.write_timeout
+        self.wt = float(wt) if wt is not None else -1.0
+        self.max_body = srv.max_body_bytes
+        self.access_log = srv.access_log
+        self.server_line = srv.server_line
+        #: shutting_down: the server's, kept up to date by it (Server.shutting_down's setter).
+        self.shutting_down = srv.shutting_down
+        #: write_conn: conn.write, looked up once.
+        self.write_conn = conn.write
         self.remote = conn.remote_addr
         self.writer: ResponseWriter | None = None
         #: wsgi_base: the WSGI adapter's state for this connection (wsgi._Start: the environ
@@ -103,7 +119,7 @@ class ServerConn:
     # --- deadlines -----------------------------------------------------------------------
 
     def _set_read_deadline(self, t: float | None) -> None:
-        self.rdl = t
+        self.rdl = t if t is not None else -1.0
         self.conn.set_read_deadline(t)
 
     # --- the request loop ----------------------------------------------------------------
@@ -125,8 +141,10 @@ class ServerConn:
         """serve answers requests until the connection closes, times out or must not be reused."""
         srv = self.srv
         conn = self.conn
-        rht = srv.read_header_timeout
-        idle = srv.idle_timeout
+        read = conn.read  # (looked up once)
+        # The timeouts in seconds, -1.0 for none (C doubles, compiled).
+        rht = float(srv.read_header_timeout) if srv.read_header_timeout is not None else -1.0
+        idle = float(srv.idle_timeout) if srv.idle_timeout is not None else -1.0
         handler = srv.handler
         mrl = srv.max_request_line
         mhb = srv.max_header_bytes
@@ -135,7 +153,7 @@ class ServerConn:
         trusted_peer = policy is not None and policy.trusts(self.remote)  # type: ignore[attr-defined]
         tls = self.tls
         scheme = "https" if tls else "http"
-        if rht is not None:
+        if rht >= 0.0:
             self._set_read_deadline(self.now() + rht)
         header_deadline = True
         # The last request's Request and ResponseWriter, kept for the next request when
@@ -156,19 +174,19 @@ class ServerConn:
                     return
             while not used:
                 if self.buf:
-                    if not header_deadline and rht is not None:
+                    if not header_deadline and rht >= 0.0:
                         self._set_read_deadline(self.now() + rht)
                         header_deadline = True
                 elif not header_deadline:
-                    if idle is not None:
+                    if idle >= 0.0:
                         now = self.now()
                         rdl = self.rdl
-                        if rdl is None or not now + idle <= rdl <= now + idle * 1.25:
+                        if rdl < 0.0 or not now + idle <= rdl <= now + idle * 1.25:
                             self._set_read_deadline(now + idle * 1.25)
-                    elif self.rdl is not None:
+                    elif self.rdl >= 0.0:
                         self._set_read_deadline(None)  # no idle timeout: wait for ever
                 try:
-                    data = conn.read(65536)
+                    data = read(65536)
                 except _DEADLINE:
                     if self.buf:
                         self.fail(408, "timeout reading request headers")
@@ -187,15 +205,16 @@ class ServerConn:
                 except ProtocolError as e:
                     self.fail(e.status, e.reason)
                     return
-            self.buf = self.buf[used:]
+            # (the whole buffer is the usual case: no slice)
+            self.buf = self.buf[used:] if used < len(self.buf) else b""
             self.state = ACTIVE
             header_deadline = False
             # --- run the handler ---------------------------------------------------------
             cl = head.content_length
-            if cl and srv.max_body_bytes is not None and cl > srv.max_body_bytes:
+            if cl and self.max_body is not None and cl > self.max_body:
                 self.fail(413, "request body too large")
                 return
-            self.close_after = srv.shutting_down or not head.keep_alive
+            self.close_after = self.shutting_down or not head.keep_alive
             body = Body(self, cl, head.chunked, head.expect_continue) if cl != 0 else EMPTY_BODY
             if spare_req is not None:
                 req = spare_req
@@ -203,7 +222,8 @@ class ServerConn:
                 _refill_request(req, head, body, self.remote, scheme, tls)
             else:
                 req = Request(head, body, self.remote, scheme, tls)
-            if trusted_peer and ("x-forwarded-for" in head.index or "x-forwarded-proto" in head.index):
+            index = head.index
+            if trusted_peer and ("x-forwarded-for" in index or "x-forwarded-proto" in index):
                 policy(req)  # type: ignore[misc]
             if spare_w is not None:
                 w = spare_w
@@ -212,7 +232,7 @@ class ServerConn:
             else:
                 w = ResponseWriter(self, req)
             self.writer = w
-            access_log = srv.access_log
+            access_log = self.access_log
             start = self.now() if access_log is not None else 0.0
             try:
                 handler(w, req)
@@ -231,7 +251,7 @@ class ServerConn:
                 if not w._head_sent:
                     self.fail(500, "", log_it=False)
                 return
-            srv.requests += 1
+            self.requests += 1
             if access_log is not None:
                 srv.log_access(req, w, self.now() - start)
             # (EMPTY_BODY is always done: asking is only needed for a body of this request's own)
@@ -243,7 +263,7 @@ class ServerConn:
                 self.close_write_and_wait()
                 return
             self.state = ACTIVE if self.buf else IDLE  # a pipelined request may be buffered
-            if srv.shutting_down:
+            if self.shutting_down:
                 return
             # An idle connection keeps nothing of its last request alive while it parks.
             self.writer = None
@@ -259,7 +279,7 @@ class ServerConn:
                 _park_request(req)
                 spare_req = req
                 spare_w = w
-            del w, req, body, rh, wh
+            del w, req, body, rh, wh, index
 
     # --- helpers the body and the writer call ---------------------------------------------
 
@@ -270,7 +290,7 @@ class ServerConn:
         """
         rt = self.srv.read_timeout
         t = self.now() + rt if rt is not None else None
-        if t != self.rdl:
+        if (t if t is not None else -1.0) != self.rdl:
             self._set_read_deadline(t)
         try:
             data = self.conn.read(65536)
@@ -295,14 +315,14 @@ class ServerConn:
 
     def write(self, data: bytes) -> None:
         """write sends ``data`` under the write timeout; a failure marks the connection broken."""
-        wt = self.srv.write_timeout
-        if wt is not None:
+        wt = self.wt
+        if wt >= 0.0:
             now = self.now()
             if self.wdl < now + wt:
                 self.wdl = now + wt * 1.25
                 self.conn.set_write_deadline(self.wdl)
         try:
-            self.conn.write(data)
+            self.write_conn(data)
         except OSError:
             self.broken = True
             self.close_after = True

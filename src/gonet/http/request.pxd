@@ -3,6 +3,7 @@
 # untyped objects so that both builds accept exactly the same values.
 
 cimport cython
+from cpython.unicode cimport PyUnicode_1BYTE_KIND, PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from gonet.http._h1.parse cimport RequestHead, _tchar
 
 
@@ -47,13 +48,30 @@ cdef class Request:
 cdef inline bint _header_ok(object name, object value):
     # The compiled build's fast check (request.py, Headers.add/set): True only where
     # _h1.check_header accepts (a name that is a non-empty token str, a str value of latin-1
-    # characters without NUL, CR, LF); False lets check_header give the verdict.
+    # characters without NUL, CR, LF); False lets check_header give the verdict. Latin-1
+    # strs (the usual kind) are scanned as the bytes they are stored as.
     cdef Py_UCS4 c
+    cdef const unsigned char* d
+    cdef Py_ssize_t i, n
     if type(name) is not str or type(value) is not str or not name:
         return False
-    for c in <str>name:
-        if c >= 128 or not _tchar(<unsigned char>c):
-            return False
+    if PyUnicode_KIND(name) == PyUnicode_1BYTE_KIND:
+        d = <const unsigned char*>PyUnicode_DATA(name)
+        n = PyUnicode_GET_LENGTH(name)
+        for i in range(n):
+            if not _tchar(d[i]):
+                return False
+    else:
+        for c in <str>name:
+            if c >= 128 or not _tchar(<unsigned char>c):
+                return False
+    if PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND:
+        d = <const unsigned char*>PyUnicode_DATA(value)
+        n = PyUnicode_GET_LENGTH(value)
+        for i in range(n):
+            if d[i] == 0 or d[i] == 10 or d[i] == 13:
+                return False
+        return True
     for c in <str>value:
         if c > 255 or c == 0 or c == 10 or c == 13:
             return False

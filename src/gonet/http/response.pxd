@@ -5,13 +5,33 @@
 # The internal methods are cpdef: the class's own calls to them are C calls.
 
 cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.string cimport memcpy
 from gonet.http.request cimport Headers, Request, trusted_headers
 from gonet.http._h1.serialize cimport DateCache, response_head
+
+
+cdef inline bytes _join2(bytes a, bytes b):
+    # response.py's _join2: a + b in one allocation (bytes' own concat goes through the
+    # buffer protocol for both operands).
+    cdef Py_ssize_t na = len(a)
+    cdef Py_ssize_t nb = len(b)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, na + nb)
+    cdef char* p = PyBytes_AS_STRING(out)
+    memcpy(p, <const char*>a, na)
+    memcpy(p + na, <const char*>b, nb)
+    return out
+
+
+# The caches (module globals, read per request as C dicts).
+cdef dict _CL_TAILS, _DECLARED
 
 
 cdef class HeadCache:
     cdef public object date
     cdef public object dates
+    cdef public object end
+    cdef public object head
     cdef public object items
     cdef public object minor
     cdef public object prefix
@@ -26,7 +46,7 @@ cdef class ResponseWriter:
     cdef public object _head
     cdef public object _head_sent
     cdef public object _no_body
-    cdef public object _pending
+    cdef public list _pending
     cdef public object _pending_len
     cdef public Request _req
     cdef public object _sc
@@ -36,8 +56,9 @@ cdef class ResponseWriter:
     cdef public object status
     cdef public object written
 
-    @cython.locals(name=str, value=str, c=Py_UCS4)
+    @cython.locals(name=str, value=str, c=Py_UCS4, h=Headers)
     cpdef _start(self, status, items)
+    @cython.locals(h=Headers)
     cpdef _start_checked(self, status, reason, items, declared)
     cpdef _reset(self, sc, Request req)
     cpdef write(self, data)
@@ -45,6 +66,10 @@ cdef class ResponseWriter:
     @cython.locals(req=Request, hc=HeadCache, sc=ServerConn, dates=DateCache)
     cpdef _send_head(self, final)
     cpdef _finish(self)
+
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, a=object, b=object)
+cdef bint _same_pairs(object last, list items) except -1
 
 
 @cython.locals(h=Headers)

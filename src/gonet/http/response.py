@@ -24,7 +24,11 @@ from typing import TYPE_CHECKING, Any
 from ._h1 import LAST_CHUNK
 from ._h1.serialize import response_head
 from .request import EMPTY_BODY, trusted_headers
-from .status import STATUS_TEXT as _STANDARD_REASON
+
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from ._h1 import _cython as cython
 
 if TYPE_CHECKING:
     from ._h1.serialize import DateCache
@@ -67,21 +71,52 @@ class HeadCache:
     is reused while status, reason, protocol minor, the header pairs (compared
     by value), the ``Date`` line (the same str object within a second,
     :class:`~gonet.http._h1.serialize.DateCache`) and the server's ``Server``
-    line are those it was built from.
+    line are those it was built from. ``head`` is ``prefix`` joined with the
+    framing lines ``end`` (kept while both are the same objects: one bytes per
+    response instead of a join).
     """
 
-    __slots__ = ("date", "dates", "items", "minor", "prefix", "reason", "server", "status")
+    __slots__ = ("date", "dates", "end", "head", "items", "minor", "prefix", "reason", "server", "status")
 
     def __init__(self) -> None:
         #: dates: the server's DateCache (set by the connection), read without going through it.
         self.dates: DateCache | None = None
         self.prefix = b""
+        self.end: bytes | None = None
+        self.head = b""
         self.items: list[tuple[str, str]] | None = None
         self.date: str | None = None
         self.status = 0
         self.minor = -1
         self.reason: str | None = None
         self.server: str | None = None
+
+
+if not cython.compiled:  # compiled, this is the C copy of response.pxd
+
+    def _join2(a: bytes, b: bytes) -> bytes:
+        """``a + b`` (compiled: one allocation and two memcpy, not the buffer protocol's concat)."""
+        return a + b
+
+
+def _same_pairs(last: list[tuple[str, str]] | None, items: list[tuple[str, str]]) -> bool:
+    """Whether ``items`` equals ``last``: pairs that are, or hold, the same objects (the common
+    case: a handler setting its constant strs), else compared by value."""
+    if last is None:
+        return False
+    n = len(items)
+    if n != len(last):
+        return False
+    for i in range(n):
+        a = items[i]
+        b = last[i]
+        if a is b:
+            continue
+        # (same objects are equal; anything else, or any doubt, is compared by value)
+        if (type(a) is not tuple or type(b) is not tuple or len(a) != 2 or len(b) != 2
+                or a[0] is not b[0] or a[1] is not b[1]):
+            return last == items
+    return True
 
 
 def _rewrite(w: ResponseWriter, req: Request) -> None:
@@ -112,6 +147,9 @@ class ResponseWriter:
 
     def __init__(self, sc: ServerConn, req: Request) -> None:
         self.headers = trusted_headers([], None)
+        #: _pending: the body bytes not sent yet; one list for the writer's whole life (it never
+        #: leaves the writer), emptied rather than replaced.
+        self._pending: list[bytes] = []
         self._reset(sc, req)
 
     def _reset(self, sc: ServerConn, req: Request) -> None:
@@ -131,7 +169,8 @@ class ResponseWriter:
         self._no_body = False
         self._chunked = False
         self._declared: int | None = None
-        self._pending: list[bytes] = []
+        if self._pending:  # (emptied after every send: not after an error)
+            del self._pending[:]
         self._pending_len = 0
 
     @property
@@ -183,16 +222,21 @@ class ResponseWriter:
         if drop:
             items = [(k, v) for k, v in items if k.lower() != "transfer-encoding"]
         self._sent_items = items
-        self.headers._items = list(items)  # the handler's later changes go to a copy
+        h = self.headers
+        h._items = list(items)  # the handler's later changes go to a copy
 
-    def _start_checked(self, status: int, reason: str, items: list[tuple[str, str]],
+    def _start_checked(self, status: int, reason: str | None, items: list[tuple[str, str]],
                        declared: int | None) -> None:
-        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed)."""
+        """Fix status and headers already checked by the WSGI layer (no hop-by-hop, length parsed).
+
+        ``reason`` is ``None`` for the standard reason phrase of ``status``.
+        """
         self.status = status
-        self.reason = reason if reason != _STANDARD_REASON.get(status) else None
+        self.reason = reason
         self._no_body = status < 200 or status == 204 or status == 304
         self._declared = declared
-        self._sent_items = self.headers._items = items
+        h = self.headers
+        self._sent_items = h._items = items
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """write appends ``data`` to the body and returns its length.
@@ -275,7 +319,7 @@ class ResponseWriter:
     def _take_body(self) -> bytes:
         pending = self._pending
         body = pending[0] if len(pending) == 1 else b"".join(pending)
-        self._pending = []
+        del pending[:]
         self._pending_len = 0
         if self._chunked:
             return b"%x\r\n%b\r\n" % (len(body), body)
@@ -294,13 +338,14 @@ class ResponseWriter:
         date = dates.get() if dates is not None else srv.date.get()
         # The head up to the framing lines, as bytes: the same as the last response's of this
         # connection when status, reason, header pairs and the (per-second) Date line are.
-        server = srv.server_line
+        server = sc.server_line
         if (hc.date is date and hc.status == status and hc.minor == minor and hc.reason == reason
-                and hc.server is server and hc.items == items):
+                and hc.server is server and _same_pairs(hc.items, items)):
             prefix = hc.prefix
         else:
             prefix = response_head(minor, status, items, date + server, reason)[:-2]
             hc.prefix = prefix
+            hc.end = None  # (hc.head was built from the old prefix)
             hc.items = list(items)
             hc.date = date
             hc.status = status
@@ -324,7 +369,7 @@ class ResponseWriter:
         if body is not EMPTY_BODY and not body.done and (body.continue_pending or req.content_length is None
                               or body._remaining > DISCARD_MAX):
             sc.close_after = True  # the client may still be sending a body we will not read
-        if sc.close_after or req.close or srv.shutting_down:
+        if sc.close_after or req.close or sc.shutting_down:
             sc.close_after = True
             conn_line = "Connection: close\r\n"
         elif minor == 0:
@@ -344,14 +389,20 @@ class ResponseWriter:
                 tail = f"Content-Length: {length}\r\n"
             end = (tail + conn_line + "\r\n").encode("latin-1")
         self._head_sent = True
+        if end is hc.end:
+            head = hc.head
+        else:
+            head = prefix + end
+            hc.head = head
+            hc.end = end
         if self._pending and not self._head:
             if self._pending_len <= COALESCE_MAX:
-                sc.write(b"".join((prefix, end, self._take_body())))
+                sc.write(_join2(head, self._take_body()))
             else:
-                sc.write(prefix + end)
+                sc.write(head)
                 sc.write(self._take_body())
         else:
-            sc.write(prefix + end)
+            sc.write(head)
 
     def _finish(self) -> None:
         """Complete the response after the handler returned."""

@@ -106,8 +106,9 @@ class Server:
         self.error_log = error_log if error_log is not None else log
         self.server_line = f"Server: {server_name}\r\n" if server_name else ""
         self.date = DateCache()
-        self.requests = 0
-        self.shutting_down = False
+        #: _requests_closed: the requests answered on connections already closed.
+        self._requests_closed = 0
+        self._shutting_down = False
         self.closed = False
         self._listeners: set[gonet.Listener] = set()
         self._conns: set[ServerConn] = set()
@@ -176,10 +177,29 @@ class Server:
             self.error_log.exception("http: connection from %s failed", sc.remote)
         finally:
             self._conns.discard(sc)
+            self._requests_closed += sc.requests
             conn.close()
             slots = self._slots
             if slots is not None:
                 slots.recv()
+
+    @property
+    def shutting_down(self) -> bool:
+        """shutting_down tells whether :meth:`shutdown` or :meth:`close` has begun."""
+        return self._shutting_down
+
+    @shutting_down.setter
+    def shutting_down(self, value: bool) -> None:
+        # Each connection reads its own copy per request (a C field, compiled): set them all.
+        self._shutting_down = value
+        for sc in self._conns:
+            sc.shutting_down = value
+
+    @property
+    def requests(self) -> int:
+        """requests is how many requests the server has answered (each connection counts its own)."""
+        # (a tuple first: other threads may read this while the server's thread changes the set)
+        return self._requests_closed + sum([sc.requests for sc in tuple(self._conns)])
 
     # --- stopping ------------------------------------------------------------------------
 

@@ -8,25 +8,33 @@ cimport cython
 from gonet.http.conn cimport ServerConn, _refs
 from gonet.http.request cimport Headers, Request
 from gonet.http.response cimport ResponseWriter
+from gonet.http.wsgienv cimport Environ
 
 
 # The caches (module globals, read by the per-request code as C dicts).
-cdef dict _ENV_KEYS, _SERVER_NAMES, _CHECKED, _STATUSES
+cdef dict _CHECKED, _STATUSES
 
 
 cdef class _Start:
-    cdef public object base
     cdef public object code
     cdef public object declared
+    cdef public Environ env
     cdef public object handler
     cdef public object headers
-    cdef public object host
+    cdef public object items
+    cdef public object items_declared
     cdef public object reason
-    cdef public object server_name
+    cdef public object status
     cdef public object w
 
     cpdef begin(self)
     cpdef fit(self, data)
+
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t)
+cdef bint _same_items(list headers, list last)
+@cython.locals(checked=dict)
+cdef _check_headers(list headers)
 
 
 @cython.locals(rw=ResponseWriter)
@@ -42,8 +50,6 @@ cdef class WSGIHandler:
 
     @cython.locals(w=ResponseWriter, r=Request, sc=ServerConn, st=_Start)
     cpdef environ(self, w, r)
-    @cython.locals(base=dict, env=dict, keys=dict, h=Headers)
-    cpdef dict _environ(self, _Start st, ServerConn sc, Request r)
     @cython.locals(w=ResponseWriter, sc=ServerConn, st=_Start, n=Py_ssize_t)
     cpdef _serve(self, w, r)
     @cython.locals(w=ResponseWriter, st=_Start)

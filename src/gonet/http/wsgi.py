@@ -37,6 +37,8 @@ from .conn import ServerConn
 from .request import Request
 from .response import ResponseWriter
 from .server import Server, log
+from .status import STATUS_TEXT
+from .wsgienv import Environ
 
 __all__ = ["FileWrapper", "WSGIError", "WSGIHandler", "run_wsgi", "serve_wsgi"]
 
@@ -58,29 +60,13 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 if not cython.compiled:  # compiled, wsgi.pxd cimports conn.pxd's C function (Py_REFCNT)
     from .conn import _refs
 
-_ENV_KEYS: dict[str, str] = {}
-_SERVER_NAMES: dict[str, str] = {}
 #: (name, value) header pairs already checked by start_response -> the Content-Length value
 #: for that header, -1 for any other (bounded: apps repeat theirs).
 _CHECKED: dict[tuple[str, str], int] = {}
 _CHECKED_MAX = 4096
-#: Status lines already checked by start_response -> (code, reason) (bounded as _CHECKED).
-_STATUSES: dict[str, tuple[int, str]] = {}
-
-
-def _server_name(host: str, default: str) -> str:
-    """SERVER_NAME from the Host header (without the port), else the local address."""
-    if not host:
-        return default
-    name = _SERVER_NAMES.get(host)
-    if name is None:
-        if host.startswith("["):
-            name = host[1:host.find("]")] if "]" in host else host
-        else:
-            name = host.rsplit(":", 1)[0] if ":" in host else host
-        if len(_SERVER_NAMES) < 1024:
-            _SERVER_NAMES[host] = name
-    return name
+#: Status lines already checked by start_response -> (code, reason), the reason None when it
+#: is the code's standard phrase (bounded as _CHECKED).
+_STATUSES: dict[str, tuple[int, str | None]] = {}
 
 
 class WSGIError(RuntimeError):
@@ -125,29 +111,32 @@ class FileWrapper:
 class _Start:
     """_Start is one connection's WSGI state; calling it is its current request's ``start_response``.
 
-    ``base`` holds the environ entries every request of the connection shares
-    (only copies of it reach the application) and ``handler`` the
-    :class:`WSGIHandler` that built it. ``w`` is the current request's writer
+    ``env`` builds the environ of each request of the connection
+    (:class:`~gonet.http.wsgienv.Environ`) and ``handler`` is the
+    :class:`WSGIHandler` that made it. ``w`` is the current request's writer
     (``None`` between requests), ``code``, ``reason``, ``headers`` and
-    ``declared`` what ``start_response`` was given (PEP 3333). The connection
+    ``declared`` what ``start_response`` was given (PEP 3333); ``status`` and
+    ``items`` the status str and the header pairs the last call checked (held,
+    so a later call passing the same objects needs no look-up). The connection
     keeps its ``_Start`` for its next request only while nothing else holds it:
     an application may keep ``start_response``, and a later call must never
     reach a later request's response.
     """
 
-    __slots__ = ("base", "code", "declared", "handler", "headers", "host", "reason", "server_name", "w")
+    __slots__ = ("code", "declared", "env", "handler", "headers", "items", "items_declared",
+                 "reason", "status", "w")
 
-    def __init__(self, handler: WSGIHandler, base: dict[str, Any]) -> None:
+    def __init__(self, handler: WSGIHandler, env: Environ) -> None:
         self.handler = handler
-        self.base = base
-        #: host, server_name: the last Host header seen and the SERVER_NAME it gave.
-        self.host = ""
-        self.server_name = ""
+        self.env = env
         self.w: ResponseWriter | None = None
         self.code = 0
-        self.reason = ""
+        self.reason: str | None = None
         self.headers: list[tuple[str, str]] | None = None
         self.declared: int | None = None
+        self.status: str | None = None
+        self.items: list[tuple[str, str]] = []
+        self.items_declared: int | None = None
 
     def __call__(self, status: str, headers: list[tuple[str, str]],
                  exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
@@ -162,23 +151,22 @@ class _Start:
                 exc_info = None  # no cycle through the frame (PEP 3333)
         elif self.headers is not None:
             raise WSGIError("start_response called a second time without exc_info")
-        parsed = _STATUSES.get(status) if type(status) is str else None
-        if parsed is None:
-            parsed = _check_status(status)
+        if status is not self.status:  # (the same str object as last time: checked, code and reason set)
+            parsed = _STATUSES.get(status) if type(status) is str else None
+            if parsed is None:
+                parsed = _check_status(status)
+            self.code, self.reason = parsed
+            self.status = status
         if type(headers) is not list:
             raise WSGIError(f"headers must be a list, not {type(headers).__name__}")
-        declared = None
-        checked = _CHECKED
-        for item in headers:
-            # One look-up answers both "already checked?" and "is it Content-Length, of what?".
-            length = checked.get(item) if type(item) is tuple else None
-            # A hit compares by value: a str subclass equal to a checked pair must still be
-            # refused as it is on a cold cache (keys are pairs, so item has two fields here).
-            if length is None or type(item[0]) is not str or type(item[1]) is not str:
-                length = _check_header(item)
-            if length >= 0:
-                declared = length
-        self.code, self.reason = parsed
+        # The same pair objects as the last call (an app returning its constant pairs, in a
+        # fresh list or not): checked then, and pairs of plain str cannot have changed since.
+        if _same_items(headers, self.items):
+            declared = self.items_declared
+        else:
+            declared = _check_headers(headers)
+            self.items = list(headers)
+            self.items_declared = declared
         self.headers = headers
         self.declared = declared
         return self.write
@@ -215,7 +203,35 @@ class _Start:
         return data
 
 
-def _check_status(status: object) -> tuple[int, str]:
+def _same_items(headers: list[tuple[str, str]], last: list[tuple[str, str]]) -> bool:
+    """Whether ``headers`` holds the very objects of ``last``, in order."""
+    n = len(headers)
+    if n != len(last):
+        return False
+    # A loop, not all(...): compiled, the generator expression is a real generator (~10x the cost).
+    for i in range(n):  # noqa: SIM110
+        if headers[i] is not last[i]:
+            return False
+    return True
+
+
+def _check_headers(headers: list[tuple[str, str]]) -> int | None:
+    """Check the header pairs start_response was given; the Content-Length they declare, if any."""
+    declared = None
+    checked = _CHECKED
+    for item in headers:
+        # One look-up answers both "already checked?" and "is it Content-Length, of what?".
+        length = checked.get(item) if type(item) is tuple else None
+        # A hit compares by value: a str subclass equal to a checked pair must still be
+        # refused as it is on a cold cache (keys are pairs, so item has two fields here).
+        if length is None or type(item[0]) is not str or type(item[1]) is not str:
+            length = _check_header(item)
+        if length >= 0:
+            declared = length
+    return declared
+
+
+def _check_status(status: object) -> tuple[int, str | None]:
     """Check a status line start_response was given the first time; cache it; (code, reason)."""
     if type(status) is not str:
         raise WSGIError(f"status must be a str, not {type(status).__name__}")
@@ -227,7 +243,9 @@ def _check_status(status: object) -> tuple[int, str]:
             status.encode("latin-1")
         except UnicodeEncodeError:
             raise WSGIError("the status must be latin-1") from None
-    parsed = (int(m.group(1)), m.group(2))
+    code = int(m.group(1))
+    reason = m.group(2)
+    parsed = (code, reason if reason != STATUS_TEXT.get(code) else None)
     if len(_STATUSES) < _CHECKED_MAX:
         _STATUSES[status] = parsed
     return parsed
@@ -302,53 +320,8 @@ class WSGIHandler:
         sc = w._sc
         st = sc.wsgi_base
         if st is None or st.handler is not self:
-            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
-        return self._environ(st, sc, r)
-
-    def _environ(self, st: _Start, sc: ServerConn, r: Request) -> dict[str, Any]:
-        """The environ of ``r``: a copy of the connection's ``st.base`` plus the request's entries."""
-        base = st.base
-        env = base.copy()
-        path = r.path
-        script = self.script_name
-        if script and (path == script or path.startswith(script + "/")):
-            path = path[len(script):]
-        env["REQUEST_METHOD"] = r.method
-        env["PATH_INFO"] = path
-        env["QUERY_STRING"] = r.query
-        host = r.host
-        if host:
-            if host != st.host:  # a str compare, cheaper than hashing the new str for a look-up
-                name = _SERVER_NAMES.get(host)
-                st.server_name = name if name is not None else _server_name(host, base["SERVER_NAME"])
-                st.host = host
-            env["SERVER_NAME"] = st.server_name
-        env["SERVER_PROTOCOL"] = "HTTP/1.1" if r.proto_minor else "HTTP/1.0"
-        env["RAW_URI"] = r.target
-        env["wsgi.input"] = r.body
-        if r.scheme == "https":
-            env["wsgi.url_scheme"] = "https"
-        peer = r.remote_addr
-        if peer is not sc.remote and peer is not None:  # a trusted X-Forwarded-For
-            env["REMOTE_ADDR"] = peer.host
-            env["REMOTE_PORT"] = str(peer.port) if peer.port else ""
-        keys = _ENV_KEYS
-        h = r.headers
-        for lname, value in h._lookup().items():
-            key = keys.get(lname)
-            if key is None:
-                if "_" in lname:
-                    continue  # "X_Foo" would alias "X-Foo" (nginx and gunicorn drop these too)
-                key = "HTTP_" + lname.upper().replace("-", "_")
-                if key == "HTTP_CONTENT_TYPE":
-                    key = "CONTENT_TYPE"
-                elif key == "HTTP_CONTENT_LENGTH":
-                    key = "CONTENT_LENGTH"
-                if len(keys) < 1024:
-                    keys[lname] = key
-            env[key] = value
-        if r.content_length is None:
-            env.pop("CONTENT_LENGTH", None)  # chunked: read wsgi.input to its end
+            st = sc.wsgi_base = _Start(self, Environ(self._conn_environ(sc.conn, r)))
+        env: dict[str, Any] = st.env.build(sc, r)
         return env
 
     def _conn_environ(self, conn: gonet.Conn, r: Request) -> dict[str, Any]:
@@ -379,10 +352,10 @@ class WSGIHandler:
         sc = w._sc
         st = sc.wsgi_base
         if st is None or st.handler is not self:
-            st = sc.wsgi_base = _Start(self, self._conn_environ(sc.conn, r))
+            st = sc.wsgi_base = _Start(self, Environ(self._conn_environ(sc.conn, r)))
         elif _refs(st) != 2:  # held by more than sc.wsgi_base and st: the app kept start_response
-            st = sc.wsgi_base = _Start(self, st.base)
-        env = self._environ(st, sc, r)
+            st = sc.wsgi_base = _Start(self, st.env)
+        env = st.env.build(sc, r)
         st.w = w
         try:
             result = self.app(env, st)

@@ -49,10 +49,10 @@ except ImportError:  # plain Python without Cython installed (Cython is a build 
 
 if not cython.compiled:  # compiled, these are the C scanners of parse.pxd
 
-    def _parse_fast(buf: bytes, max_request_line: int, max_header_bytes: int,
-                    max_header_fields: int) -> tuple[str, str, int, list[tuple[str, str]], int] | None:
+    def _parse_fast(buf: bytes, head: RequestHead, max_request_line: int, max_header_bytes: int,
+                    max_header_fields: int) -> int:
         """The compiled build's scanner for the common head; plain Python uses the regular expressions."""
-        return None
+        return 0
 
     def _host_chars_ok(host: str) -> bool:
         """The compiled build's Host check (every character in 0x21-0x7e)."""
@@ -132,10 +132,9 @@ def parse_into(buf: bytes, head: RequestHead, max_request_line: int, max_header_
     if cython.compiled:
         # The common case in C (parse.pxd): accepts only what the general path below accepts,
         # with the same pieces; anything else (incomplete, refused, unusual) goes that way.
-        fast = _parse_fast(buf, max_request_line, max_header_bytes, max_header_fields)
-        if fast is not None:
-            _framing(head, fast[0], fast[1], fast[2], fast[3])
-            return fast[4]
+        used = _parse_fast(buf, head, max_request_line, max_header_bytes, max_header_fields)
+        if used:
+            return used
     start = 0
     while buf.startswith(_CRLF, start):
         start += 2
@@ -205,18 +204,22 @@ def _field_error(block: str) -> str:
 
 
 def _framing(head: RequestHead, method: str, target: str, minor: int,
-             headers: list[tuple[str, str]]) -> None:
+             headers: list[tuple[str, str]], index: dict[str, str] | None = None) -> None:
     """Work out the body framing, Host, keep-alive and Expect from the headers; fill ``head``.
 
-    Every refusal is raised before the first field of ``head`` is set.
+    ``index``: lower-cased name -> value for ``headers`` (the last value of a repeated name),
+    if the caller has it. Every refusal is raised before the first field of ``head`` is set.
     """
-    index = {k.lower(): v for k, v in headers}
+    if index is None:
+        index = {k.lower(): v for k, v in headers}
     if len(index) != len(headers):
         index = _join_repeated(headers)
         repeated = True
     else:
         repeated = False
     host = index.get("host")
+    # Only a Host field (a probe's, a load generator's request): nothing more to look up.
+    only_host = host is not None and len(index) == 1
     if host is None:
         if minor >= 1:
             raise ProtocolError(400, "missing required Host header")
@@ -228,8 +231,8 @@ def _framing(head: RequestHead, method: str, target: str, minor: int,
     content_length: int | None = 0
     chunked = False
     keep_alive_te = True
-    te = index.get("transfer-encoding")
-    cl = index.get("content-length")
+    te = None if only_host else index.get("transfer-encoding")
+    cl = None if only_host else index.get("content-length")
     if te is not None:
         if cl is not None:
             raise ProtocolError(400, "both Transfer-Encoding and Content-Length")
@@ -259,7 +262,7 @@ def _framing(head: RequestHead, method: str, target: str, minor: int,
             for v in values:
                 if int(v) != content_length:
                     raise ProtocolError(400, "conflicting Content-Length values")
-    connection = index.get("connection")
+    connection = None if only_host else index.get("connection")
     if connection is not None:
         tokens = [t.strip(" \t") for t in connection.lower().split(",")]
         keep_alive = "close" not in tokens if minor >= 1 else "keep-alive" in tokens
@@ -267,7 +270,7 @@ def _framing(head: RequestHead, method: str, target: str, minor: int,
         keep_alive = minor >= 1
     keep_alive = keep_alive and keep_alive_te
     expect_continue = False
-    expect = index.get("expect")
+    expect = None if only_host else index.get("expect")
     if expect is not None:
         if expect.lower() != "100-continue":
             raise ProtocolError(417, "unsupported Expect")

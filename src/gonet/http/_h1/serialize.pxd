@@ -3,11 +3,17 @@
 # exactly the same values. The functions are cpdef so that response.py calls them in C.
 
 cimport cython
+from libc.time cimport time as c_time
+
+
+cdef inline bint _same_second(long long second) noexcept:
+    # serialize.py's _same_second: the C clock is still in `second` (time.time()'s whole second).
+    return c_time(NULL) == second
 
 
 cdef class DateCache:
     cdef public object line
-    cdef public object second
+    cdef public long long second
 
     cpdef get(self)
 

@@ -16,6 +16,17 @@ from email.utils import formatdate
 
 from ..status import status_text
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed (Cython is a build dependency)
+    from . import _cython as cython
+
+if not cython.compiled:  # compiled, this is the C check of serialize.pxd (libc time())
+
+    def _same_second(second: int) -> bool:
+        """The compiled build's quick "is it still ``second``?"; plain Python always asks time.time()."""
+        return False
+
 __all__ = ["DateCache", "check_header", "response_head", "status_line"]
 
 _NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -79,6 +90,10 @@ class DateCache:
 
     def get(self) -> str:
         """get returns the current ``Date`` header line (with CRLF)."""
+        # Compiled, C time() answers "still the same second?" without a Python call (once
+        # per request); the line itself always comes from time.time().
+        if _same_second(self.second):
+            return self.line
         now = int(time.time())
         if now != self.second:
             self.second = now
