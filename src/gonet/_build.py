@@ -53,6 +53,8 @@ COMPILED_MODULES = (
     "gonet.net.conn",
     # gonet.patch(): the hybrid locks every pooled client takes per request.
     "gonet._patch.locks",
+    # redis-py builds and asks a select.poll() per command (can_read).
+    "gonet._patch.polling",
     # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
     "gonet.http._h1.parse",
     "gonet.http._h1.serialize",
