@@ -169,8 +169,12 @@ def _deadline(g: Goroutine, timeout: float | None) -> float | None:
 
 def _wait(rc: RawConn, write: bool, deadline: float | None) -> None:
     res = rc.wait(write, deadline)
-    if res == WAIT_OK:
-        return
+    if res != WAIT_OK:
+        _wait_failed(res)
+
+
+def _wait_failed(res: int) -> None:
+    """Raise what a failed wait (``WAIT_TIMEOUT`` or ``WAIT_CLOSED``) means to the caller."""
     if res == WAIT_TIMEOUT:
         raise TimeoutError("timed out")  # socket.timeout is TimeoutError (3.10+)
     raise OSError(errno.EBADF, os.strerror(errno.EBADF))
@@ -243,8 +247,15 @@ def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: i
         deadline = g.sched.clock.now() + timeout
     peek = flags & _PEEK
     flags |= DONTWAIT
-    if rc.rdrained and not rc.must_try_first():
-        _wait(rc, False, deadline)
+    if rc.rdrained:
+        # The last read was short: wait first, unless a hang-up or an error (the
+        # pollDesc's sticky hang-up) makes reads return at once without a new edge.
+        # RawConn.must_try_first and _wait, inlined: this runs on every reply.
+        pd = rc.pd
+        if pd is not None and not rc.rt.netpoll.hung_up(pd):
+            res = rc.wait(False, deadline)
+            if res != WAIT_OK:
+                _wait_failed(res)
     while True:
         try:
             got = orig(target, *args, flags)

@@ -115,15 +115,6 @@ class RawConn:
         finally:
             sema.release(rt)
 
-    def must_try_first(self) -> bool:
-        """must_try_first is False when a read may wait before its syscall (see ``rdrained``).
-
-        A hang-up or an error makes reads return at once without a new edge,
-        so it always forces a try (the pollDesc's sticky hang-up).
-        """
-        pd = self.pd
-        return not self.rdrained or pd is None or self.rt.netpoll.hung_up(pd)
-
     def unblock(self) -> None:
         """unblock wakes goroutines parked in :meth:`wait` with ``WAIT_CLOSED`` (before close)."""
         pd = self.pd
