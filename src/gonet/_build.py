@@ -55,6 +55,8 @@ COMPILED_MODULES = (
     "gonet._patch.locks",
     # redis-py builds and asks a select.poll() per command (can_read).
     "gonet._patch.polling",
+    # The patched stream read and sendall of every request/response client.
+    "gonet._patch.sockio",
     # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
     "gonet.http._h1.parse",
     "gonet.http._h1.serialize",
