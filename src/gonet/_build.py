@@ -50,6 +50,7 @@ COMPILED_MODULES = (
     "gonet._runtime.proc",
     "gonet._poll.fd_mutex",
     "gonet._poll.fd_unix",
+    "gonet._poll.rawconn",
     "gonet.net.conn",
     # gonet.patch(): the hybrid locks every pooled client takes per request.
     "gonet._patch.locks",
