@@ -19,14 +19,22 @@ import socket
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from greenlet import getcurrent
-
 from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
 from .._runtime.g import current_sched
 from ._g import current_g
 
+try:
+    import cython
+except ImportError:  # plain Python without Cython installed
+    from .._runtime import _cython as cython
+
+if not cython.compiled:  # compiled, the C helpers of g.pxd (sockio.pxd cimports them)
+    from .._runtime.g import current_glet, greenlet_import
+
 if TYPE_CHECKING:
     from .._runtime.g import Goroutine
+
+greenlet_import()  # each compiled module needs its own copy of the C API table
 
 __all__ = ["DONTWAIT", "read_stream", "registrations_of", "send_all", "unregister"]
 
@@ -146,7 +154,7 @@ def _fast_conn(sock: socket.socket) -> tuple[Goroutine, RawConn] | None:
     if s is None:
         return None
     g = s.curg
-    if g is None or g.glet is not getcurrent():
+    if g is None or g.glet is not current_glet():
         return None
     fd = _fileno(sock)
     fdtab = s.netpoll.fdtab
