@@ -50,9 +50,14 @@ COMPILED_MODULES = (
     "gonet._runtime.proc",
     "gonet._poll.fd_mutex",
     "gonet._poll.fd_unix",
+    "gonet._poll.rawconn",
     "gonet.net.conn",
     # gonet.patch(): the hybrid locks every pooled client takes per request.
     "gonet._patch.locks",
+    # redis-py builds and asks a select.poll() per command (can_read).
+    "gonet._patch.polling",
+    # The patched stream read and sendall of every request/response client.
+    "gonet._patch.sockio",
     # gonet.http's request path (issue 8): parse, connection loop, request, response, WSGI.
     "gonet.http._h1.parse",
     "gonet.http._h1.serialize",

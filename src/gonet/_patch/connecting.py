@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._g import current_g
 from .dns import resolve_address
-from .sockets import _conn, _deadline, _fileno, _gettimeout, _twin, _wait
+from .sockio import _conn, _deadline, _fileno, _gettimeout, _twin, _wait
 
 if TYPE_CHECKING:
     from .._runtime.g import Goroutine

@@ -31,34 +31,16 @@ A host name in an address is resolved through the patched ``getaddrinfo``
 from __future__ import annotations
 
 import _socket
-import errno
-import os
 import socket
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from greenlet import getcurrent
-
-from .._poll.rawconn import WAIT_OK, WAIT_TIMEOUT, RawConn, open_raw
-from .._runtime.g import current_sched
 from ._g import current_g
 from .dns import resolve_address
-
-if TYPE_CHECKING:
-    from .._runtime.g import Goroutine
+from .sockio import _io, read_stream, registrations_of, send_all, unregister
 
 __all__ = ["PATCHES", "registrations_of"]
 
 _ss = _socket.socket
-# Plain ints, not the IntFlag/IntEnum members of socket.py: ``flags | MSG_DONTWAIT``
-# and ``sock.type`` on the enum classes run Python-level enum code on every call.
-DONTWAIT = int(socket.MSG_DONTWAIT)
-_PEEK = int(socket.MSG_PEEK)
-_STREAM = int(socket.SOCK_STREAM)
-_gettimeout = _ss.gettimeout
-_fileno = _ss.fileno
-_sock_type: Any = _ss.type.__get__  # the C getter: an int, not socket.py's SocketKind property
-
 _recv = _ss.recv
 _recv_into = _ss.recv_into
 _recvfrom = _ss.recvfrom
@@ -73,196 +55,12 @@ _orig_real_close = socket.socket._real_close  # type: ignore[attr-defined]
 _orig_detach = socket.socket.detach
 _orig_sendfile = socket.socket.sendfile
 
-#: fd -> the RawConns (one per runtime) registered for the socket using it.
-_regs: dict[int, weakref.WeakSet[RawConn]] = {}
-
-
-def registrations_of(sock: socket.socket) -> list[RawConn]:
-    """registrations_of lists the live netpoller registrations of ``sock`` (tests, shutdown)."""
-    fd = _fileno(sock)
-    return [rc for rc in _regs.get(fd, ()) if rc.pd is not None and rc.owner() is sock]
-
-
-def _forget(rc: RawConn) -> None:
-    """Unregister ``rc`` from its runtime: at once on its thread, posted from any other."""
-    if rc.pd is None:
-        return
-    rt: Any = rc.rt
-    if current_sched() is rt:
-        rc.close()
-        return
-    try:
-        rt.post(rc.close)
-    except (RuntimeError, AttributeError):
-        pass  # that runtime has ended (its shutdown unregistered everything)
-
-
-def _conn(g: Goroutine, sock: socket.socket) -> RawConn | None:
-    """The RawConn of ``sock`` in ``g``'s runtime, registering it on first use."""
-    fd = _fileno(sock)
-    if fd < 0:
-        return None
-    rt: Any = g.sched
-    fdtab = rt.netpoll.fdtab
-    if fd < len(fdtab):  # rawconn.lookup, inlined: this runs on every patched call
-        pd = fdtab[fd]
-        if pd is not None:
-            rc = pd.user
-            if type(rc) is RawConn and rc.owner is not None and rc.owner() is sock:
-                return rc
-    rc = open_raw(rt, fd, None)
-    rc.owner = weakref.ref(sock, _on_socket_collected(rc))
-    regs = _regs.get(fd)
-    if regs is None:
-        regs = _regs[fd] = weakref.WeakSet()
-    regs.add(rc)
-    return rc
-
-
-def _on_socket_collected(rc: RawConn) -> Any:
-    ref = weakref.ref(rc)
-
-    def collected(_: Any) -> None:
-        r = ref()
-        if r is not None:
-            _forget(r)
-    return collected
-
-
-def _twin(rc: RawConn, sock: socket.socket) -> Any:
-    """The timeout-0 twin of a socket with a timeout (its descriptor is non-blocking already)."""
-    twin = rc.shadow
-    if twin is None:  # first use: later calls read rc.shadow themselves
-        twin = _ss(sock.family, sock.type, sock.proto, rc.fd)
-        twin.settimeout(0.0)
-        rc.shadow = twin
-    return twin
-
-
-def _fast_conn(sock: socket.socket) -> tuple[Goroutine, RawConn] | None:
-    """The calling goroutine and the socket's RawConn, if both exist already.
-
-    :func:`._g.current_g` and :func:`_conn`'s lookup, inlined for the
-    stream read and ``sendall`` of a registered socket: the calls every
-    request/response client makes. None sends the caller down the full path.
-    """
-    s: Any = current_sched()
-    if s is None:
-        return None
-    g = s.curg
-    if g is None or g.glet is not getcurrent():
-        return None
-    fd = _fileno(sock)
-    fdtab = s.netpoll.fdtab
-    if 0 <= fd < len(fdtab):
-        pd = fdtab[fd]
-        if pd is not None:
-            rc = pd.user
-            if type(rc) is RawConn and rc.owner is not None and rc.owner() is sock:
-                return g, rc
-    return None
-
-
-def _deadline(g: Goroutine, timeout: float | None) -> float | None:
-    return None if timeout is None else g.sched.clock.now() + timeout
-
-
-def _wait(rc: RawConn, write: bool, deadline: float | None) -> None:
-    res = rc.wait(write, deadline)
-    if res == WAIT_OK:
-        return
-    if res == WAIT_TIMEOUT:
-        raise TimeoutError("timed out")  # socket.timeout is TimeoutError (3.10+)
-    raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-
-
-def _io(sock: socket.socket, write: bool, orig: Any, args: tuple[Any, ...], flags: int,
-        fallback: Any = None) -> Any:
-    """Run ``orig(target, *args, flags | MSG_DONTWAIT)`` cooperatively, or the plain call.
-
-    The plain call is ``fallback()``, or ``orig(sock, *args, flags)`` when
-    ``fallback`` is None (no closure to build on every call).
-    """
-    g = current_g()
-    if g is None:
-        return orig(sock, *args, flags) if fallback is None else fallback()
-    timeout = _gettimeout(sock)
-    if timeout == 0.0:
-        return orig(sock, *args, flags) if fallback is None else fallback()
-    rc = _conn(g, sock)
-    if rc is None:  # closed: the C call raises EBADF
-        return orig(sock, *args, flags) if fallback is None else fallback()
-    target = sock if timeout is None else _twin(rc, sock)
-    deadline = _deadline(g, timeout)
-    flags |= DONTWAIT
-    while True:
-        try:
-            return orig(target, *args, flags)
-        except BlockingIOError:
-            pass
-        _wait(rc, write, deadline)
-
-
 # --- reads ---------------------------------------------------------------------------
-
-
-def _read_stream(sock: socket.socket, orig: Any, args: tuple[Any, ...], flags: int,
-                 want: int) -> Any:
-    """A stream read (recv, recv_into): ``_io`` plus Go's short-read rule (fd_unix.py).
-
-    A read that returned fewer bytes than asked for proves the receive queue
-    was empty at that moment, so the next read waits first instead of paying
-    for a syscall that fails with ``EAGAIN``: any data that arrived since has
-    produced an edge, which is latched (READY) or wakes the wait. A peek
-    proves nothing (the data stays), so it never sets the flag.
-    """
-    timeout = _gettimeout(sock)
-    if timeout == 0.0:
-        return orig(sock, *args, flags)
-    found = _fast_conn(sock)
-    if found is None:
-        g = current_g()
-        if g is None:
-            return orig(sock, *args, flags)
-        if _sock_type(sock) != _STREAM:
-            return _io(sock, False, orig, args, flags)
-        rc = _conn(g, sock)
-        if rc is None:
-            return orig(sock, *args, flags)  # closed: the C call raises EBADF
-    else:
-        g, rc = found
-        if _sock_type(sock) != _STREAM:
-            return _io(sock, False, orig, args, flags)
-    if timeout is None:
-        target: Any = sock
-        deadline = None
-    else:
-        target = rc.shadow
-        if target is None:
-            target = _twin(rc, sock)
-        deadline = g.sched.clock.now() + timeout
-    peek = flags & _PEEK
-    flags |= DONTWAIT
-    if rc.rdrained and not rc.must_try_first():
-        _wait(rc, False, deadline)
-    while True:
-        try:
-            got = orig(target, *args, flags)
-        except BlockingIOError:
-            rc.rdrained = False
-            _wait(rc, False, deadline)
-            continue
-        except BaseException:
-            rc.rdrained = False
-            raise
-        n = got if type(got) is int else len(got)
-        rc.rdrained = not peek and 0 < n < want
-        return got
 
 
 def recv(self: socket.socket, bufsize: int, flags: int = 0) -> bytes:
     """recv is ``socket.recv``; a goroutine parks while nothing has arrived."""
-    return _read_stream(self, _recv, (bufsize,), flags, bufsize)  # type: ignore[no-any-return]
+    return read_stream(self, _recv, (bufsize,), flags, bufsize)  # type: ignore[no-any-return]
 
 
 def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -278,7 +76,7 @@ def recv_into(self: socket.socket, buffer: Any, nbytes: int = 0, flags: int = 0)
                 want = memoryview(buffer).nbytes
             except TypeError:  # not a buffer: the C call raises
                 return _recv_into(self, buffer, nbytes, flags)
-    return _read_stream(self, _recv_into, (buffer, nbytes), flags, want)  # type: ignore[no-any-return]
+    return read_stream(self, _recv_into, (buffer, nbytes), flags, want)  # type: ignore[no-any-return]
 
 
 def recvfrom(self: socket.socket, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
@@ -348,44 +146,7 @@ def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0
 
 def sendall(self: socket.socket, data: Any, flags: int = 0) -> None:
     """sendall is ``socket.sendall``: the timeout bounds the whole call, as in CPython."""
-    timeout = _gettimeout(self)
-    if timeout == 0.0:
-        return _sendall(self, data, flags)
-    found = _fast_conn(self)
-    if found is None:
-        g = current_g()
-        if g is None:
-            return _sendall(self, data, flags)
-        rc = _conn(g, self)
-        if rc is None:
-            return _sendall(self, data, flags)
-    else:
-        g, rc = found
-    if timeout is None:
-        target: Any = self
-    else:
-        target = rc.shadow  # _twin(), inlined once the twin exists
-        if target is None:
-            target = _twin(rc, self)
-    sent = 0
-    if type(data) is bytes:  # the common case: often one send does it all
-        try:
-            sent = _send(target, data, flags | DONTWAIT)
-        except BlockingIOError:
-            sent = 0
-        if sent == len(data):
-            return None
-    deadline = _deadline(g, timeout)
-    with memoryview(data) as view, view.cast("B") as mv:
-        total = len(mv)
-        while sent < total:
-            try:
-                sent += _send(target, mv[sent:], flags | DONTWAIT)
-                continue
-            except BlockingIOError:
-                pass
-            _wait(rc, True, deadline)
-    return None
+    return send_all(self, data, flags)
 
 
 def sendfile(self: socket.socket, file: Any, offset: int = 0, count: int | None = None) -> int:
@@ -402,30 +163,15 @@ def sendfile(self: socket.socket, file: Any, offset: int = 0, count: int | None 
 # --- close and detach ----------------------------------------------------------------
 
 
-def _unregister(sock: socket.socket) -> None:
-    fd = _fileno(sock)
-    if fd < 0:
-        return
-    regs = _regs.get(fd)
-    if not regs:
-        return
-    for rc in list(regs):
-        if rc.owner is not None and rc.owner() is sock:
-            regs.discard(rc)
-            _forget(rc)
-    if not regs:
-        _regs.pop(fd, None)
-
-
 def _real_close(self: socket.socket, _ss: Any = _ss) -> None:
     """_real_close unregisters the socket from every netpoller, then closes it."""
-    _unregister(self)
+    unregister(self)
     _orig_real_close(self, _ss)
 
 
 def detach(self: socket.socket) -> int:
     """detach unregisters the socket from every netpoller and gives up its descriptor."""
-    _unregister(self)
+    unregister(self)
     return _orig_detach(self)
 
 

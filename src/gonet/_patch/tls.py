@@ -23,7 +23,7 @@ import _socket
 import ssl
 from typing import Any
 
-from . import sockets
+from . import sockio
 from ._g import current_g
 
 __all__ = ["SSLSocket"]
@@ -38,10 +38,10 @@ def _run(sock: SSLSocket, op: Any, args: tuple[Any, ...], what: str) -> Any:
     timeout = _gettimeout(sock) if g is not None else 0.0
     if g is None or timeout == 0.0 or sock._sslobj is None:  # type: ignore[attr-defined]
         return op(*args)
-    rc = sockets._conn(g, sock)
+    rc = sockio._conn(g, sock)
     if rc is None:
         return op(*args)
-    deadline = sockets._deadline(g, timeout)
+    deadline = sockio._deadline(g, timeout)
     while True:
         _settimeout(sock, 0.0)
         try:
@@ -53,7 +53,7 @@ def _run(sock: SSLSocket, op: Any, args: tuple[Any, ...], what: str) -> Any:
         finally:
             _settimeout(sock, timeout)  # CPython's mode for the descriptor, restored
         try:
-            sockets._wait(rc, write, deadline)
+            sockio._wait(rc, write, deadline)
         except TimeoutError:
             raise TimeoutError(f"The {what} operation timed out") from None
 

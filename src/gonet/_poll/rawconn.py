@@ -90,9 +90,10 @@ class RawConn:
         goroutine of this RawConn's runtime.
         """
         pd = self.pd
-        if pd is None or self.rt.netpoll.is_closing(pd):
-            return WAIT_CLOSED
         rt = self.rt
+        np = rt.netpoll
+        if pd is None or np.is_closing(pd):
+            return WAIT_CLOSED
         # One waiter per direction (see the module docstring): a goroutine that
         # finds the side taken queues on the semaphore and, once through,
         # returns without waiting so that its caller tries the syscall first.
@@ -106,23 +107,14 @@ class RawConn:
         if sema.count == 0:
             sema.acquire(rt)
             sema.release(rt)
-            return WAIT_CLOSED if self.rt.netpoll.is_closing(pd) else WAIT_OK
+            return WAIT_CLOSED if np.is_closing(pd) else WAIT_OK
         sema.count = 0  # uncontended acquire, inlined
         try:
             if deadline is None:
-                return rt.netpoll.wait(pd, write)
-            return rt.netpoll.wait_until(pd, write, deadline)
+                return np.wait(pd, write)
+            return np.wait_until(pd, write, deadline)
         finally:
             sema.release(rt)
-
-    def must_try_first(self) -> bool:
-        """must_try_first is False when a read may wait before its syscall (see ``rdrained``).
-
-        A hang-up or an error makes reads return at once without a new edge,
-        so it always forces a try (the pollDesc's sticky hang-up).
-        """
-        pd = self.pd
-        return not self.rdrained or pd is None or self.rt.netpoll.hung_up(pd)
 
     def unblock(self) -> None:
         """unblock wakes goroutines parked in :meth:`wait` with ``WAIT_CLOSED`` (before close)."""

@@ -50,7 +50,8 @@ RUNTIME_PATHS = ("/gonet/_runtime/", "/gonet/_poll/", "/gonet/net/conn.py",
                  "/gonet/http/request.py", "/gonet/http/response.py",
                  "/gonet/http/conn.py", "/gonet/http/wsgi.py", "/gonet/http/wsgienv.py",
                  "/gonet/tls/lock.py", "/gonet/tls/readbuf.py", "/gonet/tls/record.py",
-                 "/gonet/tls/info.py", "/gonet/tls/conn.py", "/gonet/_patch/locks.py")
+                 "/gonet/tls/info.py", "/gonet/tls/conn.py", "/gonet/_patch/locks.py",
+                 "/gonet/_patch/polling.py", "/gonet/_patch/sockio.py")
 
 
 def is_runtime_file(filename: str) -> bool:
