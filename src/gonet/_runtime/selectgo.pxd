@@ -7,6 +7,9 @@ cdef _Chan _case_chan(object c, Py_ssize_t i)
 
 @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
                ch=_Chan, is_send=bint, ok=bint, order=list, index=Py_ssize_t,
-               g=Goroutine, sg=Sudog, sgl=Sudog, chain=Sudog, fired=Sudog, nxt=Sudog, live=Py_ssize_t,
+               g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog, live=Py_ssize_t,
                here=Sched, s=Sched, owner=Sched, shared=bint)
 cpdef tuple selectgo(tuple cases, bint default)
+
+@cython.locals(sgl=Sudog, nxt=Sudog, ch=_Chan)
+cdef int _unlink_all(Goroutine g, Sudog chain, Sudog fired) except -1

@@ -31,7 +31,7 @@ from typing import Any
 
 from .callin import owning_runtime
 from .chan import _CLOSED, _EMPTY, ChanClosedError, Sudog, _Chan
-from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Sched, current_sched, getsched
+from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Goroutine, Sched, current_sched, getsched
 
 try:
     import cython
@@ -79,7 +79,8 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
     owner: Sched | None = None
     shared = True  # every channel has the same owner
     for i in range(n):
-        ch = _case_chan(cases[i], i)
+        c = cases[i]
+        ch = c if isinstance(c, _Chan) else _case_chan(c, i)  # a receive case: no call
         if ch is not None:
             if owner is None:
                 owner = ch._rt
@@ -153,29 +154,36 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
             enqueue(ch.sendq, sg)
         sg.waitlink = chain
         chain = sg
-    fired: Sudog | None = None
     try:
         fired = s.gopark(WAIT_SELECT)
-    finally:
-        # Pass 3: unlink the sudogs that did not fire (Go's dequeueSudoG), in O(1) each.
-        sgl = chain
-        while sgl is not None:
-            if sgl is not fired:
-                ch = sgl.c
-                unlink(ch.sendq if sgl.is_send else ch.recvq, sgl)
-            sgl = sgl.waitlink
+    except BaseException:  # killed while parked (shutdown): leave no sudog queued
+        _unlink_all(g, chain, None)
+        raise
     assert fired is not None
     index = fired.index
     elem = fired.elem
     ok = fired.success
     is_send = fired.is_send
-    sgl = chain
-    while sgl is not None:  # every sudog is unlinked now: back to the goroutine's cache
-        nxt = sgl.waitlink
-        release_sudog(g, sgl)
-        sgl = nxt
+    _unlink_all(g, chain, fired)
     if is_send:
         if not ok:
             raise ChanClosedError("send on closed channel")
         return index, None, True
     return index, elem, ok
+
+
+def _unlink_all(g: Goroutine, chain: Sudog | None, fired: Sudog | None) -> None:
+    """_unlink_all takes pass 2's sudogs off their channels (all but ``fired``) and recycles them.
+
+    Pass 3 (Go's dequeueSudoG, O(1) each), written once for the normal and
+    the exceptional way out of the park (a ``finally`` is compiled twice: more
+    code on a path that already misses the instruction cache most).
+    """
+    sgl = chain
+    while sgl is not None:
+        nxt = sgl.waitlink
+        if sgl is not fired:
+            ch = sgl.c
+            unlink(ch.sendq if sgl.is_send else ch.recvq, sgl)
+        release_sudog(g, sgl)
+        sgl = nxt
