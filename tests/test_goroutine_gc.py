@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from greenlet import greenlet
 
 import gonet
 
@@ -159,6 +160,7 @@ class _Box:
     """A weak-referenceable object to put in a cycle."""
 
     g: gonet.Goroutine | None = None
+    glet: Any = None
 
 
 class _Raised(Exception):
@@ -180,50 +182,54 @@ def test_goroutine_untracked_while_alive_and_tracked_after() -> None:
     assert seen == [not gonet.COMPILED, True]
 
 
-def test_cycle_through_a_finished_goroutines_result_is_freed() -> None:
+def _box_freed_after_run(body: Callable[[_Box], None]) -> bool:
+    """_box_freed_after_run runs ``body(box)`` in a runtime, then tells whether ``box`` died.
+
+    ``body`` puts the box in a cycle through a goroutine; only a weak
+    reference leaves the runtime.
+    """
     refs: list[weakref.ref[_Box]] = []
 
     def main() -> None:
         box = _Box()
-        box.g = gonet.go(lambda: box)
-        assert box.g.join() is box  # box.g._result is box: a cycle
         refs.append(weakref.ref(box))
+        body(box)
 
     gonet.run(main)
     gc.collect()
-    assert refs[0]() is None
+    return refs[0]() is None
+
+
+def test_cycle_through_a_finished_goroutines_result_is_freed() -> None:
+    def body(box: _Box) -> None:
+        box.g = gonet.go(lambda: box)
+        assert box.g.join() is box  # box.g._result is box: a cycle
+
+    assert _box_freed_after_run(body)
 
 
 def test_cycle_through_a_goroutines_exception_is_freed() -> None:
-    refs: list[weakref.ref[_Box]] = []
-
     def raiser(box: _Box) -> None:
         raise _Raised(box)
 
-    def main() -> None:
-        box = _Box()
+    def body(box: _Box) -> None:
         box.g = gonet.go(raiser, box)
         with pytest.raises(_Raised):
             box.g.join()
-        refs.append(weakref.ref(box))
 
-    gonet.run(main)
-    gc.collect()
-    assert refs[0]() is None
+    assert _box_freed_after_run(body)
 
 
-def test_cycle_through_a_goroutine_killed_at_shutdown_is_freed() -> None:
-    refs: list[weakref.ref[_Box]] = []
-
+def test_cycle_through_the_greenlet_of_a_goroutine_killed_at_shutdown_is_freed() -> None:
+    # The goroutine's greenlet and the box refer to each other; goexit0 must track
+    # the greenlet again before letting it go, or the cycle could never be found.
     def parked(box: _Box, c: gonet.Chan[None]) -> None:
-        box.g = gonet.current()
+        glet = greenlet.getcurrent()
+        glet.box = box
+        box.glet = glet
         c.recv()
 
-    def main() -> None:
-        box = _Box()
+    def body(box: _Box) -> None:
         _go_and_park(parked, box, gonet.Chan())
-        refs.append(weakref.ref(box))
 
-    gonet.run(main)
-    gc.collect()
-    assert refs[0]() is None
+    assert _box_freed_after_run(body)

@@ -21,10 +21,14 @@ def _recorder() -> tuple[list[Any], Any]:
     return fired, fired.append
 
 
-def test_moved_later_fires_at_its_new_time_and_reuses_the_entry() -> None:
-    h = TimerHeap()
+def _one_timer() -> tuple[TimerHeap, list[Any], Timer]:
+    """A fresh heap, the list its callbacks append to, and one timer ``t`` recording "t"."""
     fired, fn = _recorder()
-    t = Timer(fn, "t")
+    return TimerHeap(), fired, Timer(fn, "t")
+
+
+def test_moved_later_fires_at_its_new_time_and_reuses_the_entry() -> None:
+    h, fired, t = _one_timer()
     h.arm(t, 10.0)
     h.arm(t, 20.0)
     assert len(h.heap) == 1  # no second entry
@@ -37,9 +41,7 @@ def test_moved_later_fires_at_its_new_time_and_reuses_the_entry() -> None:
 
 
 def test_moved_later_entry_reaching_the_top_is_rekeyed_not_fired() -> None:
-    h = TimerHeap()
-    fired, fn = _recorder()
-    t = Timer(fn, "t")
+    h, fired, t = _one_timer()
     h.arm(t, 10.0)
     h.arm(t, 30.0)
     assert h.run_due(10.0) == 0  # the old key came up: re-keyed to 30
@@ -50,9 +52,7 @@ def test_moved_later_entry_reaching_the_top_is_rekeyed_not_fired() -> None:
 
 
 def test_cancel_then_rearm_reuses_the_entry_and_cancelled_never_fires() -> None:
-    h = TimerHeap()
-    fired, fn = _recorder()
-    t = Timer(fn, "t")
+    h, fired, t = _one_timer()
     for i in range(100):  # the socket-timeout pattern: arm, cancel, arm later
         h.arm(t, 5.0 + i)
         assert h.cancel(t)
@@ -65,9 +65,7 @@ def test_cancel_then_rearm_reuses_the_entry_and_cancelled_never_fires() -> None:
 
 
 def test_moved_earlier_pushes_a_new_entry_and_fires_once() -> None:
-    h = TimerHeap()
-    fired, fn = _recorder()
-    t = Timer(fn, "t")
+    h, fired, t = _one_timer()
     h.arm(t, 20.0)
     h.arm(t, 10.0)
     assert h.next_when() == 10.0
