@@ -43,6 +43,7 @@ __all__ = ["BUILD_RECORD", "COMPILED_MODULES", "select_build", "source_digests"]
 COMPILED_MODULES = (
     "gonet._runtime.g",
     "gonet._runtime.sema",
+    "gonet._runtime.sudog",
     "gonet._runtime.chan",
     "gonet._runtime.selectgo",
     "gonet._runtime.sync",

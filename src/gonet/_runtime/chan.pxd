@@ -1,6 +1,7 @@
 # Cython declarations augmenting chan.py (pure-Python mode). See setup.py.
 cimport cython
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, getsched, thread_ident
+from gonet._runtime.sudog cimport Sudog, WaitQ
 
 # Goroutine states: values assigned from gstatus.py at import.
 cdef int WAITING
@@ -8,24 +9,6 @@ cdef int WAITING
 
 # acquire_sudog untracks each new Sudog from the cyclic GC: see its docstring.
 from gonet._runtime.gctrack cimport untrack
-
-
-cdef class Sudog:
-    cdef public Goroutine g
-    cdef public long long seq
-    cdef public _Chan c
-    cdef public object elem
-    cdef public Py_ssize_t index
-    cdef public bint is_send
-    cdef public bint success
-    cdef public Sudog prev
-    cdef public Sudog next
-    cdef public Sudog waitlink
-
-
-cdef class WaitQ:
-    cdef public Sudog first
-    cdef public Sudog last
 
 
 @cython.locals(sg=Sudog)
@@ -43,7 +26,9 @@ cdef int park_on(Sched s, WaitQ q, Sudog sg, str reason) except -1
 
 cdef class _Chan:
     cdef object __weakref__
-    cdef public object _buf
+    cdef public list _ring
+    cdef public Py_ssize_t _recvx
+    cdef public Py_ssize_t _qcount
     cdef public bint _closed
     cdef public Sched _rt
     cdef public Py_ssize_t capacity
@@ -51,6 +36,11 @@ cdef class _Chan:
     cdef public WaitQ sendq
     @cython.locals(s=Sched)
     cdef Sched _owner(self, str op)
+    @cython.locals(ring=list, size=Py_ssize_t, n=Py_ssize_t, head=Py_ssize_t, grown=Py_ssize_t,
+                   i=Py_ssize_t)
+    cdef int _buffer(self, object value) except -1
+    @cython.locals(ring=list, head=Py_ssize_t)
+    cdef object _unbuffer(self)
     @cython.locals(sg=Sudog)
     cdef bint _send_now(self, Sched s, object value) except -1
     @cython.locals(sg=Sudog)

@@ -1,6 +1,8 @@
+# cython: boundscheck=False, wraparound=False
 """Channels (Go's ``runtime/chan.go``).
 
-A :class:`Chan` has a FIFO buffer of ``capacity`` values and two queues of
+A :class:`Chan` has a FIFO buffer of ``capacity`` values (a ring in a list,
+as Go's ``hchan.buf``, grown on demand up to ``capacity``) and two queues of
 parked goroutines, each waiting in a :class:`Sudog`: receivers (``recvq``)
 and senders (``sendq``). Invariants, as in Go:
 
@@ -24,13 +26,13 @@ channel, sending on a closed channel and closing twice raise
 from __future__ import annotations
 
 import sys
-from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callin import owning_runtime
 from .g import WAIT_CHAN_RECV, WAIT_CHAN_SEND, Goroutine, Sched, current_sched, getsched
 from .gstatus import WAITING
+from .sudog import Sudog, WaitQ
 from .timers import check_duration
 
 try:
@@ -49,77 +51,6 @@ T = TypeVar("T")
 
 class ChanClosedError(Exception):
     """ChanClosedError: receive from a closed and drained channel, send on or close of a closed one."""
-
-
-class Sudog:
-    """Sudog is a goroutine waiting on one channel operation (Go's ``sudog``).
-
-    It is a node of its channel's :class:`WaitQ` (``prev``/``next``), and
-    ``waitlink`` chains the sudogs of one ``select``. Each goroutine keeps the
-    sudogs it has used in ``Goroutine.sudog`` (linked through ``next``) and
-    takes them from there (:func:`acquire_sudog`): a channel operation that
-    parks allocates nothing once its goroutine has parked before (Go's
-    per-P ``sudogcache``, per goroutine here: no lock, no bound to keep).
-
-    Compiled, the cyclic GC does not track sudogs (:func:`acquire_sudog`
-    untracks each new one: one tracked object less per parked goroutine, and
-    the GC was a third of the time of spawning 100,000 goroutines), so a cycle
-    through one would never be collected. None can be left behind:
-
-    * a cached sudog references only the next cached one (``g``, ``c``,
-      ``elem`` and ``waitlink`` are dropped by :func:`release_sudog`; ``prev``
-      is None once unlinked), and the chain ends with its goroutine (goexit0);
-    * a sudog in use (acquire to release) is referenced by its channel's queue
-      and by the parked goroutine's C stack, and its goroutine is alive in the
-      runtime's ``allgs``; every way out of the wait unlinks it from every
-      queue (``park_on``, ``select``'s pass 3), and a throw (shutdown) then
-      drops the last reference: refcounting frees it without the GC;
-    * the one other holder, ``Goroutine.wakeval`` (goready to gopark's
-      return), is cleared by gopark, and by goexit0 when a goroutine readied
-      and killed at shutdown never returned from gopark.
-
-    tests/test_goroutine_gc.py checks that channels used by goroutines killed
-    in every such state are freed (both builds).
-    """
-
-    __slots__ = ("c", "elem", "g", "index", "is_send", "next", "prev", "seq", "success",
-                 "waitlink")
-
-    def __init__(self) -> None:
-        # g and c are set by acquire_sudog and dropped by release_sudog: None
-        # only while the sudog sits in its goroutine's cache, never on a queue.
-        self.g: Goroutine = None  # type: ignore[assignment]
-        self.seq = 0
-        self.c: _Chan = None  # type: ignore[assignment]
-        self.elem: Any = None
-        self.index = 0  # the select case this sudog stands for (0 outside select)
-        self.is_send = False
-        self.success = False  # True: the operation happened; False: woken by close
-        self.prev: Sudog | None = None
-        self.next: Sudog | None = None
-        self.waitlink: Sudog | None = None
-
-
-class WaitQ:
-    """WaitQ is a channel's queue of parked senders or receivers (Go's ``waitq``).
-
-    Intrusive and doubly linked through the sudogs, so a ``select`` unlinks the
-    cases that did not fire in O(1) (Go's ``dequeueSudoG``), without searching.
-    """
-
-    __slots__ = ("first", "last")
-
-    def __init__(self) -> None:
-        self.first: Sudog | None = None
-        self.last: Sudog | None = None
-
-    def __len__(self) -> int:
-        n = 0
-        sg = self.first
-        while sg is not None:
-            n += 1
-            sg = sg.next
-        return n
 
 
 def acquire_sudog(g: Goroutine, c: _Chan, elem: Any, index: int, is_send: bool) -> Sudog:
@@ -242,7 +173,8 @@ class _Chan:
     ``Chan`` adds only the type parameter, no code.
     """
 
-    __slots__ = ("__weakref__", "_buf", "_closed", "_rt", "capacity", "recvq", "sendq")
+    __slots__ = ("__weakref__", "_closed", "_qcount", "_recvx", "_ring", "_rt", "capacity", "recvq",
+                 "sendq")
 
     def __init__(self, capacity: int = 0) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
@@ -250,18 +182,23 @@ class _Chan:
         if capacity > sys.maxsize:  # Go: makechan: size out of range
             raise ValueError(f"gonet: Chan capacity out of range: {capacity!r}")
         self.capacity = capacity
-        self._buf: deque[Any] = deque()
+        # The buffer: _qcount values from _ring[_recvx] on, wrapping (Go's qcount, recvx).
+        # A list indexed in C when compiled: a deque's append/popleft were method
+        # calls by name, ≈ 230 instructions each.
+        self._ring: list[Any] = []
+        self._recvx = 0
+        self._qcount = 0
         self._closed = False
         self._rt: Sched | None = current_sched()  # the owning runtime (see Chan's docstring)
         self.recvq = WaitQ()
         self.sendq = WaitQ()
 
     def __len__(self) -> int:
-        return len(self._buf)
+        return self._qcount
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
-        return f"<Chan {len(self._buf)}/{self.capacity}{state}>"
+        return f"<Chan {self._qcount}/{self.capacity}{state}>"
 
     @property
     def closed(self) -> bool:
@@ -281,6 +218,40 @@ class _Chan:
             s = self._rt = owning_runtime(self._rt, "channel", op)
         return s
 
+    # --- the buffer ring -------------------------------------------------------------
+
+    def _buffer(self, value: Any) -> None:
+        """_buffer appends ``value`` to the buffer; the caller has checked there is room."""
+        ring = self._ring
+        size = len(ring)
+        n = self._qcount
+        if n == size:
+            # Grow: unroll the ring into a list twice the size, at most capacity
+            # (allocated on demand: Chan(10**9) costs nothing until it fills).
+            head = self._recvx
+            grown = min(max(2 * size, 8), self.capacity)
+            self._ring = ring = [*ring[head:], *ring[:head], *([None] * (grown - size))]
+            self._recvx = 0
+            size = grown
+        i = self._recvx + n
+        if i >= size:
+            i -= size
+        ring[i] = value
+        self._qcount = n + 1
+
+    def _unbuffer(self) -> Any:
+        """_unbuffer removes and returns the oldest buffered value; the caller has checked there is one."""
+        ring = self._ring
+        head = self._recvx
+        v = ring[head]
+        ring[head] = None  # the ring keeps no reference to a received value
+        head += 1
+        if head == len(ring):
+            head = 0
+        self._recvx = head
+        self._qcount -= 1
+        return v
+
     # --- the non-blocking halves, shared with select ---------------------------------
     # _send_now and _take run after the ownership check, with ``s`` this thread's
     # runtime (None outside one).
@@ -295,20 +266,19 @@ class _Chan:
                 sg.success = True
                 ready(s, sg)  # type: ignore[arg-type]  # dequeue raised if s is None
                 return True
-        if len(self._buf) < self.capacity:
-            self._buf.append(value)
+        if self._qcount < self.capacity:
+            self._buffer(value)
             return True
         return False
 
     def _take(self, s: Sched | None) -> Any:
         """_take receives without parking: the value, ``_EMPTY`` or (closed, drained) ``_CLOSED``."""
-        buf = self._buf
-        if buf:
-            v = buf.popleft()
+        if self._qcount:
+            v = self._unbuffer()
             if self.sendq.first is not None:
                 sg = dequeue(self.sendq, s)
                 if sg is not None:
-                    buf.append(sg.elem)
+                    self._buffer(sg.elem)
                     sg.success = True
                     ready(s, sg)  # type: ignore[arg-type]
             return v

@@ -8,12 +8,18 @@ cdef extern from "greenlet.h":
         pass
     object PyGreenlet_Switch(PyGreenlet* g, PyObject* args, PyObject* kwargs)
     PyGreenlet* PyGreenlet_GetCurrent()
+    int PyGreenlet_SetParent(PyGreenlet* g, PyGreenlet* nparent) except -1
     void PyGreenlet_Import()
 
 
 cdef inline object switch_to(object glet):
     # greenlet.switch() without a bound-method object or an argument tuple.
     return PyGreenlet_Switch(<PyGreenlet*>glet, <PyObject*>(), NULL)
+
+
+cdef inline int set_parent(object glet, object parent) except -1:
+    # glet.parent = parent without the generic attribute lookup (≈ 110 instructions).
+    return PyGreenlet_SetParent(<PyGreenlet*>glet, <PyGreenlet*>parent)
 
 
 cdef inline object current_glet():

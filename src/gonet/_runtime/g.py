@@ -54,6 +54,10 @@ if not cython.compiled:
         """switch_to switches to greenlet ``glet`` (no arguments)."""
         return glet.switch()
 
+    def set_parent(glet: Any, parent: Any) -> None:
+        """set_parent makes ``parent`` the greenlet that ``glet`` switches to when it ends."""
+        glet.parent = parent
+
     current_glet = getcurrent
     thread_ident = threading.get_ident
 
@@ -61,7 +65,7 @@ if not cython.compiled:
         """greenlet_import loads greenlet's C API (compiled build only)."""
 
     def install_chunk_cache() -> None:
-        """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled build only)."""
+        """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled only)."""
 
     def goroutine_entry(body: Callable[[], None]) -> Callable[[], None]:
         """goroutine_entry is ``body`` itself (compiled: a C function with a small root chunk)."""
@@ -97,18 +101,17 @@ WAIT_SELECT_NO_CASES = "select (no cases)"
 WAIT_SEMACQUIRE = "semacquire"
 WAIT_SYSCALL = "syscall"
 WAIT_JOIN = "join"
-# Go 1.20+ says "sync.Mutex.Lock" / "sync.WaitGroup.Wait"; earlier releases, and
-# gonet's contract (docs/spec.md), say "semacquire" for both: a goroutine parked on a semaphore.
+# Go 1.20+ says "sync.Mutex.Lock" / "sync.WaitGroup.Wait"; gonet's contract (docs/spec.md), as
+# earlier Go, says "semacquire" for both.
 WAIT_SYNC_MUTEX = "semacquire"
 WAIT_WAITGROUP = "semacquire"
 
 class _ThreadState(threading.local):
     """_ThreadState is the per-thread state: the runtime running on the thread, if any.
 
-    Whoever sets ``sched`` (``run``, fork.py, the patched locks) goes through the
-    setter, which keeps the C thread-local copy (g.pxd) that :func:`current_sched`
-    and :func:`getsched` read: a ``threading.local`` lookup is ≈ 500 instructions.
-    Read it with :func:`current_sched`, not ``_tls.sched`` (a property call).
+    Set ``sched`` (``run``, fork.py, the patched locks) through the setter: it keeps the
+    C thread-local copy (g.pxd) that :func:`current_sched` and :func:`getsched` read (a
+    ``threading.local`` lookup is ≈ 500 instructions); read it with those, not ``_tls.sched``.
     """
 
     _sched: Sched | None = None  # a class default: a thread that never ran a runtime reads None
@@ -290,9 +293,8 @@ def goroutine_start(body: Callable[[], None]) -> Callable[[], None]:
     """goroutine_start returns what every goroutine's greenlet runs: ``body`` (goexit's).
 
     Compiled, a C function that gives the greenlet a small data-stack root
-    chunk (:data:`ROOT_CHUNK_BYTES`, see g.pxd) and then calls ``body``; plain,
-    ``body`` itself, and the greenlet gets CPython's own 16 KiB chunk.
-    Called once (proc.py), here because the chunk is this module's C state.
+    chunk (:data:`ROOT_CHUNK_BYTES`, see g.pxd), then calls ``body``; plain,
+    ``body`` itself (CPython's own 16 KiB chunk). Here: the chunk is this module's C state.
     """
     return goroutine_entry(body)
 
@@ -337,10 +339,9 @@ _MUL64 = 0x2545F4914F6CDD1D
 def fastrandn(s: Sched, n: int) -> int:
     """fastrandn returns a pseudo-random int in ``[0, n)`` for ``n < 2**32`` (Go's ``cheaprandn``).
 
-    xorshift64* on ``s.randstate`` and Lemire's multiply-shift reduction, as
-    ``select`` needs it: cheap, and the same numbers in both builds (the
-    plain build masks to 64 bits what C wraps), so a seeded runtime makes the
-    same choices compiled or not.
+    xorshift64* on ``s.randstate`` and Lemire's multiply-shift reduction, as ``select``
+    needs it: cheap, and the same numbers in both builds (plain masks to 64 bits what C
+    wraps), so a seeded runtime makes the same choices compiled or not.
     """
     x = s.randstate
     x ^= x >> 12
@@ -353,8 +354,7 @@ def fastrandn(s: Sched, n: int) -> int:
 
 def wake_token(arg: tuple[Goroutine, int]) -> None:
     """wake_token is a timer callback: wakes ``g`` of ``arg = (g, parkseq)`` unless stale (join, sleep)."""
-    g, seq = arg
-    g.sched.goready(g, seq)
+    arg[0].sched.goready(*arg)
 
 
 class Sched:
@@ -489,8 +489,8 @@ class Sched:
         except Exception:  # printing must never kill the scheduler
             pass
 
-    def gostart(self) -> tuple[Goroutine, Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]:
-        """gostart hands the goroutine just entered its call: ``(g, fn, args, kwargs)`` (hook)."""
+    def gostart(self) -> tuple[Any, ...]:
+        """gostart hands the goroutine just entered its call: ``(g, fn, n, a0, a1, a2)`` (hook)."""
         raise NotImplementedError
 
     def goexit0(self, g: Goroutine, result: Any) -> None:

@@ -18,7 +18,7 @@ leaves ``allgs`` (its end, or shutdown), before any cycle through them could
 become unreachable: from then on the collector sees them as before.
 
 The same reasoning lets ``go()`` untrack its fresh argument tuple and ``chan``
-its sudogs (see ``chan.Sudog``): each is held by one owner that the runtime
+its sudogs (see ``sudog.Sudog``): each is held by one owner that the runtime
 reaches.
 
 Compiled, these are ``gctrack.pxd``'s inline C functions

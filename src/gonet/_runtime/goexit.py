@@ -29,33 +29,23 @@ def goexit_body() -> None:
     # The runtime's gostart and goexit0 (compiled: C) do the field work on the
     # goroutine: they return before the goroutine's function runs or after it
     # has ended, so they are never on the C stack of a parked goroutine.
-    g, fn, args, kwargs = s.gostart()
+    g, fn, n, a0, a1, a2 = s.gostart()
     # fn(*args) would make CPython start a second C-level evaluation loop (336
     # bytes of C stack, kept by every parked goroutine); a call with a fixed
-    # number of arguments runs the Python function inside this one. Unpacked
-    # first, so this frame does not keep the argument tuple alive either.
-    n = -1 if kwargs else len(args)
-    a0 = a1 = a2 = None
-    if n == 1:
-        (a0,) = args
-    elif n == 2:
-        a0, a1 = args
-    elif n == 3:
-        a0, a1, a2 = args
-    if 1 <= n <= 3:
-        args = ()
+    # number of arguments runs the Python function inside this one. One
+    # argument first: go(handle, conn) is the common case.
     r = None
     try:
-        if n == 0:
-            r = fn()
-        elif n == 1:
+        if n == 1:
             r = fn(a0)
         elif n == 2:
             r = fn(a0, a1)
+        elif n == 0:
+            r = fn()
         elif n == 3:
             r = fn(a0, a1, a2)
         else:
-            r = fn(*args, **(kwargs or {}))
+            r = fn(*a0, **a1)
     except GoroutineExit:
         pass
     except (KeyboardInterrupt, SystemExit) as e:

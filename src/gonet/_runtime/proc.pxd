@@ -1,7 +1,7 @@
 # Cython declarations augmenting proc.py (pure-Python mode). See setup.py.
 cimport cython
 from gonet._runtime.g cimport (Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import,
-                               thread_ident)
+                               set_parent, thread_ident)
 from gonet._runtime.netpoll cimport Netpoll
 
 # Goroutines, their greenlets and go()'s argument tuples are kept out of the cyclic GC
@@ -35,7 +35,7 @@ cdef class Runtime(Sched):
     cpdef schedule(self)
     @cython.locals(g=Goroutine)
     cpdef Goroutine new_goroutine(self, object fn, object args, object kwargs)
-    @cython.locals(g=Goroutine)
+    @cython.locals(g=Goroutine, args=tuple, n=Py_ssize_t)
     cpdef tuple gostart(self)
     @cython.locals(joiners=list, jg=Goroutine, seq="long long", nxt=Goroutine)
     cpdef goexit0(self, Goroutine g, object result)

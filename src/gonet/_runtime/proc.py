@@ -66,10 +66,13 @@ except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
 if not cython.compiled:  # compiled, these come from g.pxd (greenlet's C API) and gctrack.pxd
-    from .g import enter, execute, greenlet_import, thread_ident
+    from .g import enter, execute, greenlet_import, set_parent, thread_ident
     from .gctrack import retrack, untrack
 
 greenlet_import()  # each compiled module needs its own copy of the C API table
+
+#: gostart's result: the goroutine, its function, the argument count (-1: args and kwargs) and 3 slots.
+StartCall = tuple[Goroutine, Callable[..., Any], int, Any, Any, Any]
 
 #: What every goroutine's greenlet starts in (compiled: goexit_body on a small data-stack chunk).
 _GOROUTINE_START = goroutine_start(goexit_body)
@@ -170,8 +173,13 @@ class Runtime(Sched):
     # goexit_body's two halves that need no Python frame: compiled, C field accesses
     # (goexit_body's own went through the generic lookup, ≈ 170 instructions each).
 
-    def gostart(self) -> tuple[Goroutine, Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]:
-        """gostart marks ``curg`` started and hands it its call (which it keeps no more)."""
+    def gostart(self) -> StartCall:
+        """gostart marks ``curg`` started and hands it its call, ``(g, fn, n, a0, a1, a2)``.
+
+        ``n`` (0 to 3) positional arguments in ``a0``-``a2``, or ``n == -1``: ``a0`` is
+        the argument tuple and ``a1`` the keyword dict. Unpacked here, in C, so
+        goexit_body's Python frame has no unpacking to do; the goroutine keeps none of it.
+        """
         g = self.curg
         assert g is not None
         g.started = True
@@ -180,7 +188,16 @@ class Runtime(Sched):
         g.args = ()
         g.kwargs = None
         assert fn is not None
-        return g, fn, args, kwargs
+        n = len(args)
+        if kwargs or n > 3:
+            return g, fn, -1, args, kwargs or {}, None
+        if n == 1:
+            return g, fn, 1, args[0], None, None
+        if n == 2:
+            return g, fn, 2, args[0], args[1], None
+        if n == 3:
+            return g, fn, 3, args[0], args[1], args[2]
+        return g, fn, 0, None, None, None
 
     def goexit0(self, g: Goroutine, result: Any) -> None:
         """goexit0 ends ``g`` (Go's ``goexit0``): dead, forgotten, its joiners woken.
@@ -203,7 +220,7 @@ class Runtime(Sched):
         retrack(glet)
         g.sudog = None  # its cached channel sudogs (chan.acquire_sudog)
         # A goroutine readied and then killed (shutdown) never returned from gopark,
-        # which clears this: a sudog left here would hold g in a cycle (chan.Sudog).
+        # which clears this: a sudog left here would hold g in a cycle (sudog.Sudog).
         g.wakeval = None
         self.allgs.pop(g, None)
         if g is self.main:
@@ -218,7 +235,7 @@ class Runtime(Sched):
             if nxt is not None:
                 self.handoffs -= 1
                 enter(self, nxt)
-                glet.parent = nxt.glet
+                set_parent(glet, nxt.glet)
 
     # --- the scheduler loop -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 # Cython declarations augmenting selectgo.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.chan cimport Sudog, _Chan, acquire_sudog, enqueue, release_sudog, unlink
+from gonet._runtime.chan cimport _Chan, acquire_sudog, enqueue, release_sudog, unlink
+from gonet._runtime.sudog cimport Sudog
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
 cdef _Chan _case_chan(object c, Py_ssize_t i)

@@ -30,8 +30,9 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import _CLOSED, _EMPTY, ChanClosedError, Sudog, _Chan
+from .chan import _CLOSED, _EMPTY, ChanClosedError, _Chan
 from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Goroutine, Sched, current_sched, getsched
+from .sudog import Sudog
 
 try:
     import cython
