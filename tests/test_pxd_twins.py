@@ -25,6 +25,7 @@ PKG = Path(gonet.__file__).resolve().parent
 C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "switch_to"): "greenlet's C API (PyGreenlet_Switch)",
     ("_runtime/g.pxd", "current_glet"): "greenlet's C API (PyGreenlet_GetCurrent)",
+    ("_runtime/g.pxd", "set_parent"): "greenlet's C API (PyGreenlet_SetParent)",
     ("_runtime/g.pxd", "thread_ident"): "PyThread_get_thread_ident",
     ("_runtime/g.pxd", "greenlet_import"): "greenlet's C API table",
     ("_runtime/g.pxd", "install_chunk_cache"): "a C allocator hook",

@@ -42,6 +42,7 @@ __all__ = ["BUILD_RECORD", "COMPILED_MODULES", "select_build", "source_digests"]
 #: The hot path, compiled together (each has a .pxd beside its .py).
 COMPILED_MODULES = (
     "gonet._runtime.g",
+    "gonet._runtime.allg",
     "gonet._runtime.sema",
     "gonet._runtime.sudog",
     "gonet._runtime.chan",

@@ -285,6 +285,8 @@ cdef class Goroutine:
     cdef public object _exc
     cdef public object _joiners
     cdef public object sudog
+    cdef public Goroutine allprev
+    cdef public Goroutine allnext
 
 
 cdef class Sched:

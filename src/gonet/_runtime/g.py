@@ -207,24 +207,9 @@ class Goroutine:
     ``status``, ``parkseq`` and ``waitreason``) and are not part of the API.
     """
 
-    __slots__ = (
-        "_exc",
-        "_joiners",
-        "_result",
-        "args",
-        "fn",
-        "glet",
-        "id",
-        "kwargs",
-        "parkseq",
-        "sched",
-        "started",
-        "status",
-        "sudog",
-        "waitreason",
-        "waitsince",
-        "wakeval",
-    )
+    __slots__ = ("_exc", "_joiners", "_result", "allnext", "allprev", "args", "fn", "glet", "id",
+                 "kwargs", "parkseq", "sched", "started", "status", "sudog", "waitreason",
+                 "waitsince", "wakeval")
 
     def __init__(self, sched: Sched, gid: int, fn: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> None:
@@ -244,6 +229,8 @@ class Goroutine:
         self._exc: BaseException | None = None
         self._joiners: list[tuple[Goroutine, int]] | None = None
         self.sudog: Any = None  # the channel sudogs it has used, for reuse (chan.acquire_sudog)
+        self.allprev: Goroutine | None = None  # its neighbours in its runtime's allgs (allg.py)
+        self.allnext: Goroutine | None = None
 
     def __repr__(self) -> str:
         state = self.waitreason if self.status == WAITING else STATUS_NAMES[self.status]

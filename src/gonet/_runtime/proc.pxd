@@ -3,6 +3,7 @@ cimport cython
 from gonet._runtime.g cimport (Goroutine, RunQueue, Sched, enter, execute, current_glet, greenlet_import,
                                set_parent, thread_ident)
 from gonet._runtime.netpoll cimport Netpoll
+from gonet._runtime.allg cimport AllGs
 
 # Goroutines, their greenlets and go()'s argument tuples are kept out of the cyclic GC
 # while the runtime holds them: see gctrack.py.
@@ -21,7 +22,7 @@ cdef class Runtime(Sched):
     cdef public long external_wakers
     cdef public object handle
     cdef public bint abandoned
-    cdef public dict allgs
+    cdef public AllGs allgs
     cdef public long long next_id
     cdef public double lastpoll
     cdef public long long rounds

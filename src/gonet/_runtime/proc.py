@@ -39,6 +39,7 @@ from typing import Any
 from greenlet import getcurrent, greenlet
 
 from . import fork
+from .allg import AllGs
 from .blocking import WorkerPool, blocking, blocking_capped
 from .callq import CallQueue
 from .errors import DeadlockError, GoroutineExit
@@ -117,9 +118,8 @@ class Runtime(Sched):
         self.external_wakers = 0
         self.handle: Any = None
         self.abandoned = False  # in a forked child, a runtime inherited from the parent (fork.py)
-        #: The goroutines alive, in the order they were started, keyed by themselves (an
-        #: object hashes by its address; an ``id`` key made an int object per goroutine).
-        self.allgs: dict[Goroutine, Goroutine] = {}
+        #: The goroutines alive, in the order they were started.
+        self.allgs = AllGs()
         self.next_id = 1
         self.lastpoll = 0.0
         self.rounds = 0
@@ -145,7 +145,7 @@ class Runtime(Sched):
         self.next_id += 1
         g.glet = glet = greenlet(_GOROUTINE_START, self.hub)
         g.status = RUNNABLE
-        self.allgs[g] = g
+        self.allgs.add(g)
         untrack(g)  # until it leaves allgs: see gctrack
         untrack(glet)
         self.runq.append(g)
@@ -222,7 +222,7 @@ class Runtime(Sched):
         # A goroutine readied and then killed (shutdown) never returned from gopark,
         # which clears this: a sudog left here would hold g in a cycle (sudog.Sudog).
         g.wakeval = None
-        self.allgs.pop(g, None)
+        self.allgs.remove(g)
         if g is self.main:
             self.main_done = True
         joiners = g._joiners
