@@ -59,6 +59,7 @@ class Runner:
     warmup: float
     seconds: float
     busy_poll: bool = False
+    loadgen_extra: tuple[str, ...] = ()  # echo runs: more load generator flags (--cipher)
     wrk: str = ""
     go_bins: dict[str, Path] = field(default_factory=dict)  # go_prog -> binary
     gonet_env: dict[str, str] = field(default_factory=dict)
@@ -156,7 +157,8 @@ class Runner:
     def echo(self, pid: int, port: int, conns: int, size: int, depth: int = 1) -> Json:
         """One measured echo run against server `pid`; adds the server-side figures."""
         argv = self.loadgen_argv(port, "echo", conns, size, depth,
-                                 extra=("--busy-poll",) if self.busy_poll else ())
+                                 extra=(*(("--busy-poll",) if self.busy_poll else ()),
+                                        *self.loadgen_extra))
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         reader = LineReader(proc)
@@ -201,7 +203,7 @@ class Runner:
         lg_ticks = (result["cpu"]["user_s"] + result["cpu"]["sys_s"]) * CLK_TCK
         other0 = other_load(st0, st1, SERVER_CPU, (user_s + sys_s) * CLK_TCK, wall)
         other1 = other_load(st0, st1, LOAD_CPU, lg_ticks, wall)
-        return {
+        out: Json = {
             "rps": result["rps"], "mib_s": result["bytes_per_s"] / 2**20,
             "p50": lat["p50"], "p99": lat["p99"], "p999": lat["p999"], "mean": lat["mean"],
             "round_trips": result["round_trips"],
@@ -216,6 +218,9 @@ class Runner:
                                for k in st0 if k in st1},
             "loadgen": result,
         }
+        if result.get("cipher"):  # tls_loadgen: what the run measured ("TLSv1.3 TLS_AES_...")
+            out["cipher"] = f"{result['version']} {result['cipher']}"
+        return out
 
     def open_idle(self, port: int, n: int, chunk: int) -> tuple[list[subprocess.Popen[bytes]],
                                                                   Json]:

@@ -1,12 +1,16 @@
 """tls_bench: the TLS echo workloads (issue 9's speed targets), gonet.tls against its peers.
 
     python bench/tls_bench.py [--workloads tls_echo64_c50,tls_echo16k_c50]
-                              [--servers tls_gonet,tls_uvloop_protocol,...]
+                              [--servers tls_gonet,tls_uvloop_protocol,...,tls_go]
                               [--seconds S] [--warmup S] [--rounds N] [--no-pin]
+                              [--cipher TLS_AES_256_GCM_SHA384]
 
 Same method as the plain echo suite (it reuses ``measure.Runner``): each server
 is started fresh, pinned to CPU 0, and driven by ``tls_loadgen`` (C, libssl,
 single-threaded epoll; built into ``bench/build/`` on first use) pinned to CPU 1.
+``tls_go`` (Go's crypto/tls) is built with ``go build`` like the suite's Go peers.
+``--cipher`` makes the load generator offer one TLS 1.3 suite only, so that every
+server negotiates it (by default Go picks AES-128-GCM, OpenSSL AES-256-GCM).
 Every server uses the same ``SSLContext`` recipe (``servers/tls_common.py``),
 so they differ only in their I/O model. For the suite, :data:`TLS_SERVERS` and
 :data:`TLS_WORKLOADS` are the entries to register (run them with
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import Runner
 from suite import BUILD, BenchError, ServerSpec, Workload, log
+from tools import ensure_go_server
 
 TLS_LOADGEN_SRC = Path(__file__).resolve().parent / "tls_loadgen.c"
 TLS_LOADGEN_BIN = BUILD / "tls_loadgen"
@@ -49,6 +54,10 @@ TLS_SERVERS = (
                "tls_asyncio_server.py", ("--loop", "asyncio", "--api", "protocol"), warm="tls"),
     ServerSpec("tls_gevent", "gevent StreamServer, ssl_context", "python",
                "tls_gevent_server.py", modules=("gevent",), warm="tls"),
+    # The ceiling: Go negotiates TLS_AES_128_GCM_SHA256 where OpenSSL picks AES-256
+    # (servers/go_tls_echo/main.go); --cipher makes every server use the same suite.
+    ServerSpec("tls_go", "Go crypto/tls, goroutine per conn (GOMAXPROCS=1)", "go",
+               go_prog="go_tls_echo", warm="tls"),
 )
 
 
@@ -80,6 +89,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--python", default=sys.executable)
     p.add_argument("--no-pin", action="store_true")
+    p.add_argument("--cipher", default="", help="the one TLS 1.3 suite the client offers")
     p.add_argument("--out", default=str(BUILD / "tls_results.json"))
     args = p.parse_args(argv)
     specs = {s.name: s for s in TLS_SERVERS}
@@ -87,7 +97,15 @@ def main(argv: list[str]) -> int:
     workloads = [TLS_WORKLOADS[n] for n in args.workloads.split(",")]
     pin = not args.no_pin and bool(shutil.which("taskset")) and (os.cpu_count() or 1) >= 2
     runner = Runner(python=args.python, loadgen=ensure_tls_loadgen(), pin=pin,
-                    warmup=args.warmup, seconds=args.seconds)
+                    warmup=args.warmup, seconds=args.seconds,
+                    loadgen_extra=("--cipher", args.cipher) if args.cipher else ())
+    for spec in [s for s in servers if s.kind == "go"]:
+        binary, why = ensure_go_server(False, spec.go_prog)
+        if binary is None:
+            log(f"skipping {spec.name}: {why}")
+            servers.remove(spec)
+            continue
+        runner.go_bins[spec.go_prog] = binary
     results: dict[str, dict[str, list[dict[str, object]]]] = {}
     for w in workloads:
         for rnd in range(args.rounds):
@@ -108,7 +126,8 @@ def main(argv: list[str]) -> int:
                     f"{'  (noisy)' if out['noisy'] else ''}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"time": time.time(), "pinned": pin,
-                                          "seconds": args.seconds, "results": results},
+                                          "seconds": args.seconds, "cipher": args.cipher,
+                                          "results": results},
                                          indent=1))
     print(table(results))
     return 0

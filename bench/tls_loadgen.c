@@ -111,6 +111,9 @@ static hist_t hist;
 static volatile sig_atomic_t stop_flag;
 static int established, pending, closed_count, measuring, stopping;
 static uint64_t rt_total, rt_measured, rt_interval;
+/* What the first handshake negotiated ("TLSv1.3", "TLS_AES_256_GCM_SHA384"): the report
+ * names the suite measured, which differs between TLS stacks (Go prefers AES-128). */
+static char neg_version[32] = "", neg_cipher[64] = "";
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -192,6 +195,10 @@ static void do_handshake(conn_t *c) {
         c->state = C_ACTIVE;
         pending--;
         established++;
+        if (!neg_cipher[0]) {
+            snprintf(neg_version, sizeof neg_version, "%s", SSL_get_version(c->ssl));
+            snprintf(neg_cipher, sizeof neg_cipher, "%s", SSL_get_cipher_name(c->ssl));
+        }
         for (int i = 0; i < opt.depth; i++) queue_msg(c, now_ns());
         if (measuring || !stopping) do_write(c);
         return;
@@ -408,7 +415,7 @@ int main(int argc, char **argv) {
            "\"p999\": %.2f, \"max\": %.2f, \"mean\": %.2f}, \"errors\": {\"connect\": %llu, "
            "\"handshake\": %llu, \"read\": %llu, \"write\": %llu, \"eof\": %llu, \"protocol\": %llu, "
            "\"last_connect_errno\": %d}, \"cpu\": {\"user_s\": %.6f, \"sys_s\": %.6f, \"share\": %.4f}, "
-           "\"interrupted\": %s}\n",
+           "\"interrupted\": %s, \"version\": \"%s\", \"cipher\": \"%s\"}\n",
            opt.host, opt.port, opt.conns, established, open_at_end, opt.size, opt.depth,
            secs(t_conn - t_begin), opt.warmup, wall, (unsigned long long)rt_measured,
            (unsigned long long)rt_total, wall > 0 ? (double)rt_measured / wall : 0.0,
@@ -417,7 +424,8 @@ int main(int argc, char **argv) {
            hist.n ? hist.sum / (double)hist.n / 1000.0 : 0.0, (unsigned long long)err.connect_err,
            (unsigned long long)err.handshake_err, (unsigned long long)err.read_err,
            (unsigned long long)err.write_err, (unsigned long long)err.eof, (unsigned long long)err.protocol,
-           err.last_connect_errno, us, sy, wall > 0 ? (us + sy) / wall : 0.0, stop_flag ? "true" : "false");
+           err.last_connect_errno, us, sy, wall > 0 ? (us + sy) / wall : 0.0, stop_flag ? "true" : "false",
+           neg_version, neg_cipher);
     fflush(stdout);
     SSL_CTX_free(ctx);
     return 0;
