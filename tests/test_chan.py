@@ -115,6 +115,54 @@ def test_buffered_fifo_and_len() -> None:
 
 
 @gotest
+def test_buffered_fifo_while_the_buffer_wraps_and_grows() -> None:
+    # The buffer is a ring grown on demand up to capacity: order must hold when it
+    # grows with its oldest value in the middle, and when it is full at capacity 37
+    # (not a power of two) and keeps wrapping.
+    ch: gonet.Chan[int] = gonet.Chan(37)
+    expect: list[int] = []
+    got: list[int] = []
+    nxt = 0
+    for burst, take in [(5, 3), (15, 2), (22, 30), (30, 37), (30, 11), (18, 37)]:
+        for _ in range(burst):
+            ch.send(nxt)
+            expect.append(nxt)
+            nxt += 1
+        assert len(ch) == len(expect) - len(got)
+        for _ in range(take):
+            got.append(ch.recv())
+    assert got == expect[:len(got)]
+    assert len(ch) == 0
+    assert ch.try_recv() == (None, False, False)
+
+
+@gotest
+def test_buffer_keeps_no_reference_to_received_values() -> None:
+    import weakref
+
+    class Box:
+        pass
+
+    ch: gonet.Chan[Box] = gonet.Chan(4)
+    b = Box()
+    ref = weakref.ref(b)
+    ch.send(b)
+    del b
+    assert ref() is not None  # held by the buffer
+    ch.recv()  # the value is dropped at once (the statement's result)
+    assert ref() is None
+
+
+@gotest
+def test_huge_capacity_allocates_on_demand() -> None:
+    ch: gonet.Chan[int] = gonet.Chan(10**12)  # would be terabytes if allocated up front
+    for i in range(100):
+        ch.send(i)
+    assert [ch.recv() for _ in range(100)] == list(range(100))
+    assert ch.capacity == 10**12
+
+
+@gotest
 def test_buffered_send_to_full_chan_parks() -> None:
     ch: gonet.Chan[int] = gonet.Chan(2)
     ch.send(1)
