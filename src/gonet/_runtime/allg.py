@@ -39,9 +39,6 @@ class AllGs:
         """Iterates over a snapshot: the list may change while the caller walks it."""
         return iter(self.values())
 
-    def __contains__(self, g: object) -> bool:
-        return any(x is g for x in self.values())
-
     def values(self) -> list[Goroutine]:
         """values returns the live goroutines, oldest first (a new list)."""
         out = []
