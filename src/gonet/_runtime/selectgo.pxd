@@ -4,13 +4,21 @@ from gonet._runtime.chan cimport _Chan, acquire_sudog, enqueue, release_sudog, u
 from gonet._runtime.sudog cimport Sudog
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
-cdef _Chan _case_chan(object c, Py_ssize_t i)
+cdef object _NO_CASE
 
-@cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
+cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
+cdef _Chan _case_chan(object c, Py_ssize_t i)
+@cython.locals(i=Py_ssize_t, ch=_Chan, owner=Sched, shared=bint)
+cdef Sched _sched_of(object c0, object c1, tuple more, Py_ssize_t n)
+@cython.locals(i=Py_ssize_t, ch=_Chan, here=Sched)
+cdef Sched _adopt_cases(object c0, object c1, tuple more, Py_ssize_t n)
+@cython.locals(order=list, i=Py_ssize_t, j=Py_ssize_t)
+cdef list _shuffled(Sched s, Py_ssize_t n)
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
                ch=_Chan, is_send=bint, ok=bint, order=list, index=Py_ssize_t,
-               g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog, live=Py_ssize_t,
-               here=Sched, s=Sched, owner=Sched, shared=bint)
-cpdef tuple selectgo(tuple cases, bint default)
+               g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog, live=Py_ssize_t, s=Sched)
+cdef tuple selectgo(object c0, object c1, tuple more, bint default)
 
 @cython.locals(sgl=Sudog, nxt=Sudog, ch=_Chan)
 cdef int _unlink_all(Goroutine g, Sudog chain, Sudog fired) except -1

@@ -45,14 +45,31 @@ if not cython.compiled:  # compiled, chan.pxd's C functions
 
 __all__ = ["select"]
 
+# An absent case: the value of select's positional slots ``c0``/``c1`` when the
+# caller passed fewer cases. A private sentinel, not None (None is a nil case).
+_NO_CASE: Any = object()
 
-def select(*cases: Any, default: bool = False) -> tuple[int, Any, bool]:
-    """select waits until one of ``cases`` can proceed and performs it.
+
+def select(c0: Any = _NO_CASE, c1: Any = _NO_CASE, /, *more: Any,
+           default: bool = False) -> tuple[int, Any, bool]:
+    """select waits until one of the cases can proceed and performs it: ``select(*cases, default=False)``.
 
     Returns ``(index, value, ok)``; see the module docstring for the case
-    forms, the random choice among ready cases and ``default``.
+    forms, the random choice among ready cases and ``default``. The first two
+    cases are named positional slots (``c0``, ``c1``) only so that the common
+    one- and two-case calls pass their cases without an argument tuple (the
+    compiled build takes them as a vector call); any further ones are ``more``.
     """
-    return selectgo(cases, default)
+    return selectgo(c0, c1, more, default)
+
+
+def _case(c0: Any, c1: Any, more: tuple[Any, ...], i: int) -> Any:
+    """_case is case number ``i`` of a select over ``c0``, ``c1`` and then ``more``."""
+    if i == 0:
+        return c0
+    if i == 1:
+        return c1
+    return more[i - 2]
 
 
 def _case_chan(c: Any, i: int) -> _Chan | None:
@@ -67,20 +84,17 @@ def _case_chan(c: Any, i: int) -> _Chan | None:
                     f"a (Chan, value) tuple (send) or None, not {c!r}")
 
 
-def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
-    """selectgo is :func:`select` with the cases as a tuple (Go's ``runtime.selectgo``).
+def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
+    """_sched_of checks every case and returns the runtime the select runs on.
 
-    No per-case lists: each pass reads the cases tuple again (a receive case
-    is the channel itself, a send case its 2-tuple), the common one- and
-    two-case forms draw their order without a list, and the sudogs of pass 2
-    are chained through ``waitlink`` and come from the goroutine's cache.
+    A bad case is a TypeError whoever owns the rest. The common case is that
+    every channel belongs to the runtime running this goroutine; otherwise
+    each channel goes through the ownership check (:func:`_adopt_cases`).
     """
-    n = len(cases)
-    # Parse every case first: a bad one is a TypeError whoever owns the rest.
     owner: Sched | None = None
     shared = True  # every channel has the same owner
     for i in range(n):
-        c = cases[i]
+        c = _case(c0, c1, more, i)
         ch = c if isinstance(c, _Chan) else _case_chan(c, i)  # a receive case: no call
         if ch is not None:
             if owner is None:
@@ -89,46 +103,73 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
                 shared = False
     if (shared and owner is not None and owner.curg is not None
             and owner.thread_id == thread_ident()):
-        here: Sched | None = owner  # the common case: the channels of the running runtime
+        return owner
+    return _adopt_cases(c0, c1, more, n)
+
+
+def _adopt_cases(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
+    """_adopt_cases binds every channel to this thread's runtime, or raises (the slow path of :func:`_sched_of`)."""
+    here = current_sched()
+    for i in range(n):
+        c = _case(c0, c1, more, i)
+        ch = _case_chan(c, i)
+        if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
+            ch._rt = owning_runtime(ch._rt, "channel", "recv" if c is ch else "send")
+    return here if here is not None else getsched()  # getsched raises: no runtime here
+
+
+def _shuffled(s: Sched, n: int) -> list[int]:
+    """_shuffled is ``range(n)`` in a Fisher-Yates order drawn from the runtime's cheap random source."""
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = fastrandn(s, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def selectgo(c0: Any, c1: Any, more: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
+    """selectgo is :func:`select` over ``c0``, ``c1`` and ``more`` (Go's ``runtime.selectgo``).
+
+    No per-case lists: each pass reads the cases again (a receive case is the
+    channel itself, a send case its 2-tuple), the common one- and two-case
+    forms draw their order without a list, and the sudogs of pass 2 are
+    chained through ``waitlink`` and come from the goroutine's cache.
+    """
+    if c0 is _NO_CASE:
+        n = 0
+    elif c1 is _NO_CASE:
+        n = 1
     else:
-        here = current_sched()
-        for i in range(n):
-            c = cases[i]
-            ch = _case_chan(c, i)
-            if ch is not None and ch._rt is not here:  # a channel of another thread's runtime
-                ch._rt = owning_runtime(ch._rt, "channel", "recv" if c is ch else "send")
-    s = here if here is not None else getsched()  # getsched raises: no runtime here
-    # The order of the passes: a Fisher-Yates shuffle with the runtime's cheap
-    # random source (seeded: reproducible); one draw and no list for two cases.
+        n = 2 + len(more)
+    s = _sched_of(c0, c1, more, n)
+    # The order of the passes: random (seeded: reproducible); one draw and no
+    # list for two cases.
     order: list[int] | None = None
     swap = 0
     if n == 2:
         swap = fastrandn(s, 2)
     elif n > 2:
-        order = list(range(n))
-        for i in range(n - 1, 0, -1):
-            j = fastrandn(s, i + 1)
-            order[i], order[j] = order[j], order[i]
+        order = _shuffled(s, n)
 
     # Pass 1: is any case ready now?
     live = 0
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = cases[i]
+        c = _case(c0, c1, more, i)
         if c is None:
             continue
         live += 1
-        # The ownership check above made every channel this runtime's (``here``).
+        # _sched_of made every channel this runtime's (``s``).
         if isinstance(c, _Chan):
             ch = c
-            v = ch._take(here)
+            v = ch._take(s)
             if v is _CLOSED:
                 return i, None, False
             if v is not _EMPTY:
                 return i, v, True
         else:
             ch = c[0]
-            if ch._send_now(here, c[1]):  # raises ChanClosedError on a closed channel
+            if ch._send_now(s, c[1]):  # raises ChanClosedError on a closed channel
                 return i, None, True
     if default:
         return -1, None, False
@@ -142,7 +183,7 @@ def selectgo(cases: tuple[Any, ...], default: bool) -> tuple[int, Any, bool]:
     chain: Sudog | None = None
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = cases[i]
+        c = _case(c0, c1, more, i)
         if c is None:
             continue
         if isinstance(c, _Chan):
