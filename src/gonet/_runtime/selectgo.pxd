@@ -5,6 +5,8 @@ from gonet._runtime.sudog cimport Sudog
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
 cdef object _NO_CASE
+# Wait reasons: values assigned from g.py at import (C globals, no module-dict lookup).
+cdef str WAIT_SELECT, WAIT_SELECT_NO_CASES
 
 cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
 cdef _Chan _case_chan(object c, Py_ssize_t i)
