@@ -5,10 +5,13 @@ from gonet._runtime.sudog cimport Sudog
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
 cdef object _NO_CASE
-# Wait reasons: values assigned from g.py at import (C globals, no module-dict lookup).
+# Assigned by selectgo.py's imports (C globals: no module-dict lookup on the hot path):
+# the wait reasons (g.py), chan.py's take results and the public channel class.
 cdef str WAIT_SELECT, WAIT_SELECT_NO_CASES
+cdef object _CLOSED, _EMPTY, Chan
 
 cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
+cdef inline _Chan _recv_chan(object c)
 cdef _Chan _case_chan(object c, Py_ssize_t i)
 @cython.locals(i=Py_ssize_t, ch=_Chan, owner=Sched, shared=bint)
 cdef Sched _sched_of(object c0, object c1, tuple more, Py_ssize_t n)
@@ -18,9 +21,12 @@ cdef Sched _adopt_cases(object c0, object c1, tuple more, Py_ssize_t n)
 cdef list _shuffled(Sched s, Py_ssize_t n)
 
 @cython.locals(n=Py_ssize_t, i=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
-               ch=_Chan, is_send=bint, ok=bint, order=list, index=Py_ssize_t,
-               g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog, live=Py_ssize_t, s=Sched)
+               ch=_Chan, order=list, live=Py_ssize_t, s=Sched)
 cdef tuple selectgo(object c0, object c1, tuple more, bint default)
+@cython.locals(i=Py_ssize_t, k=Py_ssize_t, ch=_Chan, is_send=bint, ok=bint, index=Py_ssize_t,
+               g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog)
+cdef tuple _park_select(Sched s, object c0, object c1, tuple more, Py_ssize_t n, list order,
+                        Py_ssize_t swap)
 
 @cython.locals(sgl=Sudog, nxt=Sudog, ch=_Chan)
 cdef int _unlink_all(Goroutine g, Sudog chain, Sudog fired) except -1

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import _CLOSED, _EMPTY, ChanClosedError, _Chan
+from .chan import _CLOSED, _EMPTY, Chan, ChanClosedError, _Chan
 from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Goroutine, Sched, current_sched, getsched
 from .sudog import Sudog
 
@@ -72,6 +72,17 @@ def _case(c0: Any, c1: Any, more: tuple[Any, ...], i: int) -> Any:
     return more[i - 2]
 
 
+def _recv_chan(c: Any) -> _Chan | None:
+    """_recv_chan is ``c`` if it is a receive case (a channel), else None.
+
+    A user's channel is a :class:`Chan`, a subclass of the extension type:
+    the exact-type test first spares ``isinstance`` its walk of the MRO.
+    """
+    if type(c) is Chan or isinstance(c, _Chan):
+        return cython.cast(_Chan, c)
+    return None
+
+
 def _case_chan(c: Any, i: int) -> _Chan | None:
     """_case_chan is the channel of case ``c`` (number ``i``), None for a nil case; TypeError if malformed."""
     if c is None:
@@ -95,7 +106,9 @@ def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
     shared = True  # every channel has the same owner
     for i in range(n):
         c = _case(c0, c1, more, i)
-        ch = c if isinstance(c, _Chan) else _case_chan(c, i)  # a receive case: no call
+        ch = _recv_chan(c)
+        if ch is None:
+            ch = _case_chan(c, i)  # a send case, nil or malformed
         if ch is not None:
             if owner is None:
                 owner = ch._rt
@@ -159,39 +172,49 @@ def selectgo(c0: Any, c1: Any, more: tuple[Any, ...], default: bool) -> tuple[in
         if c is None:
             continue
         live += 1
-        # _sched_of made every channel this runtime's (``s``).
-        if isinstance(c, _Chan):
-            ch = c
+        # _sched_of made every channel this runtime's (``s``) and checked every case.
+        ch = _recv_chan(c)
+        if ch is not None:
             v = ch._take(s)
             if v is _CLOSED:
                 return i, None, False
             if v is not _EMPTY:
                 return i, v, True
         else:
-            ch = c[0]
+            ch = cython.cast(_Chan, c[0])
             if ch._send_now(s, c[1]):  # raises ChanClosedError on a closed channel
                 return i, None, True
     if default:
         return -1, None, False
-
-    g = s.checkg()
     if live == 0:
+        s.checkg()
         s.gopark(WAIT_SELECT_NO_CASES)  # only shutdown (or a deadlock report) ends this
         raise RuntimeError("gonet: select with no cases woke up")
+    return _park_select(s, c0, c1, more, n, order, swap)
 
-    # Pass 2: enqueue a sudog on every channel, in the same order, and park once.
+
+def _park_select(s: Sched, c0: Any, c1: Any, more: tuple[Any, ...], n: int,
+                 order: list[int] | None, swap: int) -> tuple[int, Any, bool]:
+    """_park_select is select's passes 2 and 3: no case was ready, so wait on all of them.
+
+    Pass 2 enqueues a sudog on every channel, in pass 1's order, and parks
+    once; when woken, the sudog that fired tells which case ran, and pass 3
+    (:func:`_unlink_all`) takes the others off their channels. Its own
+    function so that a select that pass 1 satisfies carries none of this.
+    """
+    g = s.checkg()
     chain: Sudog | None = None
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
         c = _case(c0, c1, more, i)
         if c is None:
             continue
-        if isinstance(c, _Chan):
-            ch = c
+        ch = _recv_chan(c)
+        if ch is not None:
             sg = acquire_sudog(g, ch, None, i, False)
             enqueue(ch.recvq, sg)
         else:
-            ch = c[0]
+            ch = cython.cast(_Chan, c[0])
             sg = acquire_sudog(g, ch, c[1], i, True)
             enqueue(ch.sendq, sg)
         sg.waitlink = chain
