@@ -447,6 +447,36 @@ def test_select_rejects_bad_case() -> None:
 
 
 @gotest
+def test_select_names_the_bad_case_past_the_first_two() -> None:
+    """Cases 0 and 1 are select's positional slots, the rest a tuple: both are checked alike."""
+    a: gonet.Chan[int] = gonet.Chan(1)
+    with pytest.raises(TypeError, match="case 2 "):
+        gonet.select(a, None, "nope", default=True)
+    with pytest.raises(TypeError, match="case 1 "):
+        gonet.select(a, (a,), default=True)
+    with pytest.raises(TypeError):
+        gonet.select(c0=a)  # type: ignore[call-arg]  # the slots are positional only
+
+
+@gotest
+def test_select_parked_on_a_later_send_case() -> None:
+    """A send in the third case or later parks with the others and reports its own index."""
+    idle: gonet.Chan[int] = gonet.Chan()
+    out: gonet.Chan[str] = gonet.Chan()
+    got: list[tuple[int, Any, bool]] = []
+
+    def sender() -> None:
+        got.append(gonet.select(idle, None, idle, (out, "v")))
+
+    g = gonet.go(sender)
+    wait_all_blocked()
+    assert out.recv() == "v"
+    g.join()
+    assert got == [(3, None, True)]
+    assert len(idle.recvq) == 0 and len(out.sendq) == 0  # pass 3 unlinked every sudog
+
+
+@gotest
 def test_select_on_closed_chan_returns_ok_false() -> None:
     ch: gonet.Chan[int] = gonet.Chan()
     ch.close()

@@ -12,5 +12,5 @@ compiled = False
 
 
 def cast(type_: object, value: object, typecheck: bool = False) -> object:
-    """cast is ``value`` itself: as plain Python a cast checks and converts nothing (Cython's ``cython.cast``)."""
+    """cast is ``value`` itself: as plain Python a cast converts nothing (``cython.cast``)."""
     return value

@@ -79,7 +79,8 @@ def _recv_chan(c: Any) -> _Chan | None:
     the exact-type test first spares ``isinstance`` its walk of the MRO.
     """
     if type(c) is Chan or isinstance(c, _Chan):
-        return cython.cast(_Chan, c)
+        ch: _Chan = cython.cast(_Chan, c)  # checked: no second type test
+        return ch
     return None
 
 
@@ -121,7 +122,7 @@ def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
 
 
 def _adopt_cases(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
-    """_adopt_cases binds every channel to this thread's runtime, or raises (the slow path of :func:`_sched_of`)."""
+    """_adopt_cases binds every channel to this thread's runtime or raises (:func:`_sched_of`'s slow path)."""
     here = current_sched()
     for i in range(n):
         c = _case(c0, c1, more, i)
