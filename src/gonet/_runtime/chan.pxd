@@ -5,6 +5,10 @@ from gonet._runtime.sudog cimport Sudog, WaitQ
 
 # Goroutine states: values assigned from gstatus.py at import.
 cdef int WAITING
+# C globals (no module-dict lookup on the hot path): the wait reasons, assigned from
+# g.py at import, and _take's two sentinels, which selectgo cimports.
+cdef str WAIT_CHAN_RECV, WAIT_CHAN_SEND
+cdef object _EMPTY, _CLOSED
 
 
 # acquire_sudog untracks each new Sudog from the cyclic GC: see its docstring.

@@ -1,14 +1,14 @@
 # Cython declarations augmenting selectgo.py (pure-Python mode). See setup.py.
 cimport cython
-from gonet._runtime.chan cimport _Chan, acquire_sudog, enqueue, release_sudog, unlink
+from gonet._runtime.chan cimport _CLOSED, _EMPTY, _Chan, acquire_sudog, enqueue, release_sudog, unlink
 from gonet._runtime.sudog cimport Sudog
 from gonet._runtime.g cimport Goroutine, Sched, current_sched, fastrandn, getsched, thread_ident
 
 cdef object _NO_CASE
 # Assigned by selectgo.py's imports (C globals: no module-dict lookup on the hot path):
-# the wait reasons (g.py), chan.py's take results and the public channel class.
+# the wait reasons (g.py) and the public channel class.
 cdef str WAIT_SELECT, WAIT_SELECT_NO_CASES
-cdef object _CLOSED, _EMPTY, Chan
+cdef object Chan
 
 cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
 @cython.locals(ch=_Chan)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from .callin import owning_runtime
-from .chan import _CLOSED, _EMPTY, Chan, ChanClosedError, _Chan
+from .chan import Chan, ChanClosedError, _Chan
 from .g import WAIT_SELECT, WAIT_SELECT_NO_CASES, Goroutine, Sched, current_sched, getsched
 from .sudog import Sudog
 
@@ -39,8 +39,8 @@ try:
 except ImportError:  # plain Python without Cython installed
     from . import _cython as cython
 
-if not cython.compiled:  # compiled, chan.pxd's C functions
-    from .chan import acquire_sudog, enqueue, release_sudog, unlink
+if not cython.compiled:  # compiled, chan.pxd's C functions and sentinels
+    from .chan import _CLOSED, _EMPTY, acquire_sudog, enqueue, release_sudog, unlink
     from .g import fastrandn, thread_ident
 
 __all__ = ["select"]
