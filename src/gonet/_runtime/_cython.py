@@ -10,7 +10,3 @@ dependency — so without it this module answers instead.
 
 compiled = False
 
-
-def cast(type_: object, value: object, typecheck: bool = False) -> object:
-    """cast is ``value`` itself: as plain Python a cast converts nothing (``cython.cast``)."""
-    return value

@@ -11,8 +11,6 @@ cdef str WAIT_SELECT, WAIT_SELECT_NO_CASES
 cdef object Chan
 
 cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
-@cython.locals(ch=_Chan)
-cdef inline _Chan _recv_chan(object c)
 cdef _Chan _case_chan(object c, Py_ssize_t i)
 @cython.locals(i=Py_ssize_t, ch=_Chan, owner=Sched, shared=bint)
 cdef Sched _sched_of(object c0, object c1, tuple more, Py_ssize_t n)

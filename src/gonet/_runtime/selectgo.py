@@ -64,24 +64,16 @@ def select(c0: Any = _NO_CASE, c1: Any = _NO_CASE, /, *more: Any,
 
 
 def _case(c0: Any, c1: Any, more: tuple[Any, ...], i: int) -> Any:
-    """_case is case number ``i`` of a select over ``c0``, ``c1`` and then ``more``."""
+    """_case is case number ``i`` of a select over ``c0``, ``c1`` and then ``more``.
+
+    The slow paths call it; the hot loops write the same choice out, because as
+    plain Python a call per case would cost more than the rest of the loop.
+    """
     if i == 0:
         return c0
     if i == 1:
         return c1
     return more[i - 2]
-
-
-def _recv_chan(c: Any) -> _Chan | None:
-    """_recv_chan is ``c`` if it is a receive case (a channel), else None.
-
-    A user's channel is a :class:`Chan`, a subclass of the extension type:
-    the exact-type test first spares ``isinstance`` its walk of the MRO.
-    """
-    if type(c) is Chan or isinstance(c, _Chan):
-        ch: _Chan = cython.cast(_Chan, c)  # checked: no second type test
-        return ch
-    return None
 
 
 def _case_chan(c: Any, i: int) -> _Chan | None:
@@ -106,10 +98,10 @@ def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
     owner: Sched | None = None
     shared = True  # every channel has the same owner
     for i in range(n):
-        c = _case(c0, c1, more, i)
-        ch = _recv_chan(c)
-        if ch is None:
-            ch = _case_chan(c, i)  # a send case, nil or malformed
+        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
+        # A user's channel is a Chan, a subclass of the extension type: the exact
+        # type test first spares isinstance its walk of the MRO.
+        ch = c if type(c) is Chan or isinstance(c, _Chan) else _case_chan(c, i)
         if ch is not None:
             if owner is None:
                 owner = ch._rt
@@ -169,20 +161,20 @@ def selectgo(c0: Any, c1: Any, more: tuple[Any, ...], default: bool) -> tuple[in
     live = 0
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = _case(c0, c1, more, i)
+        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
         if c is None:
             continue
         live += 1
         # _sched_of made every channel this runtime's (``s``) and checked every case.
-        ch = _recv_chan(c)
-        if ch is not None:
+        if type(c) is Chan or isinstance(c, _Chan):
+            ch = c
             v = ch._take(s)
             if v is _CLOSED:
                 return i, None, False
             if v is not _EMPTY:
                 return i, v, True
         else:
-            ch = cython.cast(_Chan, c[0])
+            ch = c[0]
             if ch._send_now(s, c[1]):  # raises ChanClosedError on a closed channel
                 return i, None, True
     if default:
@@ -207,15 +199,15 @@ def _park_select(s: Sched, c0: Any, c1: Any, more: tuple[Any, ...], n: int,
     chain: Sudog | None = None
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = _case(c0, c1, more, i)
+        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
         if c is None:
             continue
-        ch = _recv_chan(c)
-        if ch is not None:
+        if type(c) is Chan or isinstance(c, _Chan):
+            ch = c
             sg = acquire_sudog(g, ch, None, i, False)
             enqueue(ch.recvq, sg)
         else:
-            ch = cython.cast(_Chan, c[0])
+            ch = c[0]
             sg = acquire_sudog(g, ch, c[1], i, True)
             enqueue(ch.sendq, sg)
         sg.waitlink = chain
