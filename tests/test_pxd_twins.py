@@ -53,6 +53,8 @@ C_ONLY: dict[tuple[str, str], str] = {
     # behaviour in both builds: tests/test_http_fastpath.py (tables, the hostile
     # requests, the limits, hypothesis near-misses).
     ("http/_h1/parse.pxd", "_tchar"): "a byte-table test over a C unsigned char",
+    ("http/_h1/parse.pxd", "_parse_fast"): "the C scanners' driver for a common head (plain: "
+                                           "0, so every head takes the regular expressions)",
     ("http/_h1/parse.pxd", "_scan_request_line"): "a C pointer scan of the request line",
     ("http/_h1/parse.pxd", "_scan_fields"): "a C pointer scan of the header block, building "
                                             "its index",
@@ -85,8 +87,14 @@ def pxd_inline_functions(path: Path) -> dict[str, tuple[list[str], str]]:
     out: dict[str, tuple[list[str], str]] = {}
     i = 0
     while i < len(lines):
-        m = _INLINE.match(lines[i])
+        head = lines[i]
         i += 1
+        if head.startswith("cdef inline "):
+            # A signature may go on over several lines: join them until its parentheses close.
+            while head.count("(") > head.count(")") and i < len(lines):
+                head += " " + lines[i].strip()
+                i += 1
+        m = _INLINE.match(head)
         if not m:
             continue
         params = [p.split("=")[0].split()[-1].lstrip("*") for p in m.group(2).split(",") if p.strip()]
@@ -178,6 +186,14 @@ def test_every_inline_body_is_a_twin_or_c_only() -> None:
                 bad.append(f"{rel}: {name} differs from its plain twin in {pxd.stem}.py")
     assert checked >= 2  # the scan finds the real twins (prepare, wait_io ...)
     assert not bad, "\n".join(bad)
+
+
+def test_a_signature_over_several_lines_is_seen(tmp_path: Path) -> None:
+    """A ``cdef inline`` whose parameters wrap onto the next line is still found, body and all."""
+    pxd = tmp_path / "m.pxd"
+    pxd.write_text("cdef inline int f(int a,\n                  int b) except -1:\n"
+                   "    return a + b\n")
+    assert pxd_inline_functions(pxd) == {"f": (["a", "b"], "    return a + b")}
 
 
 def test_c_only_entries_exist() -> None:
