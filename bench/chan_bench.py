@@ -16,6 +16,13 @@ Workloads (the ones issue 7 names):
   a second column, two ``gevent.queue.Queue``);
 * ``select``: the same, both sides receiving through ``select`` with a second,
   never-ready case;
+* ``select_pair`` (gonet only): the ``select`` loop and the plain ``pingpong`` loop in one
+  process, interleaved: ``PAIR_ROUNDS`` rounds of N / ``PAIR_ROUNDS`` round trips of
+  each, alternately, and the best round of each (ns per round trip) with their ratio.
+  Two fresh processes of the same build differ by more than the two loops do on a
+  shared machine; in one process both loops run on the same code layout, the same
+  heap and the same CPU, each round next to the other's, so the ratio is the loops'
+  and not the processes';
 * ``park``: start N goroutines that each park on one channel (seconds until all
   are parked), then close the channel and wait until all have run (wake-all
   seconds), and the RSS growth per parked goroutine;
@@ -57,6 +64,8 @@ CPU = "0"
 # round trips so that its run lasts long enough to time.
 ROUND_TRIPS, ROUND_TRIPS_QUICK, PARKED = 200_000, 50_000, 100_000
 GO_ROUND_TRIPS_FACTOR = 5
+# select_pair: rounds per loop (each loop's N split into this many, interleaved).
+PAIR_ROUNDS = 15
 
 IMPLS = ("gonet", "gonet_plain", "asyncio", "gevent", "gevent_queue", "go")
 IMPL_TITLES = {
@@ -155,6 +164,30 @@ def gonet_worker(workload: str, n: int) -> dict[str, Any]:
                 select(pong, quit_)
             out["seconds"] = time.process_time() - t
             quit_.close()
+        elif workload == "select_pair":
+            ping, pong = gonet.Chan(), gonet.Chan()
+            sping, spong, squit = gonet.Chan(), gonet.Chan(), gonet.Chan()
+            gonet.go(echo, ping, pong)
+            gonet.go(select_echo, sping, spong, squit)
+            select = gonet.select
+            k = max(n // PAIR_ROUNDS, 1)
+            best_ns = {"pingpong": float("inf"), "select": float("inf")}
+            for _ in range(PAIR_ROUNDS):
+                t = time.process_time()
+                for i in range(k):
+                    ping.send(i)
+                    pong.recv()
+                best_ns["pingpong"] = min(best_ns["pingpong"], (time.process_time() - t) / k * 1e9)
+                t = time.process_time()
+                for i in range(k):
+                    sping.send(i)
+                    select(spong, squit)
+                best_ns["select"] = min(best_ns["select"], (time.process_time() - t) / k * 1e9)
+            ping.close()
+            squit.close()
+            out.update(rounds=PAIR_ROUNDS, per_round=k, pingpong_ns=best_ns["pingpong"],
+                       select_ns=best_ns["select"],
+                       ratio=best_ns["select"] / max(best_ns["pingpong"], 1e-9))
         elif workload in ("park", "floor"):
             import gc
             gc.collect()
@@ -354,6 +387,8 @@ def supported(impl: str, workload: str) -> bool:
     """supported tells whether ``impl`` has a form of ``workload``."""
     if workload == "select":
         return impl in ("gonet", "gonet_plain", "go")
+    if workload == "select_pair":
+        return impl in ("gonet", "gonet_plain")
     if workload in ("floor", "echo"):
         return impl in ("gonet", "gonet_plain")
     if workload == "park":
@@ -429,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     go_bin = ensure_go() if "go" in impls else None
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for workload in workloads:
-        n = n_rt if workload in ("pingpong", "select") else n_park
+        n = n_rt if workload in ("pingpong", "select", "select_pair") else n_park
         for _ in range(rounds):  # interleaved: A B C ... A B C ...
             for impl in impls:
                 if not supported(impl, workload):
@@ -489,6 +524,11 @@ def print_table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list
                 s = best(results["select"][impl], "seconds") / results["select"][impl][0]["n"]
                 p = best(results["pingpong"][impl], "seconds") / results["pingpong"][impl][0]["n"]
                 print(f"{IMPL_TITLES[impl]}: select round trip = {s / p:.2f}x a plain one")
+    for impl, runs in results.get("select_pair", {}).items():
+        r = min(runs, key=lambda x: x["ratio"])
+        print(f"{IMPL_TITLES[impl]}, one process, interleaved ({r['rounds']} rounds of "
+              f"{r['per_round']:,} each, best of each): select {r['select_ns']:,.0f} ns, plain "
+              f"{r['pingpong_ns']:,.0f} ns, {r['ratio']:.2f}x")
     for impl, runs in results.get("floor", {}).items():
         r = min(runs, key=lambda x: x["rss_delta_kb"])
         n = r["n"]

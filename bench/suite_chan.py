@@ -5,9 +5,10 @@ asyncio, gevent and Go; this module registers its workloads with the suite the
 way bench/README.md ("Adding a workload") describes, so that ``python -m gonet
 bench --workloads chan`` runs every implementation side by side in one run:
 
-* workloads ``chan_pingpong``, ``chan_select`` (kind ``chan_rt``: round trips/s)
-  and ``chan_park`` (kind ``chan_park``: spawn-and-park and wake-all seconds, RSS
-  per parked goroutine), group name ``chan``;
+* workloads ``chan_pingpong``, ``chan_select`` (kind ``chan_rt``: round trips/s),
+  ``chan_select_pair`` (kind ``chan_pair``: both loops interleaved in one process,
+  the best round of each and their ratio) and ``chan_park`` (kind ``chan_park``:
+  spawn-and-park and wake-all seconds, RSS per parked goroutine), group name ``chan``;
 * one "server" per implementation (``chan_gonet``, ``chan_gonet_plain``,
   ``chan_asyncio``, ``chan_gevent``, ``chan_gevent_queue``, ``chan_go``), each in
   the workloads chan_bench has a form of; ratios refer to ``chan_gonet``;
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from chan_bench import (
     GO_ROUND_TRIPS_FACTOR,
+    PAIR_ROUNDS,
     PARKED,
     ROUND_TRIPS,
     ROUND_TRIPS_QUICK,
@@ -51,7 +53,8 @@ from suite import (
 )
 
 # Suite workload -> chan_bench workload, and suite server -> chan_bench implementation.
-CHAN_WORKLOADS = {"chan_pingpong": "pingpong", "chan_select": "select", "chan_park": "park"}
+CHAN_WORKLOADS = {"chan_pingpong": "pingpong", "chan_select": "select",
+                  "chan_select_pair": "select_pair", "chan_park": "park"}
 CHAN_IMPLS = {
     "chan_gonet": ("gonet", "gonet compiled: Chan, go()", ("gonet",)),
     "chan_gonet_plain": ("gonet_plain", "gonet plain Python (GONET_PURE_PYTHON=1)", ("gonet",)),
@@ -67,6 +70,12 @@ RT_METRICS = (
     Metric("rps", "round trips/s", "si"),
     Metric("ns_per_rt", "CPU ns per round trip", "f0", lower_better=True),
     Metric("n", "round trips", "f0", ratio=False),
+)
+PAIR_METRICS = (
+    Metric("ratio", "select ÷ plain round trip", "f2", lower_better=True),
+    Metric("select_ns", "select ns per round trip", "f0", lower_better=True),
+    Metric("pingpong_ns", "plain ns per round trip", "f0", lower_better=True),
+    Metric("n", "round trips per loop", "f0", ratio=False),
 )
 PARK_METRICS = (
     Metric("spawn_s", "spawn + park s", "f3", lower_better=True),
@@ -87,6 +96,9 @@ def _workloads() -> list[Workload]:
                  f"{go_rt:,}), CPU time", "chan_rt", 0, 0, baseline=BASELINE),
         Workload("chan_select", f"select ping-pong (a second, never-ready case), {rt:,} round "
                  f"trips (Go {go_rt:,}), CPU time", "chan_rt", 0, 0, baseline=BASELINE),
+        Workload("chan_select_pair", f"select and plain ping-pong interleaved in one process, "
+                 f"{PAIR_ROUNDS} rounds of {rt // PAIR_ROUNDS:,} round trips each, best round of "
+                 "each, CPU time", "chan_pair", 0, 0, baseline=BASELINE),
         Workload("chan_park", f"spawn {parked:,} goroutines parked on a channel, then wake all "
                  "(close), CPU time", "chan_park", 0, 0, baseline=BASELINE),
     ]
@@ -151,6 +163,8 @@ def run_chan(r: Runner, spec: ServerSpec, w: Workload, tag: str) -> Json:
     if workload == "park":
         out.update(spawn_s=out["spawn_seconds"], wake_s=out["wake_seconds"],
                    rss_per_g=out["rss_delta_kb"] * 1024 / n)
+    elif workload == "select_pair":
+        pass  # the worker reports its best rounds and their ratio itself
     else:
         seconds = max(float(out["seconds"]), 1e-9)
         out.update(rps=n / seconds, ns_per_rt=seconds / n * 1e9)
@@ -172,6 +186,8 @@ TARGETS: list[tuple[str, Ref, Ref | None, str, float]] = [
      ("chan_park", "chan_go", "wake_s"), "≤", 3.0),
     ("select round trip ÷ plain ping-pong round trip", ("chan_pingpong", BASELINE, "rps"),
      ("chan_select", BASELINE, "rps"), "≤", 1.5),
+    ("the same, both loops in one process, interleaved (best round of each)",
+     ("chan_select_pair", BASELINE, "ratio"), None, "≤", 1.5),
     ("RSS per parked goroutine, B (4 KB taken as 4,096 B)", ("chan_park", BASELINE, "rss_per_g"),
      None, "≤", 4096.0),
 ]
@@ -185,7 +201,7 @@ def _median(results: Json, ref: Ref) -> float | None:
 
 def _show(ref: Ref, v: float | None, workload: bool) -> str:
     """_show: "server [workload] value", the workload named when the two sides differ in it."""
-    fmt = next(m.fmt for m in (*RT_METRICS, *PARK_METRICS) if m.key == ref[2])
+    fmt = next(m.fmt for m in (*RT_METRICS, *PAIR_METRICS, *PARK_METRICS) if m.key == ref[2])
     name = f"{ref[1]} {CHAN_WORKLOADS[ref[0]]}" if workload else ref[1]
     return f"{name} {DASH if v is None else si(v) if fmt == 'si' else fmt_value(v, fmt)}"
 
@@ -200,12 +216,13 @@ def targets_section(results: Json) -> str:
         a = _median(results, ours)
         b = _median(results, theirs) if theirs else 1.0
         got = a / b if a is not None and b else None
-        want = f"{op} {bound:,.0f}" if theirs is None else f"{op} {bound:g}{TIMES}"
+        ratio = theirs is not None or ours[2] == "ratio"  # a ratio of two figures: shown with TIMES
+        want = f"{op} {bound:g}{TIMES}" if ratio else f"{op} {bound:,.0f}"
         if got is None:
             missing = ours if a is None else theirs
             shown, met = DASH, f"not measured ({missing[1] if missing else ''} did not run)"
         else:
-            shown = f"{got:,.0f}" if theirs is None else f"{got:.2f}{TIMES}"
+            shown = f"{got:.2f}{TIMES}" if ratio else f"{got:,.0f}"
             met = "yes" if (got >= bound if op == "≥" else got <= bound) else "**no**"
         differ = theirs is not None and theirs[0] != ours[0]
         against = _show(theirs, b, differ) if theirs else DASH
@@ -222,6 +239,7 @@ PANELS: list[tuple[str, str, str, float, tuple[Ref, float] | float | None]] = [
      (("chan_pingpong", "chan_asyncio", "rps"), 8.0)),
     ("chan_select", "rps", "select round trips/s (thousands)", 1e3,
      (("chan_pingpong", BASELINE, "rps"), 1 / 1.5)),
+    ("chan_select_pair", "ratio", "select ÷ plain round trip, one process", 1.0, 1.5),
     ("chan_park", "spawn_s", "spawn + park, s", 1.0, (("chan_park", "chan_go", "spawn_s"), 2.0)),
     ("chan_park", "wake_s", "wake all, s", 1.0, (("chan_park", "chan_go", "wake_s"), 3.0)),
     ("chan_park", "rss_per_g", "RSS per parked goroutine, B", 1.0, 4096.0),
@@ -283,6 +301,7 @@ def write_chan_chart(results: Json, workloads: list[Workload], path: Path) -> st
 # --------------------------------------------------------------------------- registration
 
 register_kind("chan_rt", run_chan, RT_METRICS, chart="chan")
+register_kind("chan_pair", run_chan, PAIR_METRICS, chart="chan")
 register_kind("chan_park", run_chan, PARK_METRICS, chart="chan")
 CHART_WRITERS["chan"] = write_chan_chart
 EXTRA_SECTIONS.append(targets_section)

@@ -30,12 +30,13 @@ EXPECTED = {
     "chan_pingpong": ("chan_gonet", "chan_gonet_plain", "chan_asyncio", "chan_gevent",
                       "chan_gevent_queue", "chan_go"),
     "chan_select": ("chan_gonet", "chan_gonet_plain", "chan_go"),
+    "chan_select_pair": ("chan_gonet", "chan_gonet_plain"),
     "chan_park": ("chan_gonet", "chan_gonet_plain", "chan_asyncio", "chan_gevent", "chan_go"),
 }
 ALWAYS = {"chan_gonet", "chan_gonet_plain", "chan_asyncio"}
 TARGET_ROWS = ("ping-pong round trips/s ÷ asyncio.Queue's", "spawn-and-park seconds ÷ Go's",
                "wake-all seconds ÷ Go's", "select round trip ÷ plain ping-pong round trip",
-               "RSS per parked goroutine, B")
+               "the same, both loops in one process", "RSS per parked goroutine, B")
 
 
 def section(md: str, heading: str) -> list[str]:
@@ -116,6 +117,16 @@ def test_the_targets_table_has_every_target(run: tuple[str, Json, Path]) -> None
         else:
             assert re.fullmatch(r"[\d,.]+\N{MULTIPLICATION SIGN}?", cells[3]), line
             assert cells[5] in ("yes", "**no**"), line
+
+
+def test_the_interleaved_pair_reports_both_loops_and_their_ratio(
+        run: tuple[str, Json, Path]) -> None:
+    """Each select_pair run is one process with both loops: best rounds and their quotient."""
+    _, results, _ = run
+    for rec in results["workloads"]["chan_select_pair"]["runs"]:
+        assert rec["rounds"] * rec["per_round"] <= rec["n"]
+        assert rec["select_ns"] > 0 and rec["pingpong_ns"] > 0
+        assert rec["ratio"] == pytest.approx(rec["select_ns"] / rec["pingpong_ns"])
 
 
 def test_the_chart_is_written_when_matplotlib_is_there(run: tuple[str, Json, Path]) -> None:
