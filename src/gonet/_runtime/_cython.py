@@ -9,4 +9,3 @@ dependency — so without it this module answers instead.
 """
 
 compiled = False
-
