@@ -10,7 +10,8 @@ cdef object _NO_CASE
 cdef str WAIT_SELECT, WAIT_SELECT_NO_CASES
 cdef object Chan
 
-cdef object _case(object c0, object c1, tuple more, Py_ssize_t i)
+cdef inline object _case(object c0, object c1, tuple more, Py_ssize_t i)
+cdef inline bint _is_recv(object c)
 cdef _Chan _case_chan(object c, Py_ssize_t i)
 @cython.locals(i=Py_ssize_t, ch=_Chan, owner=Sched, shared=bint)
 cdef Sched _sched_of(object c0, object c1, tuple more, Py_ssize_t n)

@@ -64,16 +64,21 @@ def select(c0: Any = _NO_CASE, c1: Any = _NO_CASE, /, *more: Any,
 
 
 def _case(c0: Any, c1: Any, more: tuple[Any, ...], i: int) -> Any:
-    """_case is case number ``i`` of a select over ``c0``, ``c1`` and then ``more``.
-
-    The slow paths call it; the hot loops write the same choice out, because as
-    plain Python a call per case would cost more than the rest of the loop.
-    """
+    """_case is case number ``i`` of a select over ``c0``, ``c1`` and then ``more``."""
     if i == 0:
         return c0
     if i == 1:
         return c1
     return more[i - 2]
+
+
+def _is_recv(c: Any) -> bool:
+    """_is_recv tells whether case ``c`` is a receive (a channel).
+
+    A user's channel is a :class:`Chan`, a subclass of the extension type: the
+    exact type test first spares ``isinstance`` its walk of the MRO.
+    """
+    return type(c) is Chan or isinstance(c, _Chan)
 
 
 def _case_chan(c: Any, i: int) -> _Chan | None:
@@ -98,10 +103,8 @@ def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
     owner: Sched | None = None
     shared = True  # every channel has the same owner
     for i in range(n):
-        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
-        # A user's channel is a Chan, a subclass of the extension type: the exact
-        # type test first spares isinstance its walk of the MRO.
-        ch = c if type(c) is Chan or isinstance(c, _Chan) else _case_chan(c, i)
+        c = _case(c0, c1, more, i)
+        ch = c if _is_recv(c) else _case_chan(c, i)
         if ch is not None:
             if owner is None:
                 owner = ch._rt
@@ -161,12 +164,12 @@ def selectgo(c0: Any, c1: Any, more: tuple[Any, ...], default: bool) -> tuple[in
     live = 0
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
+        c = _case(c0, c1, more, i)
         if c is None:
             continue
         live += 1
         # _sched_of made every channel this runtime's (``s``) and checked every case.
-        if type(c) is Chan or isinstance(c, _Chan):
+        if _is_recv(c):
             ch = c
             v = ch._take(s)
             if v is _CLOSED:
@@ -199,10 +202,10 @@ def _park_select(s: Sched, c0: Any, c1: Any, more: tuple[Any, ...], n: int,
     chain: Sudog | None = None
     for k in range(n):
         i = order[k] if order is not None else k ^ swap
-        c = c0 if i == 0 else c1 if i == 1 else more[i - 2]
+        c = _case(c0, c1, more, i)
         if c is None:
             continue
-        if type(c) is Chan or isinstance(c, _Chan):
+        if _is_recv(c):
             ch = c
             sg = acquire_sudog(g, ch, None, i, False)
             enqueue(ch.recvq, sg)
