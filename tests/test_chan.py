@@ -679,6 +679,52 @@ def test_select_choice_is_reproducible_with_seed() -> None:
     assert len(set(a)) == 3
 
 
+class _SubChan(gonet.Chan[int]):
+    """A user's channel class: select takes its generic path, not the one for two plain Chans."""
+
+
+def _two_case_picks(chan_cls: type[gonet.Chan[int]]) -> list[tuple[int, Any, bool]]:
+    a, b = chan_cls(60), chan_cls(10)
+    for i in range(60):
+        a.send(i)
+    for i in range(10):
+        b.send(100 + i)
+    b.close()  # drained within the 60 picks: then a closed case is as ready as a value
+    return [gonet.select(a, b) for _ in range(60)]
+
+
+def test_two_receive_select_matches_the_generic_path() -> None:
+    """select(a, b) on two plain Chans has its own path: it draws and chooses as the generic one.
+
+    The same seed gives the same results, closed case included ((1, None, False)
+    once b is drained), whichever path the channels' class sends select down.
+    """
+    plain = run_test(_two_case_picks, gonet.Chan, seed=11)
+    generic = run_test(_two_case_picks, _SubChan, seed=11)
+    assert plain == generic
+    assert {i for i, _, _ in plain} == {0, 1}
+    assert (1, None, False) in plain
+
+
+@gotest
+def test_two_receive_select_parks_and_unlinks_the_other_case() -> None:
+    a: gonet.Chan[int] = gonet.Chan()
+    b: gonet.Chan[int] = gonet.Chan()
+    got: list[tuple[int, Any, bool]] = []
+
+    def waiter() -> None:
+        got.append(gonet.select(a, b))
+        got.append(gonet.select(a, b, default=True))
+
+    g = gonet.go(waiter)
+    wait_all_blocked()
+    assert len(a.recvq) == 1 and len(b.recvq) == 1
+    b.send(9)
+    g.join()
+    assert got == [(1, 9, True), (-1, None, False)]
+    assert len(a.recvq) == 0 and len(b.recvq) == 0
+
+
 @pytest.mark.parametrize("cap", [0, 10])
 @gotest
 def test_self_select(cap: int) -> None:

@@ -28,7 +28,7 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "set_parent"): "greenlet's C API (PyGreenlet_SetParent)",
     ("_runtime/g.pxd", "thread_ident"): "PyThread_get_thread_ident",
     ("_runtime/g.pxd", "greenlet_import"): "greenlet's C API table",
-    ("_runtime/g.pxd", "install_chunk_cache"): "a C allocator hook",
+    ("_runtime/g.pxd", "install_allocator_caches"): "C allocator hooks",
     ("_runtime/g.pxd", "goroutine_entry"): "a C function setting CPython's thread-state "
                                            "data-stack fields (plain: the body itself)",
     ("_runtime/g.pxd", "root_chunk_bytes"): "the C constant of the entry above (plain: 0)",

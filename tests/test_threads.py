@@ -352,6 +352,8 @@ def test_channels_of_a_runtime_from_a_plain_thread_raise() -> None:
         _refuses(lambda: ch.send(3))
         _refuses(ch.close)
         _refuses(lambda: gonet.select(ch, default=True))
+        other: gonet.Chan[int] = gonet.Chan()
+        _refuses(lambda: gonet.select(ch, other, default=True))  # select's two-receive path
         assert ch.try_recv() == (1, True, True) and len(ch) == 0
 
     gonet.run(main)
@@ -365,7 +367,8 @@ def test_channel_of_runtime_a_used_by_runtime_b_raises() -> None:
 
         def runtime_b() -> None:
             def b_main() -> None:
-                for op in (lambda: ch.try_send(1), ch.try_recv, ch.close):
+                for op in (lambda: ch.try_send(1), ch.try_recv,
+                           lambda: gonet.select(ch, ch, default=True), ch.close):
                     try:
                         op()
                     except RuntimeError as e:
@@ -379,7 +382,7 @@ def test_channel_of_runtime_a_used_by_runtime_b_raises() -> None:
         assert not ch.closed and len(ch) == 0
 
     gonet.run(main)
-    assert len(errors) == 3, errors
+    assert len(errors) == 4, errors
     assert all("the thread of gonet runtime" in str(e) and "'runtime-b'" in str(e)
                for e in errors), errors
 
@@ -415,3 +418,7 @@ def test_objects_of_a_finished_runtime_are_free_to_use() -> None:
     ch = gonet.run(main)
     assert ch.try_recv() == (1, True, True)
     assert gonet.run(lambda: (ch.send(5), ch.recv())[1]) == 5  # a new runtime adopts it
+    # ... and a select of two, one runtime's channel and another's, adopts both
+    ch.send(6)
+    other = gonet.run(gonet.Chan)
+    assert gonet.run(lambda: gonet.select(ch, other)) == (0, 6, True)

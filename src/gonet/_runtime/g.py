@@ -64,8 +64,8 @@ if not cython.compiled:
     def greenlet_import() -> None:
         """greenlet_import loads greenlet's C API (compiled build only)."""
 
-    def install_chunk_cache() -> None:
-        """install_chunk_cache makes CPython reuse freed frame-stack chunks (compiled only)."""
+    def install_allocator_caches() -> None:
+        """install_allocator_caches makes CPython reuse data-stack chunks and stack copies (compiled only)."""
 
     def goroutine_entry(body: Callable[[], None]) -> Callable[[], None]:
         """goroutine_entry is ``body`` itself (compiled: a C function with a small root chunk)."""
@@ -83,7 +83,7 @@ if not cython.compiled:
         """cache_sched records ``s`` as this thread's runtime in the C thread-local (compiled only)."""
 
 greenlet_import()
-install_chunk_cache()  # once per process: see g.pxd
+install_allocator_caches()  # once per process: see g.pxd
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap

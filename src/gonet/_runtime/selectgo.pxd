@@ -20,9 +20,13 @@ cdef Sched _adopt_cases(object c0, object c1, tuple more, Py_ssize_t n)
 @cython.locals(order=list, i=Py_ssize_t, j=Py_ssize_t)
 cdef list _shuffled(Sched s, Py_ssize_t n)
 
+cdef inline bint _runs_here(Sched s)
+
 @cython.locals(n=Py_ssize_t, i=Py_ssize_t, k=Py_ssize_t, swap=Py_ssize_t,
                ch=_Chan, order=list, live=Py_ssize_t, s=Sched)
 cdef tuple selectgo(object c0, object c1, tuple more, bint default)
+@cython.locals(swap=Py_ssize_t, ch0=_Chan, ch1=_Chan, first=_Chan, second=_Chan, s=Sched)
+cdef tuple _select_recv2(object c0, object c1, bint default)
 @cython.locals(i=Py_ssize_t, k=Py_ssize_t, ch=_Chan, is_send=bint, ok=bint, index=Py_ssize_t,
                g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog)
 cdef tuple _park_select(Sched s, object c0, object c1, tuple more, Py_ssize_t n, list order,

@@ -60,6 +60,9 @@ def select(c0: Any = _NO_CASE, c1: Any = _NO_CASE, /, *more: Any,
     one- and two-case calls pass their cases without an argument tuple (the
     compiled build takes them as a vector call); any further ones are ``more``.
     """
+    # The common shape, two receive cases, skips selectgo's generic case checks.
+    if type(c0) is Chan and type(c1) is Chan and not more:
+        return _select_recv2(c0, c1, default)
     return selectgo(c0, c1, more, default)
 
 
@@ -110,10 +113,14 @@ def _sched_of(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
                 owner = ch._rt
             elif ch._rt is not owner:
                 shared = False
-    if (shared and owner is not None and owner.curg is not None
-            and owner.thread_id == thread_ident()):
+    if shared and owner is not None and _runs_here(owner):
         return owner
     return _adopt_cases(c0, c1, more, n)
+
+
+def _runs_here(s: Sched | None) -> bool:
+    """_runs_here tells whether ``s`` runs a goroutine on this thread: its channels need no adoption."""
+    return s is not None and s.curg is not None and s.thread_id == thread_ident()
 
 
 def _adopt_cases(c0: Any, c1: Any, more: tuple[Any, ...], n: int) -> Sched:
@@ -187,6 +194,37 @@ def selectgo(c0: Any, c1: Any, more: tuple[Any, ...], default: bool) -> tuple[in
         s.gopark(WAIT_SELECT_NO_CASES)  # only shutdown (or a deadlock report) ends this
         raise RuntimeError("gonet: select with no cases woke up")
     return _park_select(s, c0, c1, more, n, order, swap)
+
+
+def _select_recv2(c0: Any, c1: Any, default: bool) -> tuple[int, Any, bool]:
+    """_select_recv2 is :func:`selectgo` over two receive cases, ``c0`` and ``c1``, both a :class:`Chan`.
+
+    Both cases are known good and, when one runtime owns both channels and is
+    running here, one test covers their owner; otherwise the generic path
+    adopts them. The same passes follow, in the same random order (one draw,
+    as for any two cases), as on the generic path: a seeded runtime chooses
+    alike on both.
+    """
+    if cython.compiled:  # select has checked the exact type: no second test
+        ch0 = cython.cast(_Chan, c0)
+        ch1 = cython.cast(_Chan, c1)
+    else:
+        ch0, ch1 = c0, c1
+    s = ch0._rt
+    if ch1._rt is not s or not _runs_here(s):
+        return selectgo(c0, c1, (), default)
+    swap = fastrandn(s, 2)
+    first = ch1 if swap else ch0
+    v = first._take(s)
+    if v is not _EMPTY:
+        return (swap, None, False) if v is _CLOSED else (swap, v, True)
+    second = ch0 if swap else ch1
+    v = second._take(s)
+    if v is not _EMPTY:
+        return (1 - swap, None, False) if v is _CLOSED else (1 - swap, v, True)
+    if default:
+        return -1, None, False
+    return _park_select(s, ch0, ch1, (), 2, None, swap)
 
 
 def _park_select(s: Sched, c0: Any, c1: Any, more: tuple[Any, ...], n: int,
