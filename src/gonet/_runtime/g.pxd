@@ -130,13 +130,17 @@ cdef extern from *:
     #include <malloc.h>
     #include <pthread.h>
     #define GONET_BLK_MIN 1024     /* glibc's tcache serves requests up to 1,032 bytes */
-    #define GONET_BLK_STEP 32
-    #define GONET_BLK_CLASSES 224  /* requests up to 1,024 + 224 * 32 = 8,192 bytes */
-    #define GONET_BLK_DEPTH 8
+    /* 64, not 32: with 32-byte classes (16 bytes less per parked goroutine) a
+       select round trip took 10-15 % longer in alternating processes, the
+       same instructions: the copies then sit at other offsets from the stack
+       they are copied to and from (bench/README.md, "Session 11"). */
+    #define GONET_BLK_STEP 64
+    #define GONET_BLK_CLASSES 112  /* requests up to 1,024 + 112 * 64 = 8,192 bytes */
+    #define GONET_BLK_DEPTH 7      /* a class is one 64-byte cache line: 7 blocks and a count */
     #define GONET_BLK_MAX_BYTES (512 * 1024)
+    typedef struct { void *blk[GONET_BLK_DEPTH]; size_t n; } gonet_blk_class;
     static PyMemAllocatorEx gonet_raw_next;
-    static void *gonet_blk[GONET_BLK_CLASSES + 1][GONET_BLK_DEPTH];  /* [0] unused */
-    static int gonet_nblk[GONET_BLK_CLASSES + 1];
+    static gonet_blk_class *gonet_blk;  /* [GONET_BLK_CLASSES + 1], [0] unused */
     static size_t gonet_blk_bytes;
     /* 0 free, 1 held. A held lock is never waited for: the caller goes to the
        allocator beneath, so no thread blocks here and a fork taken while a
@@ -150,8 +154,8 @@ cdef extern from *:
             size_t want = GONET_BLK_MIN + c * GONET_BLK_STEP;
             void *p = NULL;
             if (!__atomic_exchange_n(&gonet_blk_lock, 1, __ATOMIC_ACQUIRE)) {
-                if (gonet_nblk[c]) {
-                    p = gonet_blk[c][--gonet_nblk[c]];
+                if (gonet_blk[c].n) {
+                    p = gonet_blk[c].blk[--gonet_blk[c].n];
                     gonet_blk_bytes -= want;
                 }
                 __atomic_store_n(&gonet_blk_lock, 0, __ATOMIC_RELEASE);
@@ -171,9 +175,9 @@ cdef extern from *:
                 size_t held = GONET_BLK_MIN + c * GONET_BLK_STEP;
                 int kept = 0;
                 if (!__atomic_exchange_n(&gonet_blk_lock, 1, __ATOMIC_ACQUIRE)) {
-                    if (gonet_nblk[c] < GONET_BLK_DEPTH
+                    if (gonet_blk[c].n < GONET_BLK_DEPTH
                             && gonet_blk_bytes + held <= GONET_BLK_MAX_BYTES) {
-                        gonet_blk[c][gonet_nblk[c]++] = p;
+                        gonet_blk[c].blk[gonet_blk[c].n++] = p;
                         gonet_blk_bytes += held;
                         kept = 1;
                     }
@@ -210,6 +214,9 @@ cdef extern from *:
            blocks are not malloc's own, which malloc_usable_size needs. */
         if (cur.ctx != NULL || cur.malloc == gonet_raw_malloc)
             return;
+        if (posix_memalign((void **)&gonet_blk, 64, (GONET_BLK_CLASSES + 1) * sizeof(gonet_blk_class)))
+            return;  /* no cache, as before */
+        memset(gonet_blk, 0, (GONET_BLK_CLASSES + 1) * sizeof(gonet_blk_class));
         gonet_raw_next = cur;
         mine.ctx = NULL;
         mine.malloc = gonet_raw_malloc;
@@ -246,9 +253,9 @@ cdef extern from *:
 # glibc's per-thread cache stops at 1,032 bytes, so each of those blocks took
 # glibc's bin path: 1,000 instructions a channel round trip of 8,300, and
 # 40 instruction-cache lines of malloc.c on the hottest path (callgrind). This
-# keeps up to GONET_BLK_DEPTH freed blocks per 32-byte size class from 1 to
+# keeps up to GONET_BLK_DEPTH (7) freed blocks per 64-byte size class from 1 to
 # 8 KiB (at most GONET_BLK_MAX_BYTES in all) and hands them out again; a new
-# block is allocated at its class's size (at most 31 bytes more) so that it
+# block is allocated at its class's size (at most 63 bytes more) so that it
 # serves its class when it comes back. Installed only over the default
 # allocator (see gonet_install_block_cache); safe without the GIL, as the raw
 # domain must be; nothing else changes (a block is still malloc's, and
