@@ -3,8 +3,8 @@
 The block cache stands in front of CPython's raw allocator, which any thread
 may call without the GIL, and is installed only over the default allocator.
 These tests hold it to that: blocks handed out to threads racing without the
-GIL are never shared, every size class comes back intact, and a process
-under the debug allocator hooks (which the cache must not wrap) still runs
+GIL are never shared, every size class comes back intact, the debug hooks and
+tracemalloc are never wrapped, and a process under the debug hooks still runs
 goroutines. The plain build runs them against the default allocator alone:
 the contract is the same.
 """
@@ -126,6 +126,26 @@ def test_a_freed_block_of_each_class_comes_back_whole() -> None:
         ctypes.memset(q, 0xA5, size)
         assert ctypes.string_at(q, size) == b"\xa5" * size
         _raw_free(q)
+
+
+def _block_cache_in_child(env: dict[str, str], *args: str) -> str:
+    code = "from gonet._runtime import g; print(g.BLOCK_CACHE)"
+    r = subprocess.run([sys.executable, *args, "-c", code], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_the_block_cache_wraps_the_default_allocator_only() -> None:
+    """Installed compiled over plain malloc; not over the debug hooks or tracemalloc's, not plain."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONMALLOC", "PYTHONDEVMODE",
+                                                            "PYTHONTRACEMALLOC")}
+    expect = "True" if gonet.COMPILED else "False"
+    assert _block_cache_in_child(env) == expect
+    assert _block_cache_in_child(dict(env, PYTHONMALLOC="debug")) == "False"
+    assert _block_cache_in_child(env, "-X", "dev") == "False"
+    assert _block_cache_in_child(env, "-X", "tracemalloc") == "False"
+    assert _block_cache_in_child(dict(env, GONET_PURE_PYTHON="1")) == "False"
 
 
 def test_goroutines_run_under_the_debug_allocator_hooks() -> None:

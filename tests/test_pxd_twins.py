@@ -29,6 +29,7 @@ C_ONLY: dict[tuple[str, str], str] = {
     ("_runtime/g.pxd", "thread_ident"): "PyThread_get_thread_ident",
     ("_runtime/g.pxd", "greenlet_import"): "greenlet's C API table",
     ("_runtime/g.pxd", "install_allocator_caches"): "C allocator hooks",
+    ("_runtime/g.pxd", "block_cache_installed"): "the C state of the hooks above (plain: False)",
     ("_runtime/g.pxd", "goroutine_entry"): "a C function setting CPython's thread-state "
                                            "data-stack fields (plain: the body itself)",
     ("_runtime/g.pxd", "root_chunk_bytes"): "the C constant of the entry above (plain: 0)",

@@ -227,6 +227,10 @@ cdef extern from *:
         PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &mine);
     }
 
+    static CYTHON_UNUSED int gonet_block_cache_installed(void) {
+        return gonet_blk != NULL;
+    }
+
     static CYTHON_UNUSED void gonet_install_chunk_cache(void) {
         PyObjectArenaAllocator mine;
         if (gonet_nchunks >= 0)
@@ -241,6 +245,7 @@ cdef extern from *:
     }
     """
     void gonet_install_chunk_cache()
+    bint gonet_block_cache_installed()
 
 
 # install_allocator_caches installs both caches above, once per process.
@@ -262,6 +267,10 @@ cdef extern from *:
 # realloc and calloc go straight to it).
 cdef inline void install_allocator_caches():
     gonet_install_chunk_cache()
+
+
+cdef inline bint block_cache_installed():
+    return gonet_block_cache_installed()
 
 
 # A goroutine's own small data-stack root chunk, in C because it sets CPython's

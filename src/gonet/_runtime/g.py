@@ -67,6 +67,10 @@ if not cython.compiled:
     def install_allocator_caches() -> None:
         """install_allocator_caches makes CPython reuse data-stack chunks and stack copies (compiled only)."""
 
+    def block_cache_installed() -> bool:
+        """block_cache_installed tells whether the stack-copy block cache is in use (compiled only)."""
+        return False
+
     def goroutine_entry(body: Callable[[], None]) -> Callable[[], None]:
         """goroutine_entry is ``body`` itself (compiled: a C function with a small root chunk)."""
         return body
@@ -84,12 +88,15 @@ if not cython.compiled:
 
 greenlet_import()
 install_allocator_caches()  # once per process: see g.pxd
+#: Whether greenlet's stack copies come from the block cache (g.pxd): compiled, over the
+#: default raw allocator only (not under PYTHONMALLOC=debug, -X dev or tracemalloc).
+BLOCK_CACHE = block_cache_installed()
 
 if TYPE_CHECKING:
     from .timers import Clock, TimerHeap
 
-__all__ = ["ROOT_CHUNK_BYTES", "Goroutine", "RunQueue", "Sched", "current_sched", "enter", "execute",
-           "fastrandn", "getsched", "goroutine_start"]
+__all__ = ["BLOCK_CACHE", "ROOT_CHUNK_BYTES", "Goroutine", "RunQueue", "Sched", "current_sched",
+           "enter", "execute", "fastrandn", "getsched", "goroutine_start"]
 
 # Wait reasons, spelled as Go's traceback spells them (runtime/runtime2.go waitReasonStrings).
 WAIT_IO = "IO wait"
