@@ -231,11 +231,11 @@ cdef extern from *:
         return gonet_blk != NULL;
     }
 
-    static CYTHON_UNUSED void gonet_install_chunk_cache(void) {
+    static CYTHON_UNUSED void gonet_install_allocator_caches(void) {
         PyObjectArenaAllocator mine;
-        if (gonet_nchunks >= 0)
+        if (gonet_nchunks >= 0)  /* installed: once per process */
             return;
-        gonet_install_block_cache();  /* once, with the chunk cache */
+        gonet_install_block_cache();
         PyObject_GetArenaAllocator(&gonet_arena_next);
         mine.ctx = NULL;
         mine.alloc = gonet_arena_alloc;
@@ -244,7 +244,7 @@ cdef extern from *:
         PyObject_SetArenaAllocator(&mine);
     }
     """
-    void gonet_install_chunk_cache()
+    void gonet_install_allocator_caches()
     bint gonet_block_cache_installed()
 
 
@@ -263,10 +263,10 @@ cdef extern from *:
 # block is allocated at its class's size (at most 63 bytes more) so that it
 # serves its class when it comes back. Installed only over the default
 # allocator (see gonet_install_block_cache); safe without the GIL, as the raw
-# domain must be; nothing else changes (a block is still malloc's, and
-# realloc and calloc go straight to it).
+# domain must be; nothing else changes (a block is still malloc's; calloc,
+# and realloc of an existing block, go straight to malloc).
 cdef inline void install_allocator_caches():
-    gonet_install_chunk_cache()
+    gonet_install_allocator_caches()
 
 
 cdef inline bint block_cache_installed():
