@@ -84,6 +84,20 @@ def test_parked_select_killed_at_shutdown() -> None:
     assert _freed_after_run(body)
 
 
+def test_parked_two_receive_select_killed_at_shutdown() -> None:
+    # select(a, b) on two plain Chans parks by its own path (two sudogs, no chain):
+    # killed there, it leaves neither queue holding a sudog, and both channels die.
+    queues: list[tuple[int, int]] = []
+
+    def body(a: gonet.Chan[Any], b: gonet.Chan[Any]) -> None:
+        _go_and_park(gonet.select, a, b)
+        _go_and_park(gonet.select, b, a)
+        queues.append((len(a.recvq), len(b.recvq)))  # type: ignore[attr-defined]
+
+    assert _freed_after_run(body)
+    assert queues == [(2, 2)]
+
+
 @pytest.mark.parametrize("how", ["send", "close"])
 def test_readied_receiver_killed_before_it_ran(how: str) -> None:
     # The receiver is handed its sudog (Goroutine.wakeval) and made runnable; main
@@ -93,6 +107,7 @@ def test_readied_receiver_killed_before_it_ran(how: str) -> None:
     def body(a: gonet.Chan[Any], b: gonet.Chan[Any]) -> None:
         killed.append(_go_and_park(a.recv_ok))
         killed.append(_go_and_park(gonet.select, b))
+        killed.append(_go_and_park(gonet.select, b, a))
         if how == "send":
             a.send(a)
             b.send(b)

@@ -27,6 +27,11 @@ cdef inline bint _runs_here(Sched s)
 cdef tuple selectgo(object c0, object c1, tuple more, bint default)
 @cython.locals(swap=Py_ssize_t, ch0=_Chan, ch1=_Chan, first=_Chan, second=_Chan, s=Sched)
 cdef tuple _select_recv2(object c0, object c1, bint default)
+cdef tuple _recv_result(Py_ssize_t index, object v)
+@cython.locals(g=Goroutine, sg0=Sudog, sg1=Sudog, fired=Sudog, index=Py_ssize_t)
+cdef tuple _park_recv2(Sched s, _Chan first, _Chan second, Py_ssize_t swap)
+cdef int _unlink_pair(Goroutine g, _Chan first, Sudog sg0, _Chan second, Sudog sg1,
+                      Sudog fired) except -1
 @cython.locals(i=Py_ssize_t, k=Py_ssize_t, ch=_Chan, is_send=bint, ok=bint, index=Py_ssize_t,
                g=Goroutine, sg=Sudog, chain=Sudog, fired=Sudog)
 cdef tuple _park_select(Sched s, object c0, object c1, tuple more, Py_ssize_t n, list order,

@@ -217,14 +217,63 @@ def _select_recv2(c0: Any, c1: Any, default: bool) -> tuple[int, Any, bool]:
     first = ch1 if swap else ch0
     v = first._take(s)
     if v is not _EMPTY:
-        return (swap, None, False) if v is _CLOSED else (swap, v, True)
+        return _recv_result(swap, v)
     second = ch0 if swap else ch1
     v = second._take(s)
     if v is not _EMPTY:
-        return (1 - swap, None, False) if v is _CLOSED else (1 - swap, v, True)
+        return _recv_result(1 - swap, v)
     if default:
         return -1, None, False
-    return _park_select(s, ch0, ch1, (), 2, None, swap)
+    return _park_recv2(s, first, second, swap)
+
+
+def _recv_result(index: int, v: Any) -> tuple[int, Any, bool]:
+    """_recv_result is select's result for receive case ``index`` (0 or 1) that took ``v`` (or _CLOSED).
+
+    The index comes from literals: compiled, the cached int constants, no
+    conversion from a C integer on the hot path.
+    """
+    if v is _CLOSED:
+        return (1, None, False) if index else (0, None, False)
+    return (1, v, True) if index else (0, v, True)
+
+
+def _park_recv2(s: Sched, first: _Chan, second: _Chan, swap: int) -> tuple[int, Any, bool]:
+    """_park_recv2 is :func:`_park_select` for :func:`_select_recv2`: two receive cases, neither ready.
+
+    The same pass 2 and pass 3, in the same order (``first`` is case ``swap``,
+    ``second`` case ``1 - swap``), with the two sudogs in locals instead of a
+    chain: the common select parks with the least code. _select_recv2 has
+    checked that ``s`` runs a goroutine here, so ``s.curg`` is the caller.
+    """
+    g = cython.cast(Goroutine, s.curg)
+    sg0 = acquire_sudog(g, first, None, swap, False)
+    enqueue(first.recvq, sg0)
+    sg1 = acquire_sudog(g, second, None, 1 - swap, False)
+    enqueue(second.recvq, sg1)
+    try:
+        fired = s.gopark(WAIT_SELECT)
+    except BaseException:  # killed while parked (shutdown): leave no sudog queued
+        _unlink_pair(g, first, sg0, second, sg1, None)
+        raise
+    index = fired.index
+    v = fired.elem if fired.success else _CLOSED
+    _unlink_pair(g, first, sg0, second, sg1, fired)
+    return _recv_result(index, v)
+
+
+def _unlink_pair(g: Goroutine, first: _Chan, sg0: Sudog, second: _Chan, sg1: Sudog,
+                 fired: Sudog | None) -> None:
+    """_unlink_pair is :func:`_unlink_all` for :func:`_park_recv2`'s two receive sudogs.
+
+    The sudog that fired is off its queue already (its waker dequeued it).
+    """
+    if sg0 is not fired:
+        unlink(first.recvq, sg0)
+    if sg1 is not fired:
+        unlink(second.recvq, sg1)
+    release_sudog(g, sg0)
+    release_sudog(g, sg1)
 
 
 def _park_select(s: Sched, c0: Any, c1: Any, more: tuple[Any, ...], n: int,
